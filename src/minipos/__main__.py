@@ -1,0 +1,3 @@
+from minipos.cli import app
+
+app()

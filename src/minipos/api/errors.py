@@ -1,0 +1,84 @@
+"""Errors → responses in Django REST framework's shapes (decisions.md §5).
+
+400 ``{"field": ["message"], "rows": [{}, {"price": ["message"]}]}``; everything else
+``{"detail": "…"}``. Anything unexpected is logged and answered 500 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minipos.api.jsonio import HTTPProblem, JSONResponse, drf_errors
+from minipos.db import DatabaseUnavailable
+from minipos.domain.errors import Conflict, NotFound, ValidationFailed
+from minipos.idempotency.service import InvalidKey, KeyInFlight, KeyReuse
+
+log = logging.getLogger("minipos.api")
+
+_HTTP_DETAIL = {404: "Not found.", 405: "Method not allowed."}
+
+
+def _detail(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def validation_failed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ValidationFailed)
+    return JSONResponse(drf_errors(exc.errors), status_code=400)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotFound)
+    return _detail(404, exc.detail)
+
+
+async def conflict(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Conflict | KeyInFlight)
+    return _detail(409, str(exc))
+
+
+async def key_reuse(request: Request, exc: Exception) -> Response:
+    return _detail(422, str(exc))
+
+
+async def invalid_key(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"Idempotency-Key": [str(exc)]}, status_code=400)
+
+
+async def problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPProblem)
+    return _detail(exc.status_code, exc.detail, exc.headers)
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = _HTTP_DETAIL.get(exc.status_code, str(exc.detail))
+    return _detail(exc.status_code, detail, dict(exc.headers or {}))
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    log.error("database unavailable: %s", exc)
+    return _detail(503, "The database is unavailable; try again shortly.", {"Retry-After": "5"})
+
+
+async def unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _detail(500, "Internal server error.")
+
+
+HANDLERS = {
+    ValidationFailed: validation_failed,
+    NotFound: not_found,
+    Conflict: conflict,
+    KeyInFlight: conflict,
+    KeyReuse: key_reuse,
+    InvalidKey: invalid_key,
+    HTTPProblem: problem,
+    HTTPException: http_exception,
+    DatabaseUnavailable: unavailable,
+    Exception: unexpected,
+}

@@ -1,0 +1,168 @@
+"""JSON in and out.
+
+Requests are decoded by msgspec straight into typed structs (numbers into ``Decimal`` without
+passing through ``float``); its first structural error becomes a DRF-style field error. Responses
+are encoded by msgspec with decimals written as plain JSON numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minipos.domain.errors import FieldError, Path, ValidationFailed
+
+T = TypeVar("T")
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+def encode(value: Any) -> bytes:
+    return _encoder.encode(value)
+
+
+class HTTPProblem(Exception):
+    """An error answered as ``{"detail": …}`` with the given status (401, 403, 413, 415, …)."""
+
+    def __init__(
+        self, status_code: int, detail: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = dict(headers or {})
+        super().__init__(detail)
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else encode(content)
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused with 413 past ``max_bytes`` (before reading it all)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise HTTPProblem(413, f"Request body is larger than {max_bytes} bytes.")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise HTTPProblem(413, f"Request body is larger than {max_bytes} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        shown = media or "none"
+        raise HTTPProblem(415, f'Unsupported media type "{shown}" in request.')
+
+
+def decode(body: bytes, type_: type[T]) -> T:
+    """Decode ``body`` as ``type_``; malformed JSON → 400 detail, wrong shape → field error."""
+    try:
+        return msgspec.json.decode(body, type=type_)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed([field_error(str(exc))]) from exc
+    except msgspec.DecodeError as exc:
+        raise HTTPProblem(400, f"JSON parse error - {exc}") from exc
+
+
+def convert(data: Mapping[str, Any], type_: type[T]) -> T:
+    """Query parameters (strings) into a typed struct, with the same error translation."""
+    try:
+        return msgspec.convert(data, type_, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed([field_error(str(exc))]) from exc
+
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z_0-9]*)|\[(\d+)\]")
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
+
+#: msgspec's wording → the wording DRF clients already show their users.
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        (r"^Expected `(int|int \| null)`, got `\w+`$", "A valid integer is required."),
+        (r"^Expected `(decimal|decimal \| null)`, got `\w+`$", "A valid number is required."),
+        (r"^Invalid decimal string$", "A valid number is required."),
+        (r"^Expected `(str|str \| null)`, got `\w+`$", "Not a valid string."),
+        (r"^Expected `(bool|bool \| null)`, got `\w+`$", "Must be a valid boolean."),
+        (r"^Expected `(array|array \| null)`, got `(\w+)`$", "Expected a list of items."),
+        (r"^Expected `(object|object \| null)`, got `(\w+)`$", "Expected a JSON object."),
+        (r"^Expected `str` of length <= (\d+)$", r"Ensure this field has no more than \1 characters."),
+        (r"^Expected `str` of length >= 1$", "This field may not be blank."),
+        (r"^Expected `int` >= (-?\d+)$", r"Ensure this value is greater than or equal to \1."),
+        (r"^Expected `int` <= (-?\d+)$", r"Ensure this value is less than or equal to \1."),
+        (r"^Expected `array` of length <= (\d+)$", r"Ensure this list has no more than \1 items."),
+        (r"^Invalid enum value (.*)$", r"\1 is not a valid choice."),
+        (r"^Invalid value (.*)$", r"\1 is not a valid choice."),
+        (r"^Expected `str` matching regex .*$", "Enter a valid value."),
+    )
+)
+
+
+def field_error(message: str) -> FieldError:
+    """Turn msgspec's ``"<message> - at `$.rows[1].price`"`` into a ``FieldError``."""
+    match = _AT.match(message)
+    assert match is not None  # the pattern matches any string
+    text, where = match["message"], match["path"] or ""
+    path: list[str | int] = [
+        name if name else int(index) for name, index in _STEP.findall(where)
+    ]
+    missing = _MISSING.match(text)
+    if missing:
+        path.append(missing["field"])
+        return FieldError(tuple(path), "This field is required.")
+    for pattern, replacement in _MESSAGES:
+        if pattern.match(text):
+            text = pattern.sub(replacement, text)
+            break
+    return FieldError(tuple(path), text)
+
+
+def drf_errors(errors: tuple[FieldError, ...]) -> dict[str, Any]:
+    """Nest field errors the way DRF does: ``{"rows": [{}, {"price": ["…"]}]}``."""
+    root: dict[str, Any] = {}
+    for error in errors:
+        path: Path = error.path or ("non_field_errors",)
+        node: Any = root
+        for step, following in zip(path, path[1:], strict=False):
+            node = _child(node, step, following)
+        last = path[-1]
+        if isinstance(node, list):
+            assert isinstance(last, int)
+            while len(node) <= last:
+                node.append({})
+            node[last] = node[last] if isinstance(node[last], list) else []
+            node[last].append(error.message)
+        else:
+            node.setdefault(str(last), []).append(error.message)
+    return root
+
+
+def _child(node: Any, step: str | int, following: str | int) -> Any:
+    empty: Any = [] if isinstance(following, int) else {}
+    if isinstance(node, list):
+        assert isinstance(step, int)
+        while len(node) <= step:
+            node.append({})
+        if not node[step] or not isinstance(node[step], type(empty)):
+            node[step] = empty
+        return node[step]
+    existing = node.get(str(step))
+    if not isinstance(existing, type(empty)):
+        node[str(step)] = existing = empty
+    return existing
+

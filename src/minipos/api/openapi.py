@@ -1,0 +1,156 @@
+"""The OpenAPI 3.1 document, built from the declared operations and their msgspec types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from minipos.api.routing import Operation
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+_FIELD_ERRORS = {
+    "type": "object",
+    "description": 'DRF-style field errors: {"field": ["message"], "rows": [{}, {"price": ["…"]}]}'
+    ' or {"non_field_errors": ["…"]} or {"detail": "…"} for unparsable JSON.',
+    "additionalProperties": True,
+}
+_ERRORS = {
+    "400": ("Invalid input; every field at fault is named.", _FIELD_ERRORS),
+    "401": ("No or unknown API key.", _DETAIL),
+    "403": ("The key's role may not do this.", _DETAIL),
+    "404": ("No such resource.", _DETAIL),
+    "409": ("Conflicts with the current state, or the same Idempotency-Key is in flight.", _DETAIL),
+    "413": ("Request body too large.", _DETAIL),
+    "415": ("Content-Type is not application/json.", _DETAIL),
+    "422": ("Idempotency-Key reused with another request.", _DETAIL),
+    "503": ("Database unavailable; retry.", _DETAIL),
+}
+_READ_ERRORS = ("400", "401", "403", "404", "503")
+
+#: Decimals travel as JSON numbers; requests may also send them as strings (decisions.md §1).
+_DECIMAL_IN = {"anyOf": [{"type": "number"}, {"type": "string", "format": "decimal"}]}
+_DECIMAL_OUT = {"type": "number"}
+
+
+def build(operations: Iterable[Operation], *, title: str, version: str) -> dict[str, Any]:
+    ops = list(operations)
+    request_types = [op.body for op in ops if op.body is not None]
+    response_types = [op.response for op in ops if op.response is not None]
+    request_schemas, components = _schemas(request_types, _DECIMAL_IN)
+    response_schemas, response_components = _schemas(response_types, _DECIMAL_OUT)
+    components.update(response_components)
+    components["Detail"] = _DETAIL
+    components["FieldErrors"] = _FIELD_ERRORS
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        entry: dict[str, Any] = {
+            "tags": [op.tag],
+            "summary": op.summary,
+            "operationId": op.handler.__name__,
+            "security": [{"token": []}],
+            "parameters": _parameters(op),
+            "responses": {
+                str(op.status): {
+                    "description": "Success",
+                    "content": {
+                        "application/json": {
+                            "schema": response_schemas[response_types.index(op.response)]
+                        }
+                    }
+                    if op.response is not None
+                    else {},
+                }
+            },
+        }
+        if op.description:
+            entry["description"] = op.description
+        if op.body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": request_schemas[request_types.index(op.body)]
+                    }
+                },
+            }
+        codes = _ERRORS if op.method in ("POST", "PUT", "PATCH") else _READ_ERRORS
+        for code in codes:
+            description, schema = _ERRORS[code]
+            entry["responses"][code] = {
+                "description": description,
+                "content": {"application/json": {"schema": schema}},
+            }
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "`Authorization: Bearer <key>` or `Authorization: Token <key>`",
+                }
+            },
+        },
+    }
+
+
+def _schemas(types: list[Any], decimal: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    if not types:
+        return [], {}
+    schemas, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}"
+    )
+    return _decimals(list(schemas), decimal), _decimals(components, decimal)
+
+
+def _decimals(node: Any, decimal: dict[str, Any]) -> Any:
+    """msgspec describes Decimal as a string; we read and write it as a number."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "decimal":
+            return dict(decimal)
+        return {key: _decimals(value, decimal) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_decimals(value, decimal) for value in node]
+    return node
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = []
+    if "{id}" in op.path:
+        params.append(
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+            }
+        )
+    if op.query is not None:
+        for field in msgspec.structs.fields(op.query):
+            schema = msgspec.json.schema(field.type)
+            params.append(
+                {"name": field.encode_name, "in": "query", "required": False, "schema": schema}
+            )
+    for name, (schema, description) in op.extra_query.items():
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": schema,
+                "description": description,
+            }
+        )
+    return params

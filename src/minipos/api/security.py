@@ -1,0 +1,29 @@
+"""Who is calling: ``Authorization: Token <key>`` or ``Bearer <key>`` (decisions.md §4)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from minipos.api.context import context
+from minipos.api.jsonio import HTTPProblem
+from minipos.auth.service import Principal, verify
+
+_CHALLENGE = {"WWW-Authenticate": "Token"}
+
+
+async def authenticate(request: Request) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise HTTPProblem(401, "Authentication credentials were not provided.", _CHALLENGE)
+    scheme, _, key = header.strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() not in ("token", "bearer") or not key or " " in key:
+        raise HTTPProblem(401, "Invalid token header.", _CHALLENGE)
+    ctx = context(request)
+    principal = ctx.keys.get(key)
+    if principal is None:
+        principal = await ctx.db.read(lambda conn: verify(conn, ctx.pepper, key))
+        if principal is None:
+            raise HTTPProblem(401, "Invalid token.", _CHALLENGE)
+        ctx.keys.put(key, principal)
+    return principal

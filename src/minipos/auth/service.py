@@ -1,0 +1,128 @@
+"""API keys: created at random, shown once, stored only as a peppered HMAC digest.
+
+A key reads ``mpk_<key_id>_<secret>``. ``key_id`` is public (it names the key in listings and
+logs and finds its row); the digest of the whole key is compared in constant time. The pepper
+lives outside the database (environment or a file beside it), so a stolen database alone does
+not let anyone test guesses offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from minipos.auth import repository
+from minipos.db import Connection
+
+PREFIX = "mpk"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # everything: catalogue writes, keys, stations
+    INTEGRATOR = "integrator"  # create and read invoices; read the catalogue
+    STATION = "station"  # the station protocol, bound to one station
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    api_key_id: int
+    key_id: str
+    role: Role
+    station_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: str
+    principal: Principal
+
+
+def load_pepper(secret_key: str, secret_file: str) -> bytes:
+    """The configured secret, else one kept in ``secret_file`` (created 0600 on first use)."""
+    if secret_key:
+        return secret_key.encode()
+    path = Path(secret_file)
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(32).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value + b"\n")
+    return value
+
+
+def digest(pepper: bytes, key: str) -> str:
+    return hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
+
+
+def create_key(
+    conn: Connection,
+    pepper: bytes,
+    role: Role,
+    *,
+    station_id: int | None = None,
+    name: str | None = None,
+    now_us: int,
+) -> NewKey:
+    if (role is Role.STATION) != (station_id is not None):
+        raise ValueError("a station key needs --station, and only a station key takes one")
+    key_id = secrets.token_hex(6)
+    key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    row_id = repository.insert_key(
+        conn,
+        key_id=key_id,
+        digest=digest(pepper, key),
+        role=role.value,
+        station_id=station_id,
+        name=name,
+        created_at=now_us,
+    )
+    return NewKey(key, Principal(row_id, key_id, role, station_id))
+
+
+def parse_key_id(key: str) -> str | None:
+    prefix, _, rest = key.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != PREFIX or not key_id or not secret:
+        return None
+    return key_id
+
+
+def verify(conn: Connection, pepper: bytes, key: str) -> Principal | None:
+    """The principal a presented key stands for, or None (unknown, wrong or revoked)."""
+    key_id = parse_key_id(key)
+    if key_id is None:
+        return None
+    row = repository.get_key(conn, key_id)
+    if row is None or row["revoked_at"] is not None:
+        return None
+    if not hmac.compare_digest(row["digest"], digest(pepper, key)):
+        return None
+    return Principal(int(row["id"]), key_id, Role(row["role"]), row["station_id"])
+
+
+class KeyCache:
+    """Remembers verified keys for a few seconds so a request costs no key lookup."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key: str) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if len(self._entries) > 10_000:  # bounded: a flood of bad keys is never cached anyway
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self._ttl, principal)

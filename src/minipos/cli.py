@@ -1,0 +1,110 @@
+"""The ``minipos`` command: run the server, migrate the database, manage API keys."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from minipos.auth.service import Role, create_key, load_pepper
+from minipos.config import ConfigError, Settings
+from minipos.db import DatabaseUnavailable, open_database
+from minipos.db import migrate as migrations
+from minipos.timeutil import now_us
+
+app = typer.Typer(help="MiniPOS server: invoice middleware and back office.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(key_app, name="key")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes (PostgreSQL only; SQLite takes one).")
+    ] = 1,
+) -> None:
+    """Run the API server (migrating the database first unless MINIPOS_AUTO_MIGRATE=false)."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        typer.echo("SQLite is served by one process; use PostgreSQL for --workers > 1", err=True)
+        raise typer.Exit(2)
+    if settings.auto_migrate:
+        migrations.upgrade(settings.database_url)
+    typer.echo(f"MiniPOS on http://{host}:{port} (docs at /docs)", err=True)
+    uvicorn.run(
+        "minipos.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.access_log,
+        log_level="info",
+        # Let in-flight requests (and the writer's last commit) finish on shutdown.
+        timeout_graceful_shutdown=10,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url, revision)
+    typer.echo(f"database at {migrations.current(settings.database_url)}", err=True)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    typer.echo(migrations.current(_settings().database_url) or "empty")
+
+
+@key_app.command("create")
+def key_create(
+    role: Annotated[Role, typer.Option(help="What the key may do.")],
+    station: Annotated[
+        int | None, typer.Option(help="Station id (for --role station).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A note: who or what uses it.")] = None,
+) -> None:
+    """Create an API key and print it once (it is stored only as a digest)."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    pepper = load_pepper(settings.secret_key, settings.secret_file)
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        new = db.run(
+            lambda conn: create_key(
+                conn, pepper, role, station_id=station, name=name, now_us=now_us()
+            )
+        )
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    except DatabaseUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.close()
+    typer.echo(f"created {role.value} key {new.principal.key_id}; store it now:", err=True)
+    sys.stdout.write(new.key + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,117 @@
+"""Server configuration, read once from ``MINIPOS_*`` environment variables.
+
+One settings object for every process (server, CLI, workers). Reference data (tax groups,
+fiscal sections, payment methods) comes from an optional JSON file so that a shop can change
+them without a code change; the defaults are decisions.md §2.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from minipos.domain.reference import FiscalSection, PaymentMethod, ReferenceData, TaxGroup
+
+ENV_PREFIX = "MINIPOS_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    #: ``sqlite:///relative/path.sqlite3``, ``sqlite:////absolute/path`` or ``postgresql://…``.
+    database_url: str = "sqlite:///minipos.sqlite3"
+    #: Shop-local timezone: invoice timestamps are naive local time in it (decisions §1).
+    timezone: str = "Europe/Riga"
+    #: Requests with a larger body are refused with 413.
+    max_body_bytes: int = 1024 * 1024
+    #: The station group an invoice belongs to when the request does not name one.
+    station_group: str = "1"
+    #: Pepper for API key digests. When empty, a random one is kept in ``secret_file``.
+    secret_key: str = ""
+    secret_file: str = "minipos.secret"
+    #: How long idempotency records are kept (decisions §8 asks for at least 24 hours).
+    idempotency_ttl_hours: int = 48
+    #: PostgreSQL connections per server process.
+    pg_pool_size: int = 10
+    #: Apply pending migrations when the server starts.
+    auto_migrate: bool = True
+    #: JSON file with ``taxes``, ``fiscal_sections`` and ``payment_methods`` (see docs/).
+    reference_file: str = ""
+    #: One log line per request (turn off for benchmarks or behind a logging proxy).
+    access_log: bool = True
+    #: Seconds an API key lookup is cached in memory (revocation takes effect within this).
+    auth_cache_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        fields = {f for f in cls.__struct_fields__}
+        raw = {
+            name[len(ENV_PREFIX) :].lower(): value
+            for name, value in env.items()
+            if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :].lower() in fields
+        }
+        try:
+            settings = msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(_env_message(str(exc))) from exc
+        settings.zone()  # fail at start-up, not on the first request
+        return settings
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"MINIPOS_TIMEZONE: unknown timezone {self.timezone!r}") from exc
+
+    def reference(self) -> ReferenceData:
+        if not self.reference_file:
+            return ReferenceData.default()
+        try:
+            data = msgspec.json.decode(Path(self.reference_file).read_bytes(), type=_ReferenceFile)
+        except (OSError, msgspec.DecodeError) as exc:
+            raise ConfigError(f"MINIPOS_REFERENCE_FILE: {exc}") from exc
+        return ReferenceData(
+            taxes={t.id: TaxGroup(t.id, t.rate, t.name) for t in data.taxes},
+            fiscal_sections={s.id: FiscalSection(s.id, s.name) for s in data.fiscal_sections},
+            payment_methods={
+                m.id: PaymentMethod(m.id, m.code, m.name, m.is_cash) for m in data.payment_methods
+            },
+        )
+
+
+class _Tax(msgspec.Struct):
+    id: int
+    rate: Decimal
+    name: str
+
+
+class _Section(msgspec.Struct):
+    id: int
+    name: str
+
+
+class _Method(msgspec.Struct):
+    id: int
+    code: int
+    name: str
+    is_cash: bool = False
+
+
+class _ReferenceFile(msgspec.Struct):
+    taxes: list[_Tax]
+    fiscal_sections: list[_Section]
+    payment_methods: list[_Method]
+
+
+def _env_message(message: str) -> str:
+    # msgspec says "… - at `$.max_body_bytes`"; operators think in variable names.
+    text, _, where = message.partition(" - at `$.")
+    return f"{ENV_PREFIX}{where.rstrip('`').upper()}: {text}" if where else message

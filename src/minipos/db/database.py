@@ -1,0 +1,377 @@
+"""Database access for both engines behind one small interface.
+
+Repositories are plain functions that take a ``Connection`` and run SQL written once, with
+``:name`` parameters, for both engines. Services never open transactions themselves: they hand a
+job (a function of a ``Connection``) to ``Database.write`` or ``Database.read``, and the job runs
+inside one transaction that commits only if it returns (the unit of work).
+
+SQLite: one writer thread per process owns the only write connection and commits jobs in
+groups: it takes every job that is waiting, runs each inside its own SAVEPOINT (so one failing
+job rolls back alone), then COMMITs once. With ``synchronous=FULL`` that one commit is one fsync
+for the whole group, which is what makes durable writes fast (docs/durability.md). Each job's
+caller is answered only after the COMMIT returned. Reads use per-thread read-only connections
+(WAL lets them run beside the writer). A lock file keeps a second server process off the file.
+
+PostgreSQL: a connection pool; each job runs in its own transaction on a pool thread. Several
+server processes may share the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import queue
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import anyio
+import anyio.to_thread
+import psycopg
+import psycopg.errors
+import psycopg.rows
+import psycopg_pool
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Params = Mapping[str, Any] | Sequence[Any]
+
+#: Most jobs one SQLite commit carries; bounds the latency a job adds to the others.
+MAX_GROUP = 256
+
+
+class Row(Protocol):
+    """A result row: columns by name (``sqlite3.Row`` and psycopg's dict rows both fit)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
+class UniqueViolation(Exception):
+    """An INSERT or UPDATE broke a unique constraint."""
+
+    def involves(self, column: str) -> bool:
+        return column in str(self)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot take the request (file locked by another server, I/O error)."""
+
+
+class Connection:
+    """One DBAPI connection inside a transaction, with engine differences ironed out."""
+
+    def __init__(self, raw: Any, dialect: str) -> None:
+        self.raw = raw
+        self.dialect = dialect
+        self._translate = _to_pyformat if dialect == "postgresql" else _identity
+
+    def execute(self, sql: str, params: Params = ()) -> Any:
+        try:
+            return self.raw.execute(self._translate(sql), params)
+        except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation) as exc:
+            if "UNIQUE" in str(exc) or isinstance(exc, psycopg.errors.UniqueViolation):
+                raise UniqueViolation(str(exc)) from exc
+            raise
+
+    def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.execute(sql, params).fetchone()
+        return row
+
+    def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        rows: list[Row] = self.execute(sql, params).fetchall()
+        return rows
+
+    def insert(self, sql: str, params: Params) -> int:
+        """Run an ``INSERT … RETURNING id`` and give the new id."""
+        row = self.fetchone(sql, params)
+        assert row is not None, "INSERT without RETURNING id"
+        return int(row["id"])
+
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "sp") -> Iterator[None]:
+        """Undo only what the block did if it raises; the transaction goes on."""
+        self.raw.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.raw.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self.raw.execute(f"RELEASE SAVEPOINT {name}")
+
+
+class Database(Protocol):
+    dialect: str
+
+    async def write(self, job: Callable[[Connection], T]) -> T:
+        """Run ``job`` in a write transaction; committed (durably) before this returns."""
+        ...
+
+    async def read(self, job: Callable[[Connection], T]) -> T:
+        """Run ``job`` on a read-only view of committed data."""
+        ...
+
+    def run(self, job: Callable[[Connection], T]) -> T:
+        """Blocking ``write`` for the CLI and scripts (no event loop)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_database(url: str, *, pool_size: int = 10, exclusive: bool = False) -> Database:
+    """Open the database named by ``url``; ``exclusive`` claims the SQLite file for this process."""
+    if url.startswith("sqlite:"):
+        return SQLiteDatabase(sqlite_path(url), exclusive=exclusive)
+    if url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
+        return PostgresDatabase(postgres_conninfo(url), pool_size=pool_size)
+    raise ValueError(f"unsupported database URL {url!r} (use sqlite:/// or postgresql://)")
+
+
+def sqlite_path(url: str) -> Path:
+    path = url.removeprefix("sqlite:").removeprefix("///")
+    if not path or path == ":memory:":
+        raise ValueError("SQLite needs a file: the server's durability depends on it")
+    return Path(path)
+
+
+def postgres_conninfo(url: str) -> str:
+    return "postgresql:" + url.split(":", 1)[1]
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database as a SQLAlchemy URL (for Alembic)."""
+    if url.startswith("sqlite:"):
+        return f"sqlite:///{sqlite_path(url)}"
+    return "postgresql+psycopg:" + url.split(":", 1)[1]
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+_SQLITE_PRAGMAS = (
+    # WAL: readers never block the writer; FULL: the WAL is fsynced at every COMMIT, so an
+    # acknowledged write survives power loss (NORMAL would only survive a process crash).
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA cache_size=-32000",
+)
+
+
+def _sqlite_connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    for pragma in _SQLITE_PRAGMAS:
+        conn.execute(pragma)
+    if readonly:
+        conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+class _Job:
+    __slots__ = ("fn", "future", "loop")
+
+    def __init__(self, fn: Callable[[Connection], Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.fn = fn
+        self.loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+
+class SQLiteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, *, exclusive: bool = False) -> None:
+        self.path = path
+        self._lock_file = _claim(path) if exclusive else None
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._limiter = anyio.CapacityLimiter(8)
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    async def write(self, job: Callable[[Connection], T]) -> T:
+        if self._thread is None:
+            self._start_writer()
+        item = _Job(job, asyncio.get_running_loop())
+        self._queue.put(item)
+        result: T = await item.future
+        return result
+
+    def run(self, job: Callable[[Connection], T]) -> T:
+        # Its own connection and transaction: the CLI has no event loop to wait on the writer.
+        raw = _sqlite_connect(self.path, readonly=False)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = job(Connection(raw, self.dialect))
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+            return result
+        finally:
+            raw.close()
+
+    async def read(self, job: Callable[[Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self._read, job, limiter=self._limiter)
+
+    def _read(self, job: Callable[[Connection], T]) -> T:
+        raw: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if raw is None:
+            raw = _sqlite_connect(self.path, readonly=True)
+            self._local.conn = raw
+            with self._readers_lock:
+                self._readers.append(raw)
+        raw.execute("BEGIN")  # one snapshot for all the job's queries
+        try:
+            return job(Connection(raw, self.dialect))
+        finally:
+            raw.execute("COMMIT")
+
+    def _start_writer(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._writer, name="sqlite-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _writer(self) -> None:
+        conn = _sqlite_connect(self.path, readonly=False)
+        wrapper = Connection(conn, self.dialect)
+        while True:
+            first = self._queue.get()
+            if first is None:
+                break
+            group = [first]
+            with contextlib.suppress(queue.Empty):
+                while len(group) < MAX_GROUP:
+                    item = self._queue.get_nowait()
+                    if item is None:
+                        self._queue.put(None)  # stop after this group
+                        break
+                    group.append(item)
+            outcomes = self._commit_group(conn, wrapper, group)
+            for job, (ok, value) in zip(group, outcomes, strict=True):
+                job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+        conn.close()
+
+    @staticmethod
+    def _commit_group(
+        conn: sqlite3.Connection, wrapper: Connection, group: list[_Job]
+    ) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in group:
+                try:
+                    with wrapper.savepoint("job"):
+                        outcomes.append((True, job.fn(wrapper)))
+                except Exception as exc:
+                    outcomes.append((False, exc))
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.exception("SQLite commit failed; the whole group is refused")
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            failure = DatabaseUnavailable(f"database write failed: {exc}")
+            return [(False, failure)] * len(group)
+        return outcomes
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _claim(path: Path) -> Any:
+    """Hold an exclusive lock beside the database file for this process's lifetime."""
+    lock_path = path.with_name(path.name + ".lock")
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise DatabaseUnavailable(
+            f"{path} is already served by another MiniPOS process (lock {lock_path}); "
+            "SQLite takes one server process per file — use PostgreSQL to run several"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, conninfo: str, *, pool_size: int = 10) -> None:
+        self._pool = psycopg_pool.ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"row_factory": psycopg.rows.dict_row},
+            open=True,
+        )
+        self._limiter = anyio.CapacityLimiter(pool_size)
+
+    async def write(self, job: Callable[[Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self.run, job, limiter=self._limiter)
+
+    async def read(self, job: Callable[[Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self.run, job, limiter=self._limiter)
+
+    def run(self, job: Callable[[Connection], T]) -> T:
+        try:
+            with self._pool.connection() as raw, raw.transaction():
+                return job(Connection(raw, self.dialect))
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(f"database unavailable: {exc}") from exc
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_pyformat_cache: dict[str, str] = {}
+
+
+def _to_pyformat(sql: str) -> str:
+    """``:name`` → ``%(name)s`` for psycopg (and ``%`` → ``%%``), cached per statement."""
+    cached = _pyformat_cache.get(sql)
+    if cached is None:
+        cached = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+        _pyformat_cache[sql] = cached
+    return cached
+
+
+def _identity(sql: str) -> str:
+    return sql

@@ -1,0 +1,12 @@
+"""Alembic environment: runs on the connection ``minipos.db.migrate`` passes in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations with `minipos db upgrade`")
+context.configure(connection=connection, target_metadata=None, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

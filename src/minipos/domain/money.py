@@ -1,0 +1,481 @@
+"""Money arithmetic: the rounding contract of decisions.md §3.
+
+Money and quantities are ``Decimal``, never ``float``. Every rounding is half-up to the cent and
+is requested explicitly, so the result never depends on the ambient ``decimal`` context (whose
+default is half-even). Additions and multiplications run in an exact context; the only divisions
+(percentages and VAT) are done in integers and rounded once, so no value is ever rounded twice.
+
+Callers validate the precision and range of client input with :func:`check_decimal` first; the
+functions here assume finite values and report rule violations (not format problems).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from enum import StrEnum
+
+from minipos.domain.errors import ErrorCollector, Path
+
+__all__ = [
+    "CENT",
+    "MAX_PRICE",
+    "MAX_QUANTITY",
+    "PRICE_PLACES",
+    "QUANTITY_PLACES",
+    "DiscountType",
+    "DocumentPrice",
+    "Line",
+    "PricedLine",
+    "VatGroup",
+    "check_decimal",
+    "from_minor",
+    "json_number",
+    "line_discount",
+    "price_document",
+    "round_money",
+    "spread",
+    "to_minor",
+    "vat",
+]
+
+CENT = Decimal("0.01")
+PRICE_PLACES = 2
+QUANTITY_PLACES = 3
+MAX_PRICE = Decimal("99999999.99")
+MAX_QUANTITY = Decimal("999999.999")
+
+_ZERO = Decimal(0)
+_ZERO_CENTS = Decimal("0.00")
+_HUNDRED = Decimal(100)
+
+#: Additions, subtractions and multiplications in this context are exact (the precision is the
+#: maximum, and libmpdec only allocates the digits a result needs); ``Inexact`` is trapped so a
+#: silent rounding would be a loud bug instead.
+_EXACT = Context(
+    prec=MAX_PREC,
+    rounding=ROUND_HALF_UP,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
+#: The same, for ``quantize``: rounding there is the point, so ``Inexact`` is not trapped.
+_ROUNDING = Context(
+    prec=MAX_PREC,
+    rounding=ROUND_HALF_UP,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+
+_MSG_NOT_A_NUMBER = "A valid number is required."
+_MSG_PERCENT_MAX = "Ensure this value is less than or equal to 100."
+_MSG_NEGATIVE = "Ensure this value is greater than or equal to 0."
+_MSG_TYPE_MISSING = 'Set discount_type to "amount" or "percent" when discount is not 0.'
+_MSG_LINE_OVER = "The discount cannot exceed the line amount."
+_MSG_DOCUMENT_OVER = "The discount cannot exceed the amount it applies to."
+
+
+class DiscountType(StrEnum):
+    """How a ``discount`` number is read: money off, or a percentage of the gross."""
+
+    AMOUNT = "amount"
+    PERCENT = "percent"
+
+
+# --- rounding and number formats ----------------------------------------------------------------
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round half-up to the cent, whatever the ambient decimal context says.
+
+    Raises ``ValueError`` for NaN or infinity: money is always finite.
+    """
+    _require_finite(value)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=_ROUNDING)
+
+
+def check_decimal(
+    value: Decimal,
+    *,
+    places: int,
+    minimum: Decimal,
+    maximum: Decimal,
+    exclusive_minimum: bool = False,
+) -> str | None:
+    """Return the DRF-style message for a number a client may not send, or ``None`` if it is fine.
+
+    Order: finiteness, range, decimal places, so ``1E+400`` is reported as too large rather than
+    mis-parsed. Never raises a ``decimal`` signal, whatever the exponent.
+    """
+    if not value.is_finite():
+        return _MSG_NOT_A_NUMBER
+    if exclusive_minimum and value <= minimum:
+        return f"Ensure this value is greater than {minimum}."
+    if value < minimum:
+        return f"Ensure this value is greater than or equal to {minimum}."
+    if value > maximum:
+        return f"Ensure this value is less than or equal to {maximum}."
+    if _places(value) > places:
+        return f"Ensure that there are no more than {places} decimal places."
+    return None
+
+
+def to_minor(value: Decimal, places: int) -> int:
+    """Scale to an exact integer of minor units (cents, thousandths) for storage.
+
+    Raises ``ValueError`` if ``value`` is not finite or has more than ``places`` decimal places,
+    because storing it would lose information.
+    """
+    _require_finite(value)
+    if _places(value) > places:
+        raise ValueError(f"{value} has more than {places} decimal places")
+    integer, exponent = _integer_and_exponent(value)
+    shift = exponent + places
+    # Exact either way: with no more than ``places`` places, the digits dropped are zeros.
+    units: int = integer * 10**shift if shift >= 0 else integer // 10**-shift
+    return units
+
+
+def from_minor(units: int, places: int) -> Decimal:
+    """Inverse of :func:`to_minor`: ``from_minor(234, 2) == Decimal("2.34")``, exactly."""
+    return Decimal(units).scaleb(-places, context=_EXACT)
+
+
+def json_number(value: Decimal) -> Decimal:
+    """The same value without trailing zeros and without a positive exponent.
+
+    The API writes ``5``, ``34.59`` and ``0.87`` as the public docs show, and ``Decimal("50")``
+    must stay ``50`` (``normalize()`` would give ``5E+1``). Values below 1e-6 still print in
+    exponent form; money and quantities never have that many places.
+    """
+    _require_finite(value)
+    if not value:
+        return _ZERO
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    coefficient = int("".join(map(str, digits)))
+    if exponent > 0:
+        coefficient *= 10**exponent
+        exponent = 0
+    while exponent < 0 and coefficient % 10 == 0:
+        coefficient //= 10
+        exponent += 1
+    return Decimal((sign, tuple(int(d) for d in str(coefficient)), exponent))
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+
+def line_discount(gross: Decimal, discount: Decimal, discount_type: DiscountType | None) -> Decimal:
+    """The money a line discount takes off ``gross`` (the exact, unrounded line gross).
+
+    A percentage is rounded half-up to the cent; an amount is taken as given. With no type the
+    discount is 0 (callers reject a non-zero discount without a type).
+    """
+    if discount_type is DiscountType.PERCENT:
+        with localcontext(_EXACT):
+            return _round_ratio(gross * discount, _HUNDRED)
+    if discount_type is DiscountType.AMOUNT:
+        return discount
+    return _ZERO
+
+
+def spread(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split a cent amount pro rata to ``weights`` so that the parts add up exactly to ``total``.
+
+    Largest-remainder method at cent granularity, computed in exact integers: every part gets
+    the floor of its share, and the cents left over go to the largest remainders, the lower
+    index first on a tie. A zero weight gets 0.
+
+    Raises ``ValueError`` if ``total`` is not a whole number of cents, a weight is negative or not
+    finite, or ``total`` is not 0 but there is no weight to carry it.
+    """
+    cents = to_minor(total, PRICE_PLACES)
+    for weight in weights:
+        _require_finite(weight)
+        if weight < 0:
+            raise ValueError(f"negative weight {weight}")
+    scaled = _common_integers(weights)
+    denominator = sum(scaled)
+    if denominator == 0:
+        if cents != 0:
+            raise ValueError(f"cannot spread {total} over weights that sum to 0")
+        return [from_minor(0, PRICE_PLACES) for _ in weights]
+    magnitude = abs(cents)
+    parts = [magnitude * n // denominator for n in scaled]
+    remainders = [magnitude * n % denominator for n in scaled]
+    left_over = magnitude - sum(parts)
+    by_remainder = sorted(range(len(scaled)), key=lambda i: (-remainders[i], i))
+    for index in by_remainder[:left_over]:
+        parts[index] += 1
+    sign = -1 if cents < 0 else 1
+    return [from_minor(sign * part, PRICE_PLACES) for part in parts]
+
+
+def vat(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
+    """Split a VAT-inclusive ``gross`` at ``rate`` percent into ``(net, tax)``.
+
+    tax = round(gross * rate / (100 + rate)) half-up to the cent; net = gross - tax, so the two
+    always add up to the gross. Raises ``ValueError`` for a negative rate.
+    """
+    _require_finite(gross)
+    _require_finite(rate)
+    if rate < 0:
+        raise ValueError(f"negative VAT rate {rate}")
+    with localcontext(_EXACT):
+        tax = _round_ratio(gross * rate, _HUNDRED + rate)
+        return gross - tax, tax
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One row to price. ``discountable=False`` marks a ``no_discount`` product.
+
+    Such a line keeps its own line discount but takes no share of the document discount.
+    """
+
+    quantity: Decimal
+    price: Decimal
+    tax_rate: Decimal
+    discount: Decimal = _ZERO
+    discount_type: DiscountType | None = None
+    discountable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A line with its money worked out; ``amount`` is before the document discount."""
+
+    line: Line
+    line_discount: Decimal
+    amount: Decimal
+    document_discount: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """What the customer pays for this line."""
+        with localcontext(_EXACT):
+            return self.amount - self.document_discount
+
+    @property
+    def discount_amount(self) -> Decimal:
+        """All discount on this line: its own plus its share of the document's."""
+        with localcontext(_EXACT):
+            return self.line_discount + self.document_discount
+
+
+@dataclass(frozen=True, slots=True)
+class VatGroup:
+    """VAT on the lines of one tax rate; ``net + tax == gross``."""
+
+    rate: Decimal
+    gross: Decimal
+    net: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPrice:
+    """A priced invoice or receipt; ``vat`` is ordered by rate, highest first."""
+
+    lines: tuple[PricedLine, ...]
+    document_discount: Decimal
+    total: Decimal
+    vat: tuple[VatGroup, ...]
+
+    @property
+    def net(self) -> Decimal:
+        """Total without VAT."""
+        with localcontext(_EXACT):
+            return sum((group.net for group in self.vat), _ZERO)
+
+    @property
+    def tax(self) -> Decimal:
+        """Total VAT."""
+        with localcontext(_EXACT):
+            return sum((group.tax for group in self.vat), _ZERO)
+
+
+def price_document(
+    lines: Sequence[Line],
+    discount: Decimal = _ZERO,
+    discount_type: DiscountType | None = None,
+) -> DocumentPrice:
+    """Price a document by the rules of decisions.md §3.
+
+    Line amount = round(quantity * price - line discount); a percentage is taken of the exact
+    gross. The document discount is spread over the discountable lines pro rata to their amounts
+    (largest remainder), and VAT is computed per rate on the sum of the line totals.
+
+    Raises ``ValidationFailed`` listing every broken discount rule, with paths
+    ``("rows", i, ...)`` for lines and ``("discount",)`` / ``("discount_type",)`` for the
+    document. Precision and range are not checked here: callers use :func:`check_decimal` first.
+    """
+    errors = ErrorCollector()
+    with localcontext(_EXACT):
+        grosses = [line.quantity * line.price for line in lines]
+        for index, (line, gross) in enumerate(zip(lines, grosses, strict=True)):
+            _check_discount(errors, ("rows", index), line.discount, line.discount_type, gross=gross)
+        lines_ok = not errors
+        _check_discount(errors, (), discount, discount_type)
+
+        line_discounts = [
+            line_discount(gross, line.discount, line.discount_type)
+            for line, gross in zip(lines, grosses, strict=True)
+        ]
+        amounts = [
+            _line_amount(gross, off) for gross, off in zip(grosses, line_discounts, strict=True)
+        ]
+        weights = [
+            amount if line.discountable else _ZERO
+            for line, amount in zip(lines, amounts, strict=True)
+        ]
+        base = sum(weights, _ZERO)
+        if lines_ok and discount_type is DiscountType.AMOUNT and discount > max(base, _ZERO):
+            errors.add(("discount",), _MSG_DOCUMENT_OVER)
+        errors.raise_if_any()
+
+        document_discount = line_discount(base, discount, discount_type)
+        # Skipped when there is nothing to spread, so that lines which cannot carry a share
+        # (a negative amount) still price without a document discount.
+        shares = (
+            spread(document_discount, weights)
+            if document_discount
+            else [from_minor(0, PRICE_PLACES) for _ in lines]
+        )
+        priced = tuple(
+            PricedLine(line, off, amount, share)
+            for line, off, amount, share in zip(lines, line_discounts, amounts, shares, strict=True)
+        )
+        total = sum(amounts, _ZERO) - document_discount
+
+        group_gross: dict[Decimal, Decimal] = {}
+        for priced_line in priced:
+            rate = priced_line.line.tax_rate
+            group_gross[rate] = group_gross.get(rate, _ZERO) + priced_line.total
+        groups = []
+        for rate in sorted(group_gross, reverse=True):
+            net, tax = vat(group_gross[rate], rate)
+            groups.append(VatGroup(rate, group_gross[rate], net, tax))
+
+    return DocumentPrice(priced, document_discount, total, tuple(groups))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _check_discount(
+    errors: ErrorCollector,
+    prefix: Path,
+    discount: Decimal,
+    discount_type: DiscountType | None,
+    *,
+    gross: Decimal | None = None,
+) -> None:
+    """Collect the discount rules shared by lines and documents.
+
+    ``gross`` is the exact line gross; ``None`` for the document, whose base is checked once the
+    line amounts are known.
+    """
+    if discount < 0:
+        errors.add((*prefix, "discount"), _MSG_NEGATIVE)
+    if discount_type is None:
+        if discount != 0:
+            errors.add((*prefix, "discount_type"), _MSG_TYPE_MISSING)
+    elif discount_type is DiscountType.PERCENT:
+        if discount > _HUNDRED:
+            errors.add((*prefix, "discount"), _MSG_PERCENT_MAX)
+    elif gross is not None and discount >= 0 and discount > gross:
+        errors.add((*prefix, "discount"), _MSG_LINE_OVER)
+
+
+def _line_amount(gross: Decimal, discount: Decimal) -> Decimal:
+    """round(gross - discount), but never below zero for a non-negative gross.
+
+    A percentage rounded half-up on an unrounded gross can exceed that gross by less than a
+    cent (0.125 at 100 % takes 0.13), and the literal rule would then give -0.01 or -0.00.
+    Since the discount never exceeds round(gross), the clamp only ever yields
+    round(gross) - discount = 0 and changes no other case.
+    """
+    amount = round_money(gross - discount)
+    if gross >= 0 and amount <= 0:  # also turns -0.00 into 0.00
+        return _ZERO_CENTS
+    return amount
+
+
+def _round_ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """``numerator / denominator`` rounded half-up (away from zero) to the cent, exactly.
+
+    Done in integers so that a long or non-terminating quotient is never rounded to the context
+    precision before it is rounded to the cent.
+    """
+    _require_finite(numerator)
+    _require_finite(denominator)
+    if not denominator:
+        raise ValueError("division by zero")
+    p, p_exp = _integer_and_exponent(numerator)
+    q, q_exp = _integer_and_exponent(denominator)
+    shift = p_exp - q_exp + PRICE_PLACES  # result in cents = p * 10^shift / q
+    if shift >= 0:
+        p *= 10**shift
+    else:
+        q *= 10**-shift
+    negative = (p < 0) != (q < 0)
+    p, q = abs(p), abs(q)
+    cents = (2 * p + q) // (2 * q)
+    return from_minor(-cents if negative else cents, PRICE_PLACES)
+
+
+def _integer_and_exponent(value: Decimal) -> tuple[int, int]:
+    """``value == integer * 10^exponent`` for a finite ``value``."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite, so never "n"/"N"/"F"
+    coefficient = int("".join(map(str, digits)))
+    return (-coefficient if sign else coefficient), exponent
+
+
+def _common_integers(values: Sequence[Decimal]) -> list[int]:
+    """Scale finite values by one power of ten so that all become integers (ratios unchanged)."""
+    pairs = [_integer_and_exponent(v) for v in values]
+    exponents = [exponent for integer, exponent in pairs if integer]
+    if not exponents:
+        return [0 for _ in values]
+    lowest = min(exponents)
+    return [integer * 10 ** (exponent - lowest) if integer else 0 for integer, exponent in pairs]
+
+
+def _places(value: Decimal) -> int:
+    """Decimal places of a finite value, ignoring trailing zeros ("1.000" has 0).
+
+    Computed from the digits, not with ``normalize()``, which would round to the context
+    precision and raise for extreme exponents.
+    """
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if trailing == len(digits):  # zero
+        return 0
+    return max(0, -(exponent + trailing))
+
+
+def _require_finite(value: Decimal) -> None:
+    """Refuse NaN and infinity, which no money or quantity may be."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")

@@ -1,0 +1,1 @@
+"""``Idempotency-Key`` (decisions.md §8): a retried POST replays the first response."""

@@ -1,0 +1,102 @@
+"""Run a POST at most once per ``Idempotency-Key``.
+
+The record of the first response is written in the same transaction as the change it
+describes, so a crash can never leave one without the other: a retry after a crash either
+finds both or neither. A key still in flight in this process answers 409; in another process
+(PostgreSQL) the unique index makes the second request wait for the first and then replay it.
+Only successful responses are kept: a rejected request changed nothing and may be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from minipos.db import Connection, Database
+from minipos.idempotency import repository
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status_code: int
+    body: bytes
+    replayed: bool = False
+
+
+class KeyReuse(Exception):
+    """The key was used before with a different request (422)."""
+
+
+class KeyInFlight(Exception):
+    """The first request with this key has not finished yet (409)."""
+
+
+class InvalidKey(Exception):
+    """The header is empty, too long or not printable ASCII (400)."""
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"%s %s\n%s" % (method.encode(), path.encode(), body)).hexdigest()
+
+
+class Idempotency:
+    def __init__(self, ttl_us: int) -> None:
+        self.ttl_us = ttl_us
+        self._in_flight: set[tuple[int, str]] = set()
+
+    async def run(
+        self,
+        db: Database,
+        *,
+        api_key_id: int,
+        key: str | None,
+        fingerprint: str,
+        now_us: int,
+        job: Callable[[Connection], StoredResponse],
+    ) -> StoredResponse:
+        if key is None:
+            return await db.write(job)
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+            raise InvalidKey(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.")
+        slot = (api_key_id, key)
+        if slot in self._in_flight:
+            raise KeyInFlight("A request with this Idempotency-Key is still being processed.")
+        self._in_flight.add(slot)
+        try:
+            return await db.write(
+                lambda conn: self._once(conn, api_key_id, key, fingerprint, now_us, job)
+            )
+        finally:
+            self._in_flight.discard(slot)
+
+    def _once(
+        self,
+        conn: Connection,
+        api_key_id: int,
+        key: str,
+        fingerprint: str,
+        now_us: int,
+        job: Callable[[Connection], StoredResponse],
+    ) -> StoredResponse:
+        stored = repository.get(conn, api_key_id, key)
+        if stored is not None and stored["created_at"] < now_us - self.ttl_us:
+            repository.delete(conn, stored["id"])
+            stored = None
+        if stored is not None:
+            if stored["fingerprint"] != fingerprint:
+                raise KeyReuse("This Idempotency-Key was used with a different request.")
+            return StoredResponse(stored["status_code"], bytes(stored["body"]), replayed=True)
+        response = job(conn)
+        repository.put(
+            conn,
+            api_key_id=api_key_id,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=response.status_code,
+            body=response.body,
+            created_at=now_us,
+        )
+        return response

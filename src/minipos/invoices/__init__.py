@@ -1,0 +1,1 @@
+"""The MIDserver invoice API: integrators post invoices, stations turn them into receipts."""

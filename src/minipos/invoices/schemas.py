@@ -1,0 +1,256 @@
+"""Invoice request and response shapes (minipos-api.md §3, §6).
+
+Request structs carry types and simple bounds; the business rules live in
+``minipos.domain.invoice``. Response structs list fields in the documented order: msgspec
+encodes them in that order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from minipos.domain import blocks
+from minipos.domain.errors import FieldError, Path
+from minipos.domain.invoice import InvoiceMode
+from minipos.domain.money import DiscountType
+
+Text = Annotated[str, Meta(max_length=2048)]
+Code = Annotated[str, Meta(min_length=1, max_length=64)]
+Name = Annotated[str, Meta(min_length=1, max_length=255)]
+Byte = Annotated[int, Meta(ge=0, le=255)]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+class TextBlock(Struct, tag_field="kind", tag="text", omit_defaults=True):
+    """One printed line."""
+
+    content: Text
+
+    def problems(self) -> Iterable[FieldError]:
+        return ()
+
+
+class BarcodeBlock(Struct, tag_field="kind", tag="barcode", omit_defaults=True):
+    """A barcode (ESC/POS ``GS k`` symbology number; 101 = QR code)."""
+
+    code: Annotated[str, Meta(max_length=2953)]
+    type: int
+    align: Annotated[int, Meta(ge=0, le=2)] | UnsetType = UNSET
+    height: Annotated[int, Meta(ge=1, le=255)] | UnsetType = UNSET
+    width: Annotated[int, Meta(ge=1, le=6)] | UnsetType = UNSET
+    text_position: Annotated[int, Meta(ge=0, le=3)] | UnsetType = UNSET
+
+    def problems(self) -> Iterable[FieldError]:
+        message = blocks.barcode_error(self.code, self.type)
+        if message:
+            field = "type" if self.type not in blocks.BARCODE_TYPES else "code"
+            yield FieldError((field,), message)
+
+
+class EscposBlock(Struct, tag_field="kind", tag="escpos", omit_defaults=True):
+    """Raw printer bytes, as hex strings (``"1B40"``)."""
+
+    content: Annotated[list[str], Meta(min_length=1, max_length=64)]
+
+    def problems(self) -> Iterable[FieldError]:
+        for index, chunk in enumerate(self.content):
+            message = blocks.escpos_hex_error(chunk)
+            if message:
+                yield FieldError(("content", index), message)
+
+
+class QrBlock(Struct, tag_field="kind", tag="qr", omit_defaults=True):
+    """A QR code (our addition)."""
+
+    code: Annotated[str, Meta(max_length=2953)]
+    size: Annotated[int, Meta(ge=1, le=16)] | UnsetType = UNSET
+
+    def problems(self) -> Iterable[FieldError]:
+        message = blocks.barcode_error(self.code, blocks.QR_TYPE)
+        if message:
+            yield FieldError(("code",), message)
+
+
+Block = TextBlock | BarcodeBlock | EscposBlock | QrBlock
+Blocks = Annotated[list[Block], Meta(max_length=200)]
+
+
+class Customer(Struct, omit_defaults=True):
+    phone: Annotated[str, Meta(max_length=32)] | None | UnsetType = UNSET
+    email: Annotated[str, Meta(max_length=254)] | None | UnsetType = UNSET
+
+    def problems(self) -> Iterable[FieldError]:
+        if isinstance(self.email, str) and self.email and not _EMAIL.match(self.email):
+            yield FieldError(("email",), "Enter a valid email address.")
+
+
+class InvoiceInfo(Struct, omit_defaults=True):
+    header: Blocks | UnsetType = UNSET
+    footer: Blocks | UnsetType = UNSET
+    slip: Blocks | UnsetType = UNSET
+    customer: Customer | UnsetType = UNSET
+
+
+class RowInfo(Struct, omit_defaults=True):
+    blocks: Blocks | UnsetType = UNSET
+
+
+class RowIn(Struct, kw_only=True):
+    code: Code = "0"
+    text: Name
+    quantity: Decimal
+    init_quantity: Decimal | None = None
+    price: Decimal
+    tax: int = 0
+    fiscal_section: int = 1
+    discount: Decimal = Decimal(0)
+    discount_type: DiscountType | None = None
+    is_free_price: bool = False
+    is_weight: bool = False
+    payload: Annotated[str, Meta(max_length=10_000)] | None = None
+    info: RowInfo = msgspec.field(default_factory=RowInfo)
+
+    def print_blocks(self) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
+        if isinstance(self.info.blocks, list):
+            for index, block in enumerate(self.info.blocks):
+                yield ("info", "blocks", index), block
+
+
+class PaymentIn(Struct, kw_only=True):
+    method_id: int
+    method_name: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
+    amount: Decimal | None = None
+
+
+class InvoiceIn(Struct, kw_only=True):
+    """``POST /api/invoice/new``."""
+
+    invoice_no: Code | None = None
+    mode: InvoiceMode = InvoiceMode.SALE
+    pos_id: Annotated[int, Meta(ge=0, le=2_147_483_647)] | None = None
+    #: Our addition: the station group that may take the invoice (default: configuration).
+    station_group: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    discount: Decimal = Decimal(0)
+    discount_type: DiscountType | None = None
+    comment: Annotated[str, Meta(max_length=4000)] | None = None
+    print_paper_receipt: bool | None = None
+    keep_drawer_closed: bool = False
+    is_auto_open: bool = False
+    info: InvoiceInfo = msgspec.field(default_factory=InvoiceInfo)
+    rows: Annotated[list[RowIn], Meta(max_length=1000)] = msgspec.field(default_factory=list)
+    payments: Annotated[list[PaymentIn], Meta(max_length=20)] = msgspec.field(
+        default_factory=list
+    )
+
+    def has_slip(self) -> bool:
+        return isinstance(self.info.slip, list) and bool(self.info.slip)
+
+    def print_blocks(self) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
+        for section in ("header", "footer", "slip"):
+            found = getattr(self.info, section)
+            if isinstance(found, list):
+                for index, block in enumerate(found):
+                    yield ("info", section, index), block
+
+    def other_problems(self) -> Iterable[FieldError]:
+        if isinstance(self.info.customer, Customer):
+            for problem in self.info.customer.problems():
+                yield FieldError(("info", "customer", *problem.path), problem.message)
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+class RowOut(Struct):
+    id: int | None
+    invoice: int | None
+    code: str
+    text: str
+    quantity: Decimal
+    maxquantity: Decimal
+    init_quantity: Decimal
+    price: Decimal
+    is_free_price: bool
+    is_weight: bool
+    tax: int
+    fiscal_section: int
+    fiscal_section_name: str
+    discount: Decimal
+    discount_type: str | None
+    payload: str | None
+    info: msgspec.Raw
+    tax_rate: Decimal
+
+
+class PaymentOut(Struct):
+    id: int | None
+    invoice: int | None
+    method_id: int
+    method_name: str
+    #: null = "the rest of the amount due".
+    amount: Decimal | None
+
+
+class InvoiceSummary(Struct):
+    """An item of ``GET /api/invoices``."""
+
+    id: int | None
+    mode: int
+    station: int | None
+    invoice_no: str
+    discount: Decimal
+    discount_type: str | None
+    created_at: str
+    updated_at: str
+    printed_at: str | None
+    print_station: int | None
+    print_pos_id: str | None
+    print_chassis_id: str | None
+    check_num: str | None
+    total_sum: Decimal
+    changed_sum: Decimal
+    status: int
+    comment: str | None
+    keep_drawer_closed: bool
+    print_paper_receipt: bool | None
+    is_auto_open: bool
+    report: Any
+    common_id: int | None
+    synchronized_at: str | None
+    info: msgspec.Raw
+    status_name: str
+
+
+class InvoiceDetail(InvoiceSummary):
+    """``POST /api/invoice/new`` and ``GET /api/invoice/{id}``."""
+
+    station_group: str
+    rows: list[RowOut]
+    payments: list[PaymentOut]
+    receipts: list[Any]
+
+
+class InvoiceQuery(Struct, kw_only=True):
+    """Filters of ``GET /api/invoices`` (decisions.md §7)."""
+
+    status: int | None = None
+    mode: int | None = None
+    invoice_no: str | None = None
+    pos_id: int | None = None
+    station_group: str | None = None
+    #: Created at or after / before this local date or date-time.
+    created_from: str | None = None
+    created_to: str | None = None
+    #: Changed at or after this local date-time (for following changes).
+    updated_since: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 1000
+    offset: Annotated[int, Meta(ge=0)] = 0
+    #: Keyset paging: only invoices with a larger id (what the ``Link: rel=next`` uses).
+    after_id: Annotated[int, Meta(ge=0)] | None = None

@@ -1,0 +1,305 @@
+"""Invoice use cases: validate and price, store, read back, list.
+
+Functions that touch storage take a ``Connection`` and run inside the caller's unit of work
+(``Database.write``/``read``), so creating an invoice and recording its idempotency key commit
+together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from minipos.db import Connection, Row, UniqueViolation
+from minipos.domain.errors import NotFound, ValidationFailed
+from minipos.domain.invoice import InvoiceStatus, validate_invoice
+from minipos.domain.money import (
+    PRICE_PLACES,
+    QUANTITY_PLACES,
+    DiscountType,
+    from_minor,
+    json_number,
+    to_minor,
+)
+from minipos.domain.reference import ReferenceData
+from minipos.invoices import repository
+from minipos.invoices.schemas import (
+    InvoiceDetail,
+    InvoiceIn,
+    InvoiceQuery,
+    InvoiceSummary,
+    PaymentOut,
+    RowOut,
+)
+from minipos.timeutil import local_naive, parse_local, to_datetime
+
+#: Tries at a free automatic number before giving up (two invoices in one second get ``_2``).
+_AUTO_NUMBER_TRIES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceContext:
+    reference: ReferenceData
+    zone: ZoneInfo
+    station_group: str
+
+
+@dataclass(slots=True)
+class PreparedInvoice:
+    """A valid invoice in storage form, ready to insert (or to show, for ``validateonly``)."""
+
+    header: dict[str, Any]
+    rows: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    auto_number: bool
+
+
+def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInvoice:
+    """Check every rule and compute the totals; raises ``ValidationFailed``."""
+    price = validate_invoice(request, ctx.reference)
+    auto_number = request.invoice_no is None
+    header: dict[str, Any] = {
+        "id": None,
+        "invoice_no": request.invoice_no
+        or to_datetime(now_us, ctx.zone).strftime("%Y%m%d_%H%M%S"),
+        "mode": int(request.mode),
+        "status": int(InvoiceStatus.NEW),
+        "pos_id": request.pos_id,
+        "station_group": request.station_group or ctx.station_group,
+        "station": None,
+        "discount": to_minor(request.discount, PRICE_PLACES),
+        "discount_type": _value(request.discount_type),
+        "comment": request.comment,
+        "print_paper_receipt": request.print_paper_receipt,
+        "keep_drawer_closed": request.keep_drawer_closed,
+        "is_auto_open": request.is_auto_open,
+        "info": msgspec.json.encode(request.info).decode(),
+        "total_sum": to_minor(price.total, PRICE_PLACES),
+        "changed_sum": 0,
+        "printed_at": None,
+        "print_station": None,
+        "print_pos_id": None,
+        "print_chassis_id": None,
+        "check_num": None,
+        "report": None,
+        "common_id": None,
+        "synchronized_at": None,
+        "created_at": now_us,
+        "updated_at": now_us,
+        # Canonical form, so the same invoice re-sent with other spacing still matches.
+        "request_hash": hashlib.sha256(msgspec.json.encode(request)).hexdigest(),
+    }
+    rows = [
+        {
+            "id": None,
+            "invoice_id": None,
+            "position": position,
+            "code": row.code,
+            "text": row.text,
+            "quantity": to_minor(row.quantity, QUANTITY_PLACES),
+            "maxquantity": 0,
+            # The quantity first asked for, before any edit at the station (0 or absent: as sent).
+            "init_quantity": to_minor(row.init_quantity or row.quantity, QUANTITY_PLACES),
+            "price": to_minor(row.price, PRICE_PLACES),
+            "is_free_price": row.is_free_price,
+            "is_weight": row.is_weight,
+            "tax": row.tax,
+            "tax_rate": to_minor(ctx.reference.taxes[row.tax].rate, PRICE_PLACES),
+            "fiscal_section": row.fiscal_section,
+            "discount": to_minor(row.discount, PRICE_PLACES),
+            "discount_type": _value(row.discount_type),
+            "payload": row.payload,
+            "info": msgspec.json.encode(row.info).decode(),
+        }
+        for position, row in enumerate(request.rows)
+    ]
+    payments = [
+        {
+            "id": None,
+            "invoice_id": None,
+            "position": position,
+            "method_id": payment.method_id,
+            "method_name": payment.method_name
+            or ctx.reference.payment_methods[payment.method_id].name,
+            "amount": None if payment.amount is None else to_minor(payment.amount, PRICE_PLACES),
+        }
+        for position, payment in enumerate(request.payments)
+    ]
+    return PreparedInvoice(header, rows, payments, auto_number)
+
+
+def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> InvoiceDetail:
+    """Store the invoice. Re-posting an ``invoice_no`` with the same content gives the stored one
+    back (a safe retry); with other content it is refused (decisions.md §8)."""
+    if invoice.auto_number:
+        _insert_with_free_number(conn, invoice)
+        return detail(invoice.header, invoice.rows, invoice.payments, ctx)
+    try:
+        with conn.savepoint("invoice"):
+            repository.insert(conn, invoice.header, invoice.rows, invoice.payments)
+    except UniqueViolation as exc:
+        if not exc.involves("invoice_no"):
+            raise
+        existing = repository.get_by_number(conn, invoice.header["invoice_no"])
+        if existing is None or existing["request_hash"] != invoice.header["request_hash"]:
+            raise ValidationFailed.single(
+                ("invoice_no",), "An invoice with this invoice_no already exists."
+            ) from exc
+        return load(conn, existing, ctx)
+    return detail(invoice.header, invoice.rows, invoice.payments, ctx)
+
+
+def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice) -> None:
+    base = invoice.header["invoice_no"]
+    for attempt in range(1, _AUTO_NUMBER_TRIES + 1):
+        invoice.header["invoice_no"] = base if attempt == 1 else f"{base}_{attempt}"
+        try:
+            with conn.savepoint("invoice"):
+                repository.insert(conn, invoice.header, invoice.rows, invoice.payments)
+        except UniqueViolation as exc:
+            if not exc.involves("invoice_no"):
+                raise
+            continue
+        return
+    raise ValidationFailed.single(("invoice_no",), "No free automatic invoice number; send one.")
+
+
+def get(conn: Connection, invoice_id: int, ctx: InvoiceContext) -> InvoiceDetail:
+    header = repository.get(conn, invoice_id)
+    if header is None:
+        raise NotFound()
+    return load(conn, header, ctx)
+
+
+def load(conn: Connection, header: Row, ctx: InvoiceContext) -> InvoiceDetail:
+    invoice_id = header["id"]
+    return detail(
+        header, repository.rows_of(conn, invoice_id), repository.payments_of(conn, invoice_id), ctx
+    )
+
+
+def search(
+    conn: Connection, query: InvoiceQuery, ctx: InvoiceContext
+) -> tuple[list[InvoiceSummary], int]:
+    filters: dict[str, Any] = {
+        "status": query.status,
+        "mode": query.mode,
+        "invoice_no": query.invoice_no,
+        "pos_id": query.pos_id,
+        "station_group": query.station_group,
+        "after_id": query.after_id,
+    }
+    for name in ("created_from", "created_to", "updated_since"):
+        text = getattr(query, name)
+        if text is not None:
+            try:
+                filters[name] = parse_local(text, ctx.zone)
+            except ValueError:
+                raise ValidationFailed.single(
+                    (name,), "Datetime has wrong format. Use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss."
+                ) from None
+    rows, total = repository.search(conn, filters, limit=query.limit, offset=query.offset)
+    return [summary(row, ctx) for row in rows], total
+
+
+# --- storage form → response ----------------------------------------------------------------
+
+
+def _value(choice: DiscountType | None) -> str | None:
+    # The plain string: drivers must not see (and adapt) an Enum.
+    return None if choice is None else choice.value
+
+
+def _money(units: int) -> Decimal:
+    return json_number(from_minor(units, PRICE_PLACES))
+
+
+def _quantity(units: int) -> Decimal:
+    return json_number(from_minor(units, QUANTITY_PLACES))
+
+
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _summary_fields(h: Any, ctx: InvoiceContext) -> dict[str, Any]:
+    status = InvoiceStatus(h["status"])
+    return {
+        "id": h["id"],
+        "mode": h["mode"],
+        "station": h["station"],
+        "invoice_no": h["invoice_no"],
+        "discount": _money(h["discount"]),
+        "discount_type": h["discount_type"],
+        "created_at": local_naive(h["created_at"], ctx.zone),
+        "updated_at": local_naive(h["updated_at"], ctx.zone),
+        "printed_at": local_naive(h["printed_at"], ctx.zone),
+        "print_station": h["print_station"],
+        "print_pos_id": h["print_pos_id"],
+        "print_chassis_id": h["print_chassis_id"],
+        "check_num": h["check_num"],
+        "total_sum": _money(h["total_sum"]),
+        "changed_sum": _money(h["changed_sum"]),
+        "status": status.value,
+        "comment": h["comment"],
+        "keep_drawer_closed": bool(h["keep_drawer_closed"]),
+        "print_paper_receipt": _optional_bool(h["print_paper_receipt"]),
+        "is_auto_open": bool(h["is_auto_open"]),
+        "report": h["report"],
+        "common_id": h["common_id"],
+        "synchronized_at": local_naive(h["synchronized_at"], ctx.zone),
+        "info": msgspec.Raw(h["info"].encode()),
+        "status_name": status.label,
+    }
+
+
+def summary(h: Any, ctx: InvoiceContext) -> InvoiceSummary:
+    return InvoiceSummary(**_summary_fields(h, ctx))
+
+
+def detail(h: Any, rows: list[Any], payments: list[Any], ctx: InvoiceContext) -> InvoiceDetail:
+    return InvoiceDetail(
+        **_summary_fields(h, ctx),
+        station_group=h["station_group"],
+        rows=[_row(r, ctx) for r in rows],
+        payments=[
+            PaymentOut(
+                id=p["id"],
+                invoice=p["invoice_id"],
+                method_id=p["method_id"],
+                method_name=p["method_name"],
+                amount=None if p["amount"] is None else _money(p["amount"]),
+            )
+            for p in payments
+        ],
+        receipts=[],
+    )
+
+
+def _row(r: Any, ctx: InvoiceContext) -> RowOut:
+    section = ctx.reference.fiscal_sections.get(r["fiscal_section"])
+    return RowOut(
+        id=r["id"],
+        invoice=r["invoice_id"],
+        code=r["code"],
+        text=r["text"],
+        quantity=_quantity(r["quantity"]),
+        maxquantity=_quantity(r["maxquantity"]),
+        init_quantity=_quantity(r["init_quantity"]),
+        price=_money(r["price"]),
+        is_free_price=bool(r["is_free_price"]),
+        is_weight=bool(r["is_weight"]),
+        tax=r["tax"],
+        fiscal_section=r["fiscal_section"],
+        fiscal_section_name=section.name if section else f"Nodaļa {r['fiscal_section']}",
+        discount=_money(r["discount"]),
+        discount_type=r["discount_type"],
+        payload=r["payload"],
+        info=msgspec.Raw(r["info"].encode()),
+        tax_rate=_money(r["tax_rate"]),
+    )

@@ -1,0 +1,43 @@
+"""Timestamps: stored as integer microseconds since the epoch (UTC), shown in shop time.
+
+The MIDserver side (invoices) shows naive local time with microseconds, the CRMserver side
+(products, shifts, receipts) local time with its UTC offset — both as the public docs show.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def to_datetime(us: int, zone: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(us / 1_000_000, UTC).replace(
+        microsecond=us % 1_000_000
+    ).astimezone(zone)
+
+
+def local_naive(us: int | None, zone: ZoneInfo) -> str | None:
+    """``2026-02-17T16:50:13.428620`` (always six fraction digits, as documented)."""
+    if us is None:
+        return None
+    return to_datetime(us, zone).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def local_aware(us: int | None, zone: ZoneInfo) -> str | None:
+    """``2026-01-09T10:13:28.357056+02:00``."""
+    if us is None:
+        return None
+    return to_datetime(us, zone).isoformat(timespec="microseconds")
+
+
+def parse_local(text: str, zone: ZoneInfo) -> int:
+    """A timestamp from a query string: ISO date or date-time, naive ones in shop time."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
