@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from minipos.auth.service import Role, create_key, load_pepper
 from minipos.config import ConfigError, Settings
@@ -37,8 +38,6 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the API server (migrating the database first unless MINIPOS_AUTO_MIGRATE=false)."""
-    import uvicorn
-
     settings = _settings()
     if workers > 1 and settings.database_url.startswith("sqlite"):
         typer.echo("SQLite is served by one process; use PostgreSQL for --workers > 1", err=True)
@@ -78,9 +77,7 @@ def db_current() -> None:
 @key_app.command("create")
 def key_create(
     role: Annotated[Role, typer.Option(help="What the key may do.")],
-    station: Annotated[
-        int | None, typer.Option(help="Station id (for --role station).")
-    ] = None,
+    station: Annotated[int | None, typer.Option(help="Station id (for --role station).")] = None,
     name: Annotated[str | None, typer.Option(help="A note: who or what uses it.")] = None,
 ) -> None:
     """Create an API key and print it once (it is stored only as a digest)."""

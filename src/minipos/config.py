@@ -35,7 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     station_group: str = "1"
     #: Pepper for API key digests. When empty, a random one is kept in ``secret_file``.
     secret_key: str = ""
-    secret_file: str = "minipos.secret"
+    secret_file: str = "minipos.secret"  # noqa: S105 - a file name, not a secret
     #: How long idempotency records are kept (decisions §8 asks for at least 24 hours).
     idempotency_ttl_hours: int = 48
     #: PostgreSQL connections per server process.
@@ -52,7 +52,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        fields = {f for f in cls.__struct_fields__}
+        fields = set(cls.__struct_fields__)
         raw = {
             name[len(ENV_PREFIX) :].lower(): value
             for name, value in env.items()

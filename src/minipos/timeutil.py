@@ -16,9 +16,11 @@ def now_us() -> int:
 
 
 def to_datetime(us: int, zone: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(us / 1_000_000, UTC).replace(
-        microsecond=us % 1_000_000
-    ).astimezone(zone)
+    return (
+        datetime.fromtimestamp(us / 1_000_000, UTC)
+        .replace(microsecond=us % 1_000_000)
+        .astimezone(zone)
+    )
 
 
 def local_naive(us: int | None, zone: ZoneInfo) -> str | None:

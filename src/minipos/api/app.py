@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -50,9 +51,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = open_database(
-            settings.database_url, pool_size=settings.pg_pool_size, exclusive=True
-        )
+        db = open_database(settings.database_url, pool_size=settings.pg_pool_size, exclusive=True)
         ctx = AppContext(
             settings=settings,
             db=db,
@@ -102,9 +101,12 @@ async def docs(request: Request) -> Response:
 
 async def _sweep_idempotency(ctx: AppContext) -> None:
     while True:
-        cutoff = now_us() - ctx.idempotency.ttl_us
         try:
-            removed = await ctx.db.write(lambda conn: idempotency_repository.purge(conn, cutoff))
+            removed = await ctx.db.write(
+                functools.partial(
+                    idempotency_repository.purge, older_than=now_us() - ctx.idempotency.ttl_us
+                )
+            )
             if removed:
                 log.info("removed %d expired idempotency records", removed)
         except Exception:
@@ -117,5 +119,7 @@ _DOCS_PAGE = """<!doctype html>
 <link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/static/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true});</script>
+<script>
+SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", persistAuthorization: true});
+</script>
 </body></html>"""

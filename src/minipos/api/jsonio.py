@@ -7,6 +7,7 @@ are encoded by msgspec with decimals written as plain JSON numbers.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -63,7 +64,9 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 def require_json(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";", 1)[0].strip().lower()
-    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
         shown = media or "none"
         raise HTTPProblem(415, f'Unsupported media type "{shown}" in request.')
 
@@ -101,7 +104,10 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^Expected `(bool|bool \| null)`, got `\w+`$", "Must be a valid boolean."),
         (r"^Expected `(array|array \| null)`, got `(\w+)`$", "Expected a list of items."),
         (r"^Expected `(object|object \| null)`, got `(\w+)`$", "Expected a JSON object."),
-        (r"^Expected `str` of length <= (\d+)$", r"Ensure this field has no more than \1 characters."),
+        (
+            r"^Expected `str` of length <= (\d+)$",
+            r"Ensure this field has no more than \1 characters.",
+        ),
         (r"^Expected `str` of length >= 1$", "This field may not be blank."),
         (r"^Expected `int` >= (-?\d+)$", r"Ensure this value is greater than or equal to \1."),
         (r"^Expected `int` <= (-?\d+)$", r"Ensure this value is less than or equal to \1."),
@@ -118,9 +124,7 @@ def field_error(message: str) -> FieldError:
     match = _AT.match(message)
     assert match is not None  # the pattern matches any string
     text, where = match["message"], match["path"] or ""
-    path: list[str | int] = [
-        name if name else int(index) for name, index in _STEP.findall(where)
-    ]
+    path: list[str | int] = [name if name else int(index) for name, index in _STEP.findall(where)]
     missing = _MISSING.match(text)
     if missing:
         path.append(missing["field"])
@@ -138,7 +142,7 @@ def drf_errors(errors: tuple[FieldError, ...]) -> dict[str, Any]:
     for error in errors:
         path: Path = error.path or ("non_field_errors",)
         node: Any = root
-        for step, following in zip(path, path[1:], strict=False):
+        for step, following in itertools.pairwise(path):
             node = _child(node, step, following)
         last = path[-1]
         if isinstance(node, list):
@@ -165,4 +169,3 @@ def _child(node: Any, step: str | int, following: str | int) -> Any:
     if not isinstance(existing, type(empty)):
         node[str(step)] = existing = empty
     return existing
-

@@ -75,9 +75,7 @@ def build(operations: Iterable[Operation], *, title: str, version: str) -> dict[
             entry["requestBody"] = {
                 "required": True,
                 "content": {
-                    "application/json": {
-                        "schema": request_schemas[request_types.index(op.body)]
-                    }
+                    "application/json": {"schema": request_schemas[request_types.index(op.body)]}
                 },
             }
         codes = _ERRORS if op.method in ("POST", "PUT", "PATCH") else _READ_ERRORS

@@ -15,9 +15,7 @@ from starlette.responses import Response
 from minipos.api.jsonio import JSONResponse, encode
 
 
-def paged_response(
-    request: Request, items: Sequence[Any], total: int, limit: int
-) -> Response:
+def paged_response(request: Request, items: Sequence[Any], total: int, limit: int) -> Response:
     headers = {"X-Total-Count": str(total)}
     if len(items) == limit and items:
         params = dict(request.query_params)

@@ -22,6 +22,7 @@ from minipos.domain.money import (
     DocumentPrice,
     Line,
     check_decimal,
+    json_number,
     price_document,
 )
 from minipos.domain.reference import ReferenceData
@@ -117,6 +118,7 @@ class InvoiceInput(Protocol):
     def print_blocks(self) -> Iterable[tuple[Path, PrintBlock]]:
         """Every block in ``info`` (header, footer, slip) with its path."""
         ...
+
     def other_problems(self) -> Iterable[FieldError]:
         """Rules on fields the invoice rules below do not read (customer contacts, …)."""
         ...
@@ -166,9 +168,7 @@ def _check_mode(invoice: InvoiceInput, errors: ErrorCollector) -> None:
         errors.add(("rows",), "This list may not be empty.")
 
 
-def _check_row(
-    path: Path, row: RowInput, reference: ReferenceData, errors: ErrorCollector
-) -> None:
+def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: ErrorCollector) -> None:
     message = check_decimal(
         row.quantity,
         places=QUANTITY_PLACES,
@@ -206,7 +206,9 @@ def _check_payment_methods(
     rest_seen = False
     for index, payment in enumerate(payments):
         if payment.method_id not in reference.payment_methods:
-            errors.add(("payments", index, "method_id"), f'"{payment.method_id}" is not a valid choice.')
+            errors.add(
+                ("payments", index, "method_id"), f'"{payment.method_id}" is not a valid choice.'
+            )
         if payment.amount is None:
             if rest_seen:
                 errors.add(
@@ -241,5 +243,6 @@ def _check_payment_plan(
     if non_cash > total:
         raise ValidationFailed.single(
             ("payments",),
-            f"Non-cash payments ({non_cash}) exceed the amount due ({total}).",
+            f"Non-cash payments ({json_number(non_cash)}) exceed the amount due"
+            f" ({json_number(total)}).",
         )

@@ -167,14 +167,14 @@ def json_number(value: Decimal) -> Decimal:
         return _ZERO
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
-    coefficient = int("".join(map(str, digits)))
+    kept = list(digits)
     if exponent > 0:
-        coefficient *= 10**exponent
+        kept += [0] * exponent
         exponent = 0
-    while exponent < 0 and coefficient % 10 == 0:
-        coefficient //= 10
+    while exponent < 0 and kept[-1] == 0:
+        kept.pop()
         exponent += 1
-    return Decimal((sign, tuple(int(d) for d in str(coefficient)), exponent))
+    return Decimal((sign, tuple(kept), exponent))
 
 
 # --- building blocks ----------------------------------------------------------------------------

@@ -67,7 +67,14 @@ class Idempotency:
         self._in_flight.add(slot)
         try:
             return await db.write(
-                lambda conn: self._once(conn, api_key_id, key, fingerprint, now_us, job)
+                lambda conn: self._once(
+                    conn,
+                    api_key_id=api_key_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    now_us=now_us,
+                    job=job,
+                )
             )
         finally:
             self._in_flight.discard(slot)
@@ -75,6 +82,7 @@ class Idempotency:
     def _once(
         self,
         conn: Connection,
+        *,
         api_key_id: int,
         key: str,
         fingerprint: str,

@@ -49,7 +49,9 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
     body = await read_body(request, ctx.settings.max_body_bytes)
     invoice = service.prepare(decode(body, InvoiceIn), ctx.invoices, now_us())
     if flag in _TRUE:
-        return JSONResponse(encode(service.detail(invoice.header, invoice.rows, invoice.payments, ctx.invoices)))
+        return JSONResponse(
+            encode(service.detail(invoice.header, invoice.rows, invoice.payments, ctx.invoices))
+        )
     stored = await ctx.idempotency.run(
         ctx.db,
         api_key_id=principal.api_key_id,

@@ -83,8 +83,8 @@ Blocks = Annotated[list[Block], Meta(max_length=200)]
 
 
 class Customer(Struct, omit_defaults=True):
-    phone: Annotated[str, Meta(max_length=32)] | None | UnsetType = UNSET
-    email: Annotated[str, Meta(max_length=254)] | None | UnsetType = UNSET
+    phone: Annotated[str, Meta(max_length=32)] | UnsetType | None = UNSET
+    email: Annotated[str, Meta(max_length=254)] | UnsetType | None = UNSET
 
     def problems(self) -> Iterable[FieldError]:
         if isinstance(self.email, str) and self.email and not _EMAIL.match(self.email):
@@ -117,7 +117,9 @@ class RowIn(Struct, kw_only=True):
     payload: Annotated[str, Meta(max_length=10_000)] | None = None
     info: RowInfo = msgspec.field(default_factory=RowInfo)
 
-    def print_blocks(self) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
+    def print_blocks(
+        self,
+    ) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
         if isinstance(self.info.blocks, list):
             for index, block in enumerate(self.info.blocks):
                 yield ("info", "blocks", index), block
@@ -145,14 +147,14 @@ class InvoiceIn(Struct, kw_only=True):
     is_auto_open: bool = False
     info: InvoiceInfo = msgspec.field(default_factory=InvoiceInfo)
     rows: Annotated[list[RowIn], Meta(max_length=1000)] = msgspec.field(default_factory=list)
-    payments: Annotated[list[PaymentIn], Meta(max_length=20)] = msgspec.field(
-        default_factory=list
-    )
+    payments: Annotated[list[PaymentIn], Meta(max_length=20)] = msgspec.field(default_factory=list)
 
     def has_slip(self) -> bool:
         return isinstance(self.info.slip, list) and bool(self.info.slip)
 
-    def print_blocks(self) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
+    def print_blocks(
+        self,
+    ) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
         for section in ("header", "footer", "slip"):
             found = getattr(self.info, section)
             if isinstance(found, list):

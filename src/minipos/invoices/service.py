@@ -65,8 +65,7 @@ def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInv
     auto_number = request.invoice_no is None
     header: dict[str, Any] = {
         "id": None,
-        "invoice_no": request.invoice_no
-        or to_datetime(now_us, ctx.zone).strftime("%Y%m%d_%H%M%S"),
+        "invoice_no": request.invoice_no or to_datetime(now_us, ctx.zone).strftime("%Y%m%d_%H%M%S"),
         "mode": int(request.mode),
         "status": int(InvoiceStatus.NEW),
         "pos_id": request.pos_id,

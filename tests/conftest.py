@@ -1,0 +1,116 @@
+"""Fixtures shared by the API and end-to-end tests.
+
+Every test that takes ``database_url`` runs twice: on a fresh SQLite file and on a real
+PostgreSQL database (``MINIPOS_TEST_PG``, default the local server). Without PostgreSQL the
+PostgreSQL half is skipped locally but fails under CI (``CI=true``), so it is never lost silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from minipos.api.app import create_app
+from minipos.auth.service import Role, create_key
+from minipos.config import Settings
+from minipos.db import migrate, open_database
+
+PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+TABLES = ("invoice_payments", "invoice_rows", "invoices", "idempotency_keys", "api_keys")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (migrating once is much faster)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"minipos_test_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate.upgrade(url)
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "minipos.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-pepper",
+        secret_file=str(tmp_path / "minipos.secret"),
+        auth_cache_seconds=0.0,
+        access_log=False,
+    )
+
+
+@pytest.fixture
+def keys(settings: Settings) -> dict[Role, str]:
+    """One API key per role (the station key bound to station 1)."""
+    db = open_database(settings.database_url)
+    try:
+        return {
+            role: db.run(
+                lambda conn, role=role: create_key(
+                    conn,
+                    settings.secret_key.encode(),
+                    role,
+                    station_id=1 if role is Role.STATION else None,
+                    now_us=0,
+                )
+            ).key
+            for role in Role
+        }
+    finally:
+        db.close()
+
+
+class Api:
+    """A test client that sends one role's key with every request."""
+
+    def __init__(self, client: TestClient, keys: dict[Role, str]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def as_(self, role: Role | None) -> TestClient:
+        self.client.headers.pop("Authorization", None)
+        if role is not None:
+            self.client.headers["Authorization"] = f"Token {self.keys[role]}"
+        return self.client
+
+
+@pytest.fixture
+def api(settings: Settings, keys: dict[Role, str]) -> Iterator[Api]:
+    with TestClient(create_app(settings)) as client:
+        yield Api(client, keys)
