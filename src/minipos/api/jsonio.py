@@ -81,10 +81,11 @@ def decode(body: bytes, type_: type[T]) -> T:
         raise HTTPProblem(400, f"JSON parse error - {exc}") from exc
 
 
-def convert(data: Mapping[str, Any], type_: type[T]) -> T:
-    """Query parameters (strings) into a typed struct, with the same error translation."""
+def query(request: Request, type_: type[T]) -> T:
+    """Query parameters into a typed struct; an empty value means "not given" (as in DRF)."""
+    given = {name: value for name, value in request.query_params.items() if value != ""}
     try:
-        return msgspec.convert(data, type_, strict=False)
+        return msgspec.convert(given, type_, strict=False)
     except msgspec.ValidationError as exc:
         raise ValidationFailed([field_error(str(exc))]) from exc
 

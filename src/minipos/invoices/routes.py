@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from minipos.api import jsonio
 from minipos.api.context import context
-from minipos.api.jsonio import JSONResponse, convert, decode, encode, read_body, require_json
+from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.service import Principal, Role
@@ -74,7 +75,7 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
 )
 async def list_invoices(request: Request, principal: Principal) -> Response:
     ctx = context(request)
-    query = convert(dict(request.query_params), InvoiceQuery)
+    query = jsonio.query(request, InvoiceQuery)
     items, total = await ctx.db.read(lambda conn: service.search(conn, query, ctx.invoices))
     return paged_response(request, items, total, query.limit)
 

@@ -239,13 +239,17 @@ class InvoiceDetail(InvoiceSummary):
     receipts: list[Any]
 
 
+#: Any integer a query may carry: what a 64-bit column can hold, so no driver overflows.
+QueryInt = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+
+
 class InvoiceQuery(Struct, kw_only=True):
     """Filters of ``GET /api/invoices`` (decisions.md §7)."""
 
-    status: int | None = None
-    mode: int | None = None
+    status: QueryInt | None = None
+    mode: QueryInt | None = None
     invoice_no: str | None = None
-    pos_id: int | None = None
+    pos_id: QueryInt | None = None
     station_group: str | None = None
     #: Created at or after / before this local date or date-time.
     created_from: str | None = None
@@ -253,6 +257,6 @@ class InvoiceQuery(Struct, kw_only=True):
     #: Changed at or after this local date-time (for following changes).
     updated_since: str | None = None
     limit: Annotated[int, Meta(ge=1, le=1000)] = 1000
-    offset: Annotated[int, Meta(ge=0)] = 0
+    offset: QueryInt = 0
     #: Keyset paging: only invoices with a larger id (what the ``Link: rel=next`` uses).
-    after_id: Annotated[int, Meta(ge=0)] | None = None
+    after_id: QueryInt | None = None

@@ -198,7 +198,7 @@ def search(
         if text is not None:
             try:
                 filters[name] = parse_local(text, ctx.zone)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise ValidationFailed.single(
                     (name,), "Datetime has wrong format. Use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss."
                 ) from None

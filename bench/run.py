@@ -1,0 +1,497 @@
+"""Load benchmark of the invoice API: ``python bench/run.py [--duration 10] [--warmup 3]``.
+
+Starts ``minipos serve`` and a bare baseline app on fresh SQLite files in a temporary
+directory, loads them with wrk over loopback (server on CPU 0, wrk on CPU 1), checks that every
+acknowledged POST is in the database and nothing else is, prints a table with the targets and
+writes ``bench/results/latest.json``. See bench/README.md for how to read the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import shlex
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import invoice_payload
+from servers import HOST, Server, free_port, minipos_command, request, run_cli
+from wrk_runner import BenchError, WrkResult, ensure_wrk, run_wrk, write_script
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
+SERVER_CPU, LOAD_CPU = 0, 1
+PEPPER = "bench-pepper"
+
+#: What the figures are held against (printed beside them, recorded in the JSON).
+TARGET_POST_RPS = 2000.0
+TARGET_POST_P99_MS = 25.0
+TARGET_VS_BASELINE = 0.8
+TARGET_VALIDATE_VS_POST = 2.0
+
+
+@dataclass
+class RowsCheck:
+    """Invoices stored vs. POSTs acknowledged (verification request + warm-up + measured)."""
+
+    expected: int
+    invoices: int
+    invoice_rows: int
+    rows_per_invoice: int
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.invoices == self.expected
+            and self.invoice_rows == self.invoices * self.rows_per_invoice
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "expected_invoices": self.expected,
+            "invoices": self.invoices,
+            "invoice_rows": self.invoice_rows,
+            "status": "OK" if self.ok else "MISMATCH",
+        }
+
+
+@dataclass
+class Scenario:
+    name: str
+    warmup: WrkResult
+    measured: WrkResult
+    rows: RowsCheck | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "warmup": self.warmup.as_json(),
+            "measured": self.measured.as_json(),
+        }
+        if self.rows is not None:
+            data["rows_check"] = self.rows.as_json()
+        return data
+
+
+@dataclass
+class Bench:
+    """Everything one benchmark run shares: options, paths, the wrk binary."""
+
+    wrk: str
+    tmp: Path
+    duration: float
+    warmup: float
+    connections: int
+    pin: bool
+    prefix: str = field(default_factory=lambda: f"b{secrets.token_hex(4)}")
+
+    @property
+    def server_cpu(self) -> int | None:
+        return SERVER_CPU if self.pin else None
+
+    @property
+    def wrk_log(self) -> Path:
+        return self.tmp / "wrk.log"
+
+    def load(
+        self,
+        label: str,
+        url: str,
+        kind: str,
+        headers: dict[str, str],
+        script_args: Callable[[str], list[str]],
+    ) -> tuple[WrkResult, WrkResult]:
+        """The warm-up run, then the measured run; ``script_args`` gets the phase name."""
+        script = write_script(kind, self.tmp)
+        results = []
+        for phase, seconds in (("warmup", self.warmup), ("measured", self.duration)):
+            print(f"  {label}: {phase} {seconds:g} s …", file=sys.stderr, flush=True)
+            results.append(
+                run_wrk(
+                    self.wrk,
+                    url=url,
+                    script=script,
+                    script_args=script_args(phase),
+                    seconds=seconds,
+                    connections=self.connections,
+                    headers=headers,
+                    cpu=LOAD_CPU if self.pin else None,
+                    log=self.wrk_log,
+                )
+            )
+        return results[0], results[1]
+
+
+# --- the scenarios --------------------------------------------------------------------------
+
+
+def bench_ours(bench: Bench) -> list[Scenario]:
+    """``minipos serve`` with product defaults: POST, POST ?validateonly=1, GET by id."""
+    db_path = bench.tmp / "bench.sqlite3"
+    env = _clean_env() | {
+        "MINIPOS_DATABASE_URL": f"sqlite:///{db_path}",
+        "MINIPOS_SECRET_KEY": PEPPER,
+        "MINIPOS_ACCESS_LOG": "false",
+    }
+    key = run_cli(["key", "create", "--role", "integrator", "--name", "bench"], env, bench.tmp)
+    headers = {
+        "Authorization": f"Token {key.strip().splitlines()[-1]}",
+        "Content-Type": "application/json",
+    }
+    template = bench.tmp / "invoice_template.json"
+    template.write_bytes(invoice_payload.template())
+    port = free_port()
+    command = [*minipos_command(), "serve", "--host", HOST, "--port", str(port)]
+    server = Server(
+        "minipos",
+        command,
+        env=env,
+        cwd=bench.tmp,
+        port=port,
+        ready_path="/health",
+        cpu=bench.server_cpu,
+    )
+
+    def post_args(path: str, name: str) -> Callable[[str], list[str]]:
+        return lambda phase: [
+            path,
+            str(template),
+            invoice_payload.INVOICE_NO_PLACEHOLDER,
+            f"{bench.prefix}-{name}-{phase[0]}",
+        ]
+
+    with server:
+        url = server.base_url + "/api/invoice/new"
+        _check_post(url, headers, f"{bench.prefix}-verify", want_id=True)
+        post = bench.load("ours POST", url, "post", headers, post_args("/api/invoice/new", "p"))
+
+        vo_path = "/api/invoice/new?validateonly=1"
+        _check_post(server.base_url + vo_path, headers, f"{bench.prefix}-vo", want_id=False)
+        validate = bench.load(
+            "ours validateonly", server.base_url + vo_path, "post", headers, post_args(vo_path, "v")
+        )
+
+        low, high = _id_range(db_path)
+        status, _ = request("GET", f"{server.base_url}/api/invoice/{high}", headers=headers)
+        if status != 200:
+            raise BenchError(f"GET /api/invoice/{high} answered {status}:\n{server.log_tail()}")
+        get = bench.load(
+            "ours GET by id",
+            f"{server.base_url}/api/invoice/{low}",
+            "get",
+            headers,
+            lambda phase: [str(low), str(high), str(secrets.randbelow(1_000_000))],
+        )
+    rows = _rows_check(db_path, 1 + post[0].ok + post[1].ok)
+    return [
+        Scenario("ours POST", *post, rows=rows),
+        Scenario("ours validateonly", *validate),
+        Scenario("ours GET by id", *get),
+    ]
+
+
+def bench_baseline(bench: Bench) -> Scenario:
+    """``bench/baseline_app.py`` under uvicorn: same schema, durability and group commit."""
+    db_path = bench.tmp / "baseline.sqlite3"
+    env = _clean_env() | {"MINIPOS_DATABASE_URL": f"sqlite:///{db_path}"}
+    run_cli(["db", "upgrade"], env, bench.tmp)
+    template = bench.tmp / "invoice_template.json"
+    template.write_bytes(invoice_payload.template())
+    # Same request bytes as for ours (the baseline ignores the key).
+    headers = {"Authorization": "Token baseline", "Content-Type": "application/json"}
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(BENCH_DIR),
+        "--host", HOST, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "10",
+    ]  # fmt: skip
+    server = Server(
+        "baseline",
+        command,
+        env=_clean_env() | {"BASELINE_DB": str(db_path)},
+        cwd=bench.tmp,
+        port=port,
+        ready_path="/health",
+        cpu=bench.server_cpu,
+    )
+    path = "/api/invoice/new"
+    with server:
+        url = server.base_url + path
+        _check_post(url, headers, f"{bench.prefix}-verify", want_id=True)
+        post = bench.load(
+            "baseline POST",
+            url,
+            "post",
+            headers,
+            lambda phase: [
+                path,
+                str(template),
+                invoice_payload.INVOICE_NO_PLACEHOLDER,
+                f"{bench.prefix}-b-{phase[0]}",
+            ],
+        )
+    rows = _rows_check(db_path, 1 + post[0].ok + post[1].ok)
+    return Scenario("baseline POST", *post, rows=rows)
+
+
+def _check_post(url: str, headers: dict[str, str], invoice_no: str, *, want_id: bool) -> None:
+    """One request before any load: the payload must be accepted as it is."""
+    status, body = request("POST", url, body=invoice_payload.body(invoice_no), headers=headers)
+    if status != 200:
+        raise BenchError(f"POST {url} answered {status} to the benchmark invoice:\n{body[:2000]!r}")
+    answer = json.loads(body)
+    if want_id and not isinstance(answer.get("id"), int):
+        raise BenchError(f"POST {url} answered without an id: {body[:500]!r}")
+    if not want_id and answer.get("id") is not None:
+        raise BenchError(f"validateonly stored the invoice: {body[:500]!r}")
+
+
+def _id_range(db_path: Path) -> tuple[int, int]:
+    with _connect(db_path) as conn:
+        query = "SELECT min(id), max(id), count(*) FROM invoices"
+        low, high, count = conn.execute(query).fetchone()
+    if not count:
+        raise BenchError("no invoices stored: nothing to GET")
+    if high - low + 1 != count:
+        print(f"  note: invoice ids {low}-{high} have gaps; some GETs will 404", file=sys.stderr)
+    return int(low), int(high)
+
+
+def _rows_check(db_path: Path, expected: int) -> RowsCheck:
+    """Count after the server stopped, so every commit it made is in the file."""
+    with _connect(db_path) as conn:
+        (invoices,) = conn.execute("SELECT count(*) FROM invoices").fetchone()
+        (rows,) = conn.execute("SELECT count(*) FROM invoice_rows").fetchone()
+    per_invoice = len(invoice_payload.invoice("x")["rows"])
+    return RowsCheck(expected, int(invoices), int(rows), per_invoice)
+
+
+class _connect:  # noqa: N801 - used like the function it wraps
+    """``sqlite3.connect`` that also closes (sqlite3's own context manager only commits)."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = sqlite3.connect(path)
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self._conn
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.close()
+
+
+def _clean_env() -> dict[str, str]:
+    # The user's own MINIPOS_* settings must not leak in: the product defaults are measured.
+    return {k: v for k, v in os.environ.items() if not k.startswith("MINIPOS_")}
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def summarize(scenarios: dict[str, Scenario]) -> dict[str, Any]:
+    post = scenarios["ours POST"].measured
+    validate = scenarios["ours validateonly"].measured
+    baseline = scenarios["baseline POST"].measured
+    vs_baseline = _ratio(post.rps, baseline.rps)
+    vo_vs_post = _ratio(validate.rps, post.rps)
+    return {
+        "ratios": {
+            "ours_post_vs_baseline_post": vs_baseline,
+            "ours_validateonly_vs_ours_post": vo_vs_post,
+        },
+        "targets": {
+            "post_rps": {"target": TARGET_POST_RPS, "value": post.rps,
+                         "met": post.rps >= TARGET_POST_RPS},
+            "post_p99_ms": {"target": TARGET_POST_P99_MS, "value": post.latency_ms["p99"],
+                            "met": post.latency_ms["p99"] <= TARGET_POST_P99_MS},
+            "post_vs_baseline": {"target": TARGET_VS_BASELINE, "value": vs_baseline,
+                                 "met": (vs_baseline or 0) >= TARGET_VS_BASELINE},
+            "validateonly_vs_post": {"target": TARGET_VALIDATE_VS_POST, "value": vo_vs_post,
+                                     "met": (vo_vs_post or 0) >= TARGET_VALIDATE_VS_POST},
+        },
+    }  # fmt: skip
+
+
+def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> None:
+    head = (
+        f"{'scenario':<19}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'requests':>10}{'non-2xx':>9}{'sock err':>9}  rows in DB"
+    )
+    print()
+    print(head)
+    print("-" * len(head))
+    for scenario in scenarios.values():
+        m = scenario.measured
+        check = "-"
+        if scenario.rows is not None:
+            r = scenario.rows
+            verdict = "OK" if r.ok else "MISMATCH"
+            check = f"{verdict} ({r.invoices} stored, {r.expected} acknowledged)"
+        print(
+            f"{scenario.name:<19}{m.rps:>9.0f}{m.latency_ms['p50']:>9.2f}"
+            f"{m.latency_ms['p99']:>9.2f}{m.latency_ms['max']:>9.1f}{m.requests:>10}"
+            f"{m.non_2xx:>9}{sum(m.socket_errors.values()):>9}  {check}"
+        )
+    ratios, targets = summary["ratios"], summary["targets"]
+    print()
+    print(f"ours POST / baseline POST       = {_fmt(ratios['ours_post_vs_baseline_post'])}")
+    print(f"ours validateonly / ours POST   = {_fmt(ratios['ours_validateonly_vs_ours_post'])}")
+    print()
+    print("targets:")
+    lines = (
+        ("POST req/s", "post_rps", ">=", ""),
+        ("POST p99", "post_p99_ms", "<=", " ms"),
+        ("POST vs baseline", "post_vs_baseline", ">=", "x"),
+        ("validateonly vs POST", "validateonly_vs_post", ">=", "x"),
+    )
+    for label, name, op, unit in lines:
+        t = targets[name]
+        mark = "met" if t["met"] else "NOT MET"
+        value = f"{_fmt(t['value'])}{unit}"
+        print(f"  {label:<22}{value:>12}   target {op} {t['target']:g}{unit:<3}  {mark}")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def machine_info(wrk: str, tmp_root: Path) -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    wrk_version = subprocess.run(
+        [wrk, "-v"], check=False, capture_output=True, text=True, timeout=10
+    )
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": (wrk_version.stdout.splitlines() or ["?"])[0],
+        "tmp_dir": str(tmp_root),
+        "tmp_fs": _fs_type(tmp_root),
+        "loadavg_before": os.getloadavg(),
+    }
+
+
+def _fs_type(path: Path) -> str:
+    """The file system holding ``path`` (on tmpfs an fsync costs nothing: durable ≠ measured)."""
+    best, kind = "", "?"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            _, mount, fs, *_ = line.split()
+            if str(path.resolve()).startswith(mount) and len(mount) > len(best):
+                best, kind = mount, fs
+    except OSError:
+        pass
+    return kind
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=float, default=10, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument(
+        "--tmp-dir", type=Path, default=None, help="where the temporary databases go"
+    )
+    parser.add_argument(
+        "--keep-tmp", action="store_true", help="keep the temporary directory (logs, databases)"
+    )
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON")
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.warmup < 1 or args.connections < 1:
+        parser.error("--duration and --warmup must be >= 1 s, --connections >= 1")
+    return args
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM takes the same path as Ctrl-C, so the servers are stopped by the `with` blocks.
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    started = time.monotonic()
+    try:
+        wrk = ensure_wrk()
+        pin = {SERVER_CPU, LOAD_CPU} <= os.sched_getaffinity(0)
+        if not pin:
+            print("warning: CPUs 0 and 1 are not both available; running unpinned", file=sys.stderr)
+        tmp_root = Path(args.tmp_dir or tempfile.gettempdir())
+        machine = machine_info(wrk, tmp_root)
+        if machine["tmp_fs"] == "tmpfs":
+            print("warning: the temp dir is on tmpfs, where fsync is free; "
+                  "use --tmp-dir on a disk to measure durable writes", file=sys.stderr)  # fmt: skip
+        tmp = Path(tempfile.mkdtemp(prefix="minipos-bench-", dir=tmp_root))
+        bench = Bench(wrk, tmp, args.duration, args.warmup, args.connections, pin)
+        print(f"benchmark in {tmp} (run id {bench.prefix})", file=sys.stderr)
+        try:
+            scenarios = {s.name: s for s in bench_ours(bench)}
+            scenarios["baseline POST"] = bench_baseline(bench)
+        finally:
+            if args.keep_tmp:
+                print(f"kept {tmp}", file=sys.stderr)
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+    except BenchError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; servers stopped", file=sys.stderr)
+        return 130
+
+    summary = summarize(scenarios)
+    print_report(scenarios, summary)
+    result = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "connections": args.connections,
+            "wrk_threads": 1,
+            "pinned": {"server_cpu": SERVER_CPU, "wrk_cpu": LOAD_CPU} if pin else None,
+            "body_bytes": len(invoice_payload.body(f"{bench.prefix}-p-m-1-100000")),
+            "run_id": bench.prefix,
+        },
+        "machine": machine,
+        "scenarios": {name: s.as_json() for name, s in scenarios.items()},
+        **summary,
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nresults written to {args.output}")
+    checks = [s.rows.ok for s in scenarios.values() if s.rows is not None]
+    return 0 if all(checks) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
