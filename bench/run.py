@@ -28,6 +28,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import cpustat
 import invoice_payload
 from servers import HOST, Server, free_port, minipos_command, request, run_cli
 from wrk_runner import BenchError, WrkResult, ensure_wrk, run_wrk, write_script
@@ -42,6 +43,10 @@ TARGET_POST_RPS = 2000.0
 TARGET_POST_P99_MS = 25.0
 TARGET_VS_BASELINE = 0.8
 TARGET_VALIDATE_VS_POST = 2.0
+#: CPU 0 time taken by other processes above which a run is reported as disturbed.
+NOISE_PCT = 5.0
+#: Busy % of CPU 0 or 1 above which the machine is not quiet enough to start.
+QUIET_PCT = 10.0
 
 
 @dataclass
@@ -74,12 +79,15 @@ class Scenario:
     name: str
     warmup: WrkResult
     measured: WrkResult
+    #: CPU use during the measured run (see cpustat.py).
+    cpu: dict[str, float | None] = field(default_factory=dict)
     rows: RowsCheck | None = None
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "warmup": self.warmup.as_json(),
             "measured": self.measured.as_json(),
+            "cpu_during_measured": self.cpu,
         }
         if self.rows is not None:
             data["rows_check"] = self.rows.as_json()
@@ -113,12 +121,16 @@ class Bench:
         kind: str,
         headers: dict[str, str],
         script_args: Callable[[str], list[str]],
-    ) -> tuple[WrkResult, WrkResult]:
+        server: Server,
+    ) -> Scenario:
         """The warm-up run, then the measured run; ``script_args`` gets the phase name."""
         script = write_script(kind, self.tmp)
         results = []
         for phase, seconds in (("warmup", self.warmup), ("measured", self.duration)):
             print(f"  {label}: {phase} {seconds:g} s …", file=sys.stderr, flush=True)
+            # CPU use over the active window only (the drain after it is idle by design).
+            before = cpustat.sample(server.pid)
+            timer, window = cpustat.sample_later(seconds, server.pid)
             results.append(
                 run_wrk(
                     self.wrk,
@@ -132,7 +144,9 @@ class Bench:
                     log=self.wrk_log,
                 )
             )
-        return results[0], results[1]
+            timer.cancel()
+            cpu = cpustat.usage(before, window[0]) if window else {}
+        return Scenario(label, results[0], results[1], cpu=cpu)
 
 
 # --- the scenarios --------------------------------------------------------------------------
@@ -176,12 +190,19 @@ def bench_ours(bench: Bench) -> list[Scenario]:
     with server:
         url = server.base_url + "/api/invoice/new"
         _check_post(url, headers, f"{bench.prefix}-verify", want_id=True)
-        post = bench.load("ours POST", url, "post", headers, post_args("/api/invoice/new", "p"))
+        post = bench.load(
+            "ours POST", url, "post", headers, post_args("/api/invoice/new", "p"), server
+        )
 
         vo_path = "/api/invoice/new?validateonly=1"
         _check_post(server.base_url + vo_path, headers, f"{bench.prefix}-vo", want_id=False)
         validate = bench.load(
-            "ours validateonly", server.base_url + vo_path, "post", headers, post_args(vo_path, "v")
+            "ours validateonly",
+            server.base_url + vo_path,
+            "post",
+            headers,
+            post_args(vo_path, "v"),
+            server,
         )
 
         low, high = _id_range(db_path)
@@ -194,13 +215,10 @@ def bench_ours(bench: Bench) -> list[Scenario]:
             "get",
             headers,
             lambda phase: [str(low), str(high), str(secrets.randbelow(1_000_000))],
+            server,
         )
-    rows = _rows_check(db_path, 1 + post[0].ok + post[1].ok)
-    return [
-        Scenario("ours POST", *post, rows=rows),
-        Scenario("ours validateonly", *validate),
-        Scenario("ours GET by id", *get),
-    ]
+    post.rows = _rows_check(db_path, 1 + post.warmup.ok + post.measured.ok)
+    return [post, validate, get]
 
 
 def bench_baseline(bench: Bench) -> Scenario:
@@ -242,9 +260,10 @@ def bench_baseline(bench: Bench) -> Scenario:
                 invoice_payload.INVOICE_NO_PLACEHOLDER,
                 f"{bench.prefix}-b-{phase[0]}",
             ],
+            server,
         )
-    rows = _rows_check(db_path, 1 + post[0].ok + post[1].ok)
-    return Scenario("baseline POST", *post, rows=rows)
+    post.rows = _rows_check(db_path, 1 + post.warmup.ok + post.measured.ok)
+    return post
 
 
 def _check_post(url: str, headers: dict[str, str], invoice_no: str, *, want_id: bool) -> None:
@@ -330,23 +349,33 @@ def summarize(scenarios: dict[str, Scenario]) -> dict[str, Any]:
 
 def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> None:
     head = (
-        f"{'scenario':<19}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'requests':>10}{'non-2xx':>9}{'sock err':>9}  rows in DB"
+        f"{'scenario':<19}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'requests':>9}"
+        f"{'non-2xx':>8}{'sockerr':>8}{'srv CPU':>8}{'CPU0':>6}{'CPU1':>6}  rows in DB"
     )
     print()
     print(head)
     print("-" * len(head))
+    disturbed = []
     for scenario in scenarios.values():
-        m = scenario.measured
+        m, cpu = scenario.measured, scenario.cpu
         check = "-"
         if scenario.rows is not None:
             r = scenario.rows
             verdict = "OK" if r.ok else "MISMATCH"
             check = f"{verdict} ({r.invoices} stored, {r.expected} acknowledged)"
         print(
-            f"{scenario.name:<19}{m.rps:>9.0f}{m.latency_ms['p50']:>9.2f}"
-            f"{m.latency_ms['p99']:>9.2f}{m.latency_ms['max']:>9.1f}{m.requests:>10}"
-            f"{m.non_2xx:>9}{sum(m.socket_errors.values()):>9}  {check}"
+            f"{scenario.name:<19}{m.rps:>8.0f}{m.latency_ms['p50']:>8.2f}"
+            f"{m.latency_ms['p99']:>8.2f}{m.latency_ms['max']:>8.1f}{m.requests:>9}"
+            f"{m.non_2xx:>8}{sum(m.socket_errors.values()):>8}"
+            f"{_pct(cpu.get('server_pct')):>8}{_pct(cpu.get('cpu0_busy_pct')):>6}"
+            f"{_pct(cpu.get('cpu1_busy_pct')):>6}  {check}"
+        )
+        if _other_load(cpu) > NOISE_PCT:
+            disturbed.append(scenario.name)
+    if disturbed:
+        print(
+            f"\nwarning: other processes took more than {NOISE_PCT:g}% of CPU 0 during: "
+            f"{', '.join(disturbed)}. Those figures are low; rerun on a quiet machine."
         )
     ratios, targets = summary["ratios"], summary["targets"]
     print()
@@ -364,7 +393,18 @@ def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> Non
         t = targets[name]
         mark = "met" if t["met"] else "NOT MET"
         value = f"{_fmt(t['value'])}{unit}"
-        print(f"  {label:<22}{value:>12}   target {op} {t['target']:g}{unit:<3}  {mark}")
+        target = f"target {op} {t['target']:g}{unit}"
+        print(f"  {label:<22}{value:>12}   {target:<18}{mark}")
+
+
+def _other_load(cpu: dict[str, float | None]) -> float:
+    """Percent of CPU 0 used by anything but the server (0 if unknown)."""
+    busy, server = cpu.get("cpu0_busy_pct"), cpu.get("server_pct")
+    return busy - server if busy is not None and server is not None else 0.0
+
+
+def _pct(value: float | None) -> str:
+    return "?" if value is None else f"{value:.0f}%"
 
 
 def _fmt(value: float | None) -> str:
@@ -392,8 +432,37 @@ def machine_info(wrk: str, tmp_root: Path) -> dict[str, Any]:
         "wrk": (wrk_version.stdout.splitlines() or ["?"])[0],
         "tmp_dir": str(tmp_root),
         "tmp_fs": _fs_type(tmp_root),
-        "loadavg_before": os.getloadavg(),
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+        "git": _git_state(),
     }
+
+
+def _git_state() -> dict[str, Any] | None:
+    """The commit measured and whether src/ had uncommitted changes (read-only git calls)."""
+    # No optional locks: never take index.lock from under someone else's git command.
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=BENCH_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=BENCH_DIR.parent,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head, "src_dirty": bool(changed)}
 
 
 def _fs_type(path: Path) -> str:
@@ -424,10 +493,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--keep-tmp", action="store_true", help="keep the temporary directory (logs, databases)"
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="wait up to this long for CPUs 0 and 1 to be idle before starting",
+    )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 1 or args.connections < 1:
         parser.error("--duration and --warmup must be >= 1 s, --connections >= 1")
     return args
+
+
+def _wait_quiet(patience: float) -> dict[int, float]:
+    """Per-CPU busy % just before the start; waits (up to ``patience`` s) for a quiet machine."""
+    deadline = time.monotonic() + patience
+    while True:
+        busy = cpustat.busy_now(1.0)
+        loaded = {cpu: pct for cpu, pct in busy.items() if cpu in (0, 1) and pct > QUIET_PCT}
+        if not loaded:
+            return busy
+        if time.monotonic() >= deadline:
+            shown = ", ".join(f"CPU{cpu} {pct:.0f}%" for cpu, pct in sorted(loaded.items()))
+            print(
+                f"warning: the machine is busy ({shown} before the start); "
+                "the figures will be low (see --wait-quiet)",
+                file=sys.stderr,
+            )
+            return busy
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -441,14 +535,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         wrk = ensure_wrk()
-        pin = {SERVER_CPU, LOAD_CPU} <= os.sched_getaffinity(0)
+        pin = {SERVER_CPU, LOAD_CPU} <= os.sched_getaffinity(0) and bool(shutil.which("taskset"))
         if not pin:
-            print("warning: CPUs 0 and 1 are not both available; running unpinned", file=sys.stderr)
+            print(
+                "warning: taskset or CPUs 0 and 1 are not available; running unpinned",
+                file=sys.stderr,
+            )
         tmp_root = Path(args.tmp_dir or tempfile.gettempdir())
         machine = machine_info(wrk, tmp_root)
         if machine["tmp_fs"] == "tmpfs":
             print("warning: the temp dir is on tmpfs, where fsync is free; "
                   "use --tmp-dir on a disk to measure durable writes", file=sys.stderr)  # fmt: skip
+        machine["cpu_busy_before_pct"] = _wait_quiet(args.wait_quiet)
         tmp = Path(tempfile.mkdtemp(prefix="minipos-bench-", dir=tmp_root))
         bench = Bench(wrk, tmp, args.duration, args.warmup, args.connections, pin)
         print(f"benchmark in {tmp} (run id {bench.prefix})", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shlex
 import shutil
@@ -95,7 +96,7 @@ def run_wrk(
         wrk,
         "-t1",
         f"-c{connections}",
-        f"-d{round(seconds) + DRAIN_SECONDS}s",
+        f"-d{math.ceil(seconds) + DRAIN_SECONDS}s",
         f"--timeout={TIMEOUT_SECONDS}s",
         "-s",
         str(script),

@@ -23,7 +23,12 @@ from minipos.config import Settings
 from minipos.db import migrate, open_database
 
 PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-TABLES = ("invoice_payments", "invoice_rows", "invoices", "idempotency_keys", "api_keys")
+TABLES = (
+    # Not catalogue_revision: its one row must stay (revisions only ever grow).
+    "product_addons", "product_barcodes", "products", "categories",
+    "print_jobs", "receipt_payments", "receipt_rows", "receipts", "shifts", "stations",
+    "invoice_payments", "invoice_rows", "invoices", "idempotency_keys", "api_keys",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="session")

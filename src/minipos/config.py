@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auto_migrate: bool = True
     #: JSON file with ``taxes``, ``fiscal_sections`` and ``payment_methods`` (see docs/).
     reference_file: str = ""
+    #: How long a station's claim on an invoice lasts without renewal (decisions §6).
+    lease_seconds: int = 120
     #: One log line per request (turn off for benchmarks or behind a logging proxy).
     access_log: bool = True
     #: Seconds an API key lookup is cached in memory (revocation takes effect within this).

@@ -318,7 +318,7 @@ def test_authentication_and_roles(api: Api) -> None:
     assert post(api, body, role=Role.STATION).status_code == 403
     assert post(api, body, role=Role.INTEGRATOR).status_code == 200
     bearer = api.as_(None).get(
-        "/api/invoices", headers={"Authorization": f"Bearer {api.keys[Role.STATION]}"}
+        "/api/invoices", headers={"Authorization": f"Bearer {api.keys[Role.INTEGRATOR]}"}
     )
     assert bearer.status_code == 200
     assert api.as_(None).get("/health").status_code == 200

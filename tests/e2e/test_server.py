@@ -193,6 +193,7 @@ def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> N
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # schemathesis keeps a cache in its working directory
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
     assert result.returncode == 0, result.stdout[-5000:]

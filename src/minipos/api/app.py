@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import swagger_ui_bundle
 from starlette.applications import Starlette
@@ -22,22 +22,36 @@ from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.routing import Operation, build_routes
 from minipos.api.security import authenticate
 from minipos.auth.service import KeyCache, load_pepper
+from minipos.catalogue import routes as catalogue_routes
 from minipos.config import Settings
 from minipos.db import open_database
+from minipos.events import Notifier
 from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
 from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import InvoiceContext
+from minipos.receipts import routes as receipt_routes
+from minipos.stations import repository as station_repository
+from minipos.stations import routes as station_routes
+from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 
 log = logging.getLogger("minipos")
 
 #: How often expired idempotency records are swept.
 PURGE_INTERVAL_SECONDS = 3600
+#: How often expired invoice claims are put back to New.
+LEASE_CHECK_SECONDS = 5
 
 
 def operations() -> list[Operation]:
-    return [*invoice_routes.router.operations]
+    return [
+        *invoice_routes.router.operations,
+        *catalogue_routes.router.operations,
+        *catalogue_routes.reference_router.operations,
+        *station_routes.router.operations,
+        *receipt_routes.router.operations,
+    ]
 
 
 def app_from_env() -> Starlette:
@@ -52,26 +66,33 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = open_database(settings.database_url, pool_size=settings.pg_pool_size, exclusive=True)
+        pepper = load_pepper(settings.secret_key, settings.secret_file)
+        invoices = InvoiceContext(
+            reference=settings.reference(),
+            zone=settings.zone(),
+            station_group=settings.station_group,
+        )
         ctx = AppContext(
             settings=settings,
             db=db,
-            pepper=load_pepper(settings.secret_key, settings.secret_file),
+            pepper=pepper,
             keys=KeyCache(settings.auth_cache_seconds),
             idempotency=Idempotency(settings.idempotency_ttl_hours * 3_600_000_000),
-            invoices=InvoiceContext(
-                reference=settings.reference(),
-                zone=settings.zone(),
-                station_group=settings.station_group,
-            ),
+            invoices=invoices,
+            stations=StationContext(invoices, pepper, settings.lease_seconds * 1_000_000),
+            events=Notifier(),
         )
         app.state.ctx = ctx
-        sweeper = asyncio.create_task(_sweep_idempotency(ctx))
+        chores = [
+            asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _sweep_idempotency, ctx)),
+            asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for chore in chores:
+                chore.cancel()
+            await asyncio.gather(*chores, return_exceptions=True)
             db.close()
 
     async def openapi_json(request: Request) -> Response:
@@ -99,19 +120,33 @@ async def docs(request: Request) -> Response:
     return HTMLResponse(_DOCS_PAGE)
 
 
-async def _sweep_idempotency(ctx: AppContext) -> None:
+async def _every(
+    seconds: float, chore: Callable[[AppContext], Awaitable[None]], ctx: AppContext
+) -> None:
+    """Run a housekeeping chore forever; a failure is logged and retried next time."""
     while True:
         try:
-            removed = await ctx.db.write(
-                functools.partial(
-                    idempotency_repository.purge, older_than=now_us() - ctx.idempotency.ttl_us
-                )
-            )
-            if removed:
-                log.info("removed %d expired idempotency records", removed)
+            await chore(ctx)
         except Exception:
-            log.exception("idempotency sweep failed; will retry")
-        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+            log.exception("%s failed; will retry", chore.__name__)
+        await asyncio.sleep(seconds)
+
+
+async def _sweep_idempotency(ctx: AppContext) -> None:
+    cutoff = now_us() - ctx.idempotency.ttl_us
+    removed = await ctx.db.write(functools.partial(idempotency_repository.purge, older_than=cutoff))
+    if removed:
+        log.info("removed %d expired idempotency records", removed)
+
+
+async def _expire_leases(ctx: AppContext) -> None:
+    """Claims a silent station stopped renewing go back to New (decisions §6)."""
+    expired = await ctx.db.write(
+        functools.partial(station_repository.expire_leases, now_us=now_us())
+    )
+    if expired:
+        log.info("%d invoice claims expired; back to New", expired)
+        ctx.events.notify()
 
 
 _DOCS_PAGE = """<!doctype html>

@@ -9,8 +9,10 @@ from starlette.requests import Request
 from minipos.auth.service import KeyCache
 from minipos.config import Settings
 from minipos.db import Database
+from minipos.events import Notifier
 from minipos.idempotency.service import Idempotency
 from minipos.invoices.service import InvoiceContext
+from minipos.stations.service import StationContext
 
 
 @dataclass
@@ -21,6 +23,8 @@ class AppContext:
     keys: KeyCache
     idempotency: Idempotency
     invoices: InvoiceContext
+    stations: StationContext
+    events: Notifier
 
 
 def context(request: Request) -> AppContext:

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from minipos.api.routing import Operation
+from minipos.api.routing import PATH_PARAMETER, Operation
 
 _DETAIL = {
     "type": "object",
@@ -125,16 +125,15 @@ def _decimals(node: Any, decimal: dict[str, Any]) -> Any:
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
-    params: list[dict[str, Any]] = []
-    if "{id}" in op.path:
-        params.append(
-            {
-                "name": "id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-            }
-        )
+    params: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        }
+        for name in PATH_PARAMETER.findall(op.path)
+    ]
     if op.query is not None:
         for field in msgspec.structs.fields(op.query):
             schema = msgspec.json.schema(field.type)

@@ -7,6 +7,7 @@ the server accepts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +111,9 @@ def _dispatch(
     return endpoint
 
 
+PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
 def _starlette_path(path: str) -> str:
-    # ``{id}`` in the docs is an integer id everywhere in this API.
-    return path.replace("{id}", "{id:int}")
+    # Every path parameter of this API (``{id}``, ``{station_id}``) is an integer id.
+    return PATH_PARAMETER.sub(r"{\1:int}", path)

@@ -6,7 +6,9 @@ from minipos.db.database import (
     DatabaseUnavailable,
     Row,
     UniqueViolation,
+    insert_statement,
     open_database,
+    search,
 )
 
 __all__ = [
@@ -15,5 +17,7 @@ __all__ = [
     "DatabaseUnavailable",
     "Row",
     "UniqueViolation",
+    "insert_statement",
     "open_database",
+    "search",
 ]

@@ -107,6 +107,45 @@ class Connection:
         self.raw.execute(f"RELEASE SAVEPOINT {name}")
 
 
+def insert_statement(table: str, columns: Sequence[str]) -> str:
+    """``INSERT INTO t (a, b) VALUES (:a, :b) RETURNING id`` from constant column names."""
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({values}) RETURNING id"  # noqa: S608
+
+
+def search(
+    conn: Connection,
+    *,
+    select: str,
+    count_from: str,
+    conditions: Mapping[str, str],
+    filters: Mapping[str, Any],
+    order_by: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    """One page of a filtered list and the number of matches in all.
+
+    ``conditions`` maps each filter name to its SQL condition (a whitelist: nothing the
+    client sends becomes SQL text). ``after_id``, the keyset cursor, narrows the page but not
+    the count.
+    """
+    given = {name: value for name, value in filters.items() if value is not None}
+    where = " AND ".join(conditions[name] for name in given) or "1 = 1"
+    rows = conn.fetchall(
+        f"{select} WHERE {where} ORDER BY {order_by} LIMIT :limit OFFSET :offset",
+        {**given, "limit": limit, "offset": offset},
+    )
+    counted = {name: value for name, value in given.items() if name != "after_id"}
+    count_where = " AND ".join(conditions[name] for name in counted) or "1 = 1"
+    total = conn.fetchone(
+        f"SELECT count(*) AS n FROM {count_from} WHERE {count_where}",  # noqa: S608 - whitelisted
+        counted,
+    )
+    return rows, int(total["n"]) if total else 0
+
+
 class Database(Protocol):
     dialect: str
 

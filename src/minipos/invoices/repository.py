@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from minipos.db import Connection, Row
+from minipos import db
+from minipos.db import Connection, Row, insert_statement
 
 HEADER_COLUMNS = (
     "invoice_no", "mode", "status", "pos_id", "station_group", "station", "discount",
     "discount_type", "comment", "print_paper_receipt", "keep_drawer_closed", "is_auto_open",
     "info", "total_sum", "changed_sum", "printed_at", "print_station", "print_pos_id",
     "print_chassis_id", "check_num", "report", "common_id", "synchronized_at", "created_at",
-    "updated_at", "request_hash",
+    "updated_at", "request_hash", "lease_expires_at", "complete_request_id", "parent_document_id",
+    "parent_pos_id",
 )  # fmt: skip
 ROW_COLUMNS = (
     "invoice_id", "position", "code", "text", "quantity", "maxquantity", "init_quantity",
@@ -22,15 +24,9 @@ ROW_COLUMNS = (
 PAYMENT_COLUMNS = ("invoice_id", "position", "method_id", "method_name", "amount")
 
 
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    names = ", ".join(columns)
-    values = ", ".join(f":{c}" for c in columns)
-    return f"INSERT INTO {table} ({names}) VALUES ({values}) RETURNING id"
-
-
-_INSERT_HEADER = _insert_sql("invoices", HEADER_COLUMNS)
-_INSERT_ROW = _insert_sql("invoice_rows", ROW_COLUMNS)
-_INSERT_PAYMENT = _insert_sql("invoice_payments", PAYMENT_COLUMNS)
+_INSERT_HEADER = insert_statement("invoices", HEADER_COLUMNS)
+_INSERT_ROW = insert_statement("invoice_rows", ROW_COLUMNS)
+_INSERT_PAYMENT = insert_statement("invoice_payments", PAYMENT_COLUMNS)
 _SELECT_HEADER = "SELECT id, " + ", ".join(HEADER_COLUMNS) + " FROM invoices"
 
 
@@ -81,6 +77,8 @@ _FILTERS = {
     "invoice_no": "invoice_no = :invoice_no",
     "pos_id": "pos_id = :pos_id",
     "station_group": "station_group = :station_group",
+    # What a station may see: invoices addressed to its POS number or to none.
+    "visible_pos": "(pos_id IS NULL OR pos_id = :visible_pos)",
     "created_from": "created_at >= :created_from",
     "created_to": "created_at <= :created_to",
     "updated_since": "updated_at >= :updated_since",
@@ -92,13 +90,13 @@ def search(
     conn: Connection, filters: Mapping[str, Any], *, limit: int, offset: int
 ) -> tuple[list[Row], int]:
     """One page of invoices in id order, and how many match in all."""
-    given = {name: value for name, value in filters.items() if value is not None}
-    where = " AND ".join(_FILTERS[name] for name in given) or "1 = 1"
-    page = conn.fetchall(
-        f"{_SELECT_HEADER} WHERE {where} ORDER BY id LIMIT :limit OFFSET :offset",
-        {**given, "limit": limit, "offset": offset},
+    return db.search(
+        conn,
+        select=_SELECT_HEADER,
+        count_from="invoices",
+        conditions=_FILTERS,
+        filters=filters,
+        order_by="id",
+        limit=limit,
+        offset=offset,
     )
-    counted = {k: v for k, v in given.items() if k != "after_id"}
-    count_where = " AND ".join(_FILTERS[name] for name in counted) or "1 = 1"
-    total = conn.fetchone(f"SELECT count(*) AS n FROM invoices WHERE {count_where}", counted)
-    return page, int(total["n"]) if total else 0

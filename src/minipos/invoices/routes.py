@@ -11,10 +11,13 @@ from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.service import Principal, Role
-from minipos.domain.errors import ValidationFailed
+from minipos.db import Connection
+from minipos.domain.errors import NotFound, ValidationFailed
+from minipos.domain.invoice import StationScope
 from minipos.idempotency.service import StoredResponse, fingerprint
 from minipos.invoices import service
 from minipos.invoices.schemas import InvoiceDetail, InvoiceIn, InvoiceQuery, InvoiceSummary
+from minipos.stations import repository as stations
 from minipos.timeutil import now_us
 
 router = Router("Invoices")
@@ -61,6 +64,8 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
         now_us=invoice.header["created_at"],
         job=lambda conn: StoredResponse(200, encode(service.create(conn, invoice, ctx.invoices))),
     )
+    if not stored.replayed:
+        ctx.events.notify()  # wake stations long-polling their feed
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
@@ -76,7 +81,9 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
 async def list_invoices(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     query = jsonio.query(request, InvoiceQuery)
-    items, total = await ctx.db.read(lambda conn: service.search(conn, query, ctx.invoices))
+    items, total = await ctx.db.read(
+        lambda conn: service.search(conn, query, ctx.invoices, scope_of(conn, principal))
+    )
     return paged_response(request, items, total, query.limit)
 
 
@@ -90,5 +97,17 @@ async def list_invoices(request: Request, principal: Principal) -> Response:
 async def get_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     invoice_id: int = request.path_params["id"]
-    found = await ctx.db.read(lambda conn: service.get(conn, invoice_id, ctx.invoices))
+    found = await ctx.db.read(
+        lambda conn: service.get(conn, invoice_id, ctx.invoices, scope_of(conn, principal))
+    )
     return JSONResponse(encode(found))
+
+
+def scope_of(conn: Connection, principal: Principal) -> StationScope | None:
+    """A station key sees only its own station's invoices; other roles see all."""
+    if principal.role is not Role.STATION or principal.station_id is None:
+        return None
+    station = stations.get_station(conn, principal.station_id)
+    if station is None:
+        raise NotFound()
+    return StationScope(station["station_group"], station["pos_number"])

@@ -15,10 +15,12 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from minipos.api.fields import QueryInt
 from minipos.domain import blocks
 from minipos.domain.errors import FieldError, Path
 from minipos.domain.invoice import InvoiceMode
 from minipos.domain.money import DiscountType
+from minipos.receipts.schemas import InvoiceReceiptOut
 
 Text = Annotated[str, Meta(max_length=2048)]
 Code = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -139,6 +141,10 @@ class InvoiceIn(Struct, kw_only=True):
     pos_id: Annotated[int, Meta(ge=0, le=2_147_483_647)] | None = None
     #: Our addition: the station group that may take the invoice (default: configuration).
     station_group: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    #: Our addition, refunds (mode 2): the original receipt's number and POS, so the refund is
+    #: checked against what that receipt still allows.
+    parent_document_id: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
+    parent_pos_id: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
     discount: Decimal = Decimal(0)
     discount_type: DiscountType | None = None
     comment: Annotated[str, Meta(max_length=4000)] | None = None
@@ -162,6 +168,13 @@ class InvoiceIn(Struct, kw_only=True):
                     yield ("info", section, index), block
 
     def other_problems(self) -> Iterable[FieldError]:
+        if self.parent_document_id is not None or self.parent_pos_id is not None:
+            if self.mode is not InvoiceMode.REFUND:
+                yield FieldError(("parent_document_id",), "Only a refund (mode 2) has a parent.")
+            elif self.parent_document_id is None or self.parent_pos_id is None:
+                yield FieldError(
+                    ("parent_pos_id",), "Give both parent_document_id and parent_pos_id."
+                )
         if isinstance(self.info.customer, Customer):
             for problem in self.info.customer.problems():
                 yield FieldError(("info", "customer", *problem.path), problem.message)
@@ -236,11 +249,7 @@ class InvoiceDetail(InvoiceSummary):
     station_group: str
     rows: list[RowOut]
     payments: list[PaymentOut]
-    receipts: list[Any]
-
-
-#: Any integer a query may carry: what a 64-bit column can hold, so no driver overflows.
-QueryInt = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+    receipts: list[InvoiceReceiptOut]
 
 
 class InvoiceQuery(Struct, kw_only=True):

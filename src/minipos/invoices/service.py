@@ -17,7 +17,7 @@ import msgspec
 
 from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import NotFound, ValidationFailed
-from minipos.domain.invoice import InvoiceStatus, validate_invoice
+from minipos.domain.invoice import InvoiceStatus, StationScope, validate_invoice
 from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
@@ -36,6 +36,8 @@ from minipos.invoices.schemas import (
     PaymentOut,
     RowOut,
 )
+from minipos.receipts import service as receipt_service
+from minipos.receipts.schemas import InvoiceReceiptOut
 from minipos.timeutil import local_naive, parse_local, to_datetime
 
 #: Tries at a free automatic number before giving up (two invoices in one second get ``_2``).
@@ -92,6 +94,10 @@ def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInv
         "updated_at": now_us,
         # Canonical form, so the same invoice re-sent with other spacing still matches.
         "request_hash": hashlib.sha256(msgspec.json.encode(request)).hexdigest(),
+        "lease_expires_at": None,
+        "complete_request_id": None,
+        "parent_document_id": request.parent_document_id,
+        "parent_pos_id": request.parent_pos_id,
     }
     rows = [
         {
@@ -168,9 +174,12 @@ def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice) -> None
     raise ValidationFailed.single(("invoice_no",), "No free automatic invoice number; send one.")
 
 
-def get(conn: Connection, invoice_id: int, ctx: InvoiceContext) -> InvoiceDetail:
+def get(
+    conn: Connection, invoice_id: int, ctx: InvoiceContext, scope: StationScope | None = None
+) -> InvoiceDetail:
+    """One invoice; with a ``scope``, only if that station may see it (else not found)."""
     header = repository.get(conn, invoice_id)
-    if header is None:
+    if header is None or (scope and not scope.sees(header["station_group"], header["pos_id"])):
         raise NotFound()
     return load(conn, header, ctx)
 
@@ -178,12 +187,19 @@ def get(conn: Connection, invoice_id: int, ctx: InvoiceContext) -> InvoiceDetail
 def load(conn: Connection, header: Row, ctx: InvoiceContext) -> InvoiceDetail:
     invoice_id = header["id"]
     return detail(
-        header, repository.rows_of(conn, invoice_id), repository.payments_of(conn, invoice_id), ctx
+        header,
+        repository.rows_of(conn, invoice_id),
+        repository.payments_of(conn, invoice_id),
+        ctx,
+        receipt_service.for_invoice(conn, invoice_id, ctx.zone),
     )
 
 
 def search(
-    conn: Connection, query: InvoiceQuery, ctx: InvoiceContext
+    conn: Connection,
+    query: InvoiceQuery,
+    ctx: InvoiceContext,
+    scope: StationScope | None = None,
 ) -> tuple[list[InvoiceSummary], int]:
     filters: dict[str, Any] = {
         "status": query.status,
@@ -193,6 +209,11 @@ def search(
         "station_group": query.station_group,
         "after_id": query.after_id,
     }
+    if scope is not None:
+        if query.station_group not in (None, scope.station_group):
+            return [], 0
+        filters["station_group"] = scope.station_group
+        filters["visible_pos"] = scope.pos_number
     for name in ("created_from", "created_to", "updated_since"):
         text = getattr(query, name)
         if text is not None:
@@ -261,7 +282,13 @@ def summary(h: Any, ctx: InvoiceContext) -> InvoiceSummary:
     return InvoiceSummary(**_summary_fields(h, ctx))
 
 
-def detail(h: Any, rows: list[Any], payments: list[Any], ctx: InvoiceContext) -> InvoiceDetail:
+def detail(
+    h: Any,
+    rows: list[Any],
+    payments: list[Any],
+    ctx: InvoiceContext,
+    receipts: list[InvoiceReceiptOut] | None = None,
+) -> InvoiceDetail:
     return InvoiceDetail(
         **_summary_fields(h, ctx),
         station_group=h["station_group"],
@@ -276,7 +303,7 @@ def detail(h: Any, rows: list[Any], payments: list[Any], ctx: InvoiceContext) ->
             )
             for p in payments
         ],
-        receipts=[],
+        receipts=receipts or [],
     )
 
 

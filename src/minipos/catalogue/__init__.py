@@ -1,0 +1,1 @@
+"""The CRMserver catalogue: products, categories, reference data and the station sync feed."""

@@ -1,0 +1,429 @@
+"""Products, their barcodes and addons, categories and the catalogue revision, in SQL.
+
+Values are already in storage form (cents, thousandths, µs). Deleted products stay as
+tombstone rows (``deleted_at`` set) so the sync feed can announce the deletion; every read
+here except the feed's leaves them out.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
+
+from minipos import db
+from minipos.db import Connection, Row, insert_statement
+from minipos.domain.catalogue import CatalogueFacts, ProductInput
+
+PRODUCT_COLUMNS = (
+    "code", "name", "price", "is_free_price", "is_weight", "default_quantity", "payload",
+    "info", "no_discount", "category", "fiscal_section", "tax", "status", "created_at",
+    "updated_at", "revision", "deleted_at",
+)  # fmt: skip
+BARCODE_COLUMNS = (
+    "product_id", "position", "barcode", "discount", "discount_type", "default_quantity",
+)  # fmt: skip
+ADDON_COLUMNS = ("product_id", "position", "addon_id")
+CATEGORY_COLUMNS = ("name", "parent", "created_at", "updated_at")
+
+_SELECT_PRODUCT = "SELECT id, " + ", ".join(PRODUCT_COLUMNS) + " FROM products"
+_INSERT_PRODUCT = insert_statement("products", PRODUCT_COLUMNS)
+_UPDATE_PRODUCT = (
+    "UPDATE products SET "
+    + ", ".join(f"{c} = :{c}" for c in PRODUCT_COLUMNS if c != "created_at")
+    + " WHERE id = :id"
+)
+_SELECT_CATEGORY = "SELECT id, " + ", ".join(CATEGORY_COLUMNS) + " FROM categories"
+_INSERT_CATEGORY = insert_statement("categories", CATEGORY_COLUMNS)
+
+#: Most values in one ``IN (…)`` list, and most rows in one multi-row INSERT.
+_CHUNK = 512
+_INSERT_ROWS = 256
+
+
+# --- the catalogue revision -----------------------------------------------------------------
+
+# One row. The UPDATE locks it until commit, so catalogue writers run one at a time and commit
+# in revision order: a reader never sees revision n+1 without n (docs/catalogue.md). The clock
+# is kept monotonic too, so a timestamp cursor and a revision cursor mean the same thing.
+_TAKE_REVISIONS = (
+    "UPDATE catalogue_revision SET value = value + :n,"
+    " changed_at = CASE WHEN changed_at > :now THEN changed_at ELSE :now END"
+    " WHERE id = 1 RETURNING value, changed_at"
+)
+
+
+def take_revisions(conn: Connection, count: int, now_us: int) -> tuple[int, int]:
+    """Reserve ``count`` revisions (0: only take the catalogue write lock).
+
+    Returns the first reserved revision and the time to stamp the change with (``now_us``,
+    unless the clock went back since the last change: then that change's time).
+    """
+    row = conn.fetchone(_TAKE_REVISIONS, {"n": count, "now": now_us})
+    assert row is not None, "migration 0002 creates the revision row"
+    return int(row["value"]) - count + 1, int(row["changed_at"])
+
+
+def current_revision(conn: Connection) -> int:
+    row = conn.fetchone("SELECT value FROM catalogue_revision WHERE id = 1")
+    return int(row["value"]) if row else 0
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+def get(conn: Connection, product_id: int) -> Row | None:
+    """A live product (not a tombstone)."""
+    return conn.fetchone(
+        _SELECT_PRODUCT + " WHERE id = :id AND deleted_at IS NULL", {"id": product_id}
+    )
+
+
+def insert(conn: Connection, product: dict[str, Any]) -> int:
+    product["id"] = conn.insert(_INSERT_PRODUCT, product)
+    return int(product["id"])
+
+
+def update(conn: Connection, product: Mapping[str, Any]) -> None:
+    conn.execute(_UPDATE_PRODUCT, product)
+
+
+def replace_links(
+    conn: Connection,
+    product_id: int,
+    barcodes: Sequence[Mapping[str, Any]],
+    addons: Sequence[int],
+) -> None:
+    """Make ``barcodes`` (storage rows) and ``addons`` (ids, in order) the product's own."""
+    conn.execute("DELETE FROM product_barcodes WHERE product_id = :id", {"id": product_id})
+    conn.execute("DELETE FROM product_addons WHERE product_id = :id", {"id": product_id})
+    insert_barcodes(conn, [{**b, "product_id": product_id} for b in barcodes])
+    insert_addons(conn, [(product_id, addons)])
+
+
+def insert_barcodes(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    _insert_many(conn, "product_barcodes", BARCODE_COLUMNS, rows)
+
+
+def insert_addons(conn: Connection, lists: Sequence[tuple[int, Sequence[int]]]) -> None:
+    rows = [
+        {"product_id": product_id, "position": position, "addon_id": addon}
+        for product_id, addons in lists
+        for position, addon in enumerate(addons)
+    ]
+    _insert_many(conn, "product_addons", ADDON_COLUMNS, rows)
+
+
+def insert_many(conn: Connection, products: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """Insert products in bulk; their ids by revision (each product has its own)."""
+    _insert_many(conn, "products", PRODUCT_COLUMNS, products)
+    revisions = [p["revision"] for p in products]
+    if not revisions:
+        return {}
+    rows = conn.fetchall(
+        "SELECT id, revision FROM products WHERE revision BETWEEN :low AND :high",
+        {"low": min(revisions), "high": max(revisions)},
+    )
+    return {int(r["revision"]): int(r["id"]) for r in rows}
+
+
+def delete(conn: Connection, product_id: int, revision: int, now_us: int) -> None:
+    """Turn the product into a tombstone; its barcodes (and code) become free for others."""
+    conn.execute(
+        "UPDATE products SET deleted_at = :now, updated_at = :now, revision = :revision"
+        " WHERE id = :id",
+        {"id": product_id, "now": now_us, "revision": revision},
+    )
+    conn.execute("DELETE FROM product_barcodes WHERE product_id = :id", {"id": product_id})
+    conn.execute("DELETE FROM product_addons WHERE product_id = :id", {"id": product_id})
+
+
+#: Selections of products whose revision a change elsewhere bumps (column ``id``).
+ADDON_OWNERS = "SELECT product_id AS id FROM product_addons WHERE addon_id = :addon"
+IN_CATEGORY = "SELECT id FROM products WHERE category = :category AND deleted_at IS NULL"
+
+
+def count_selected(conn: Connection, selection: str, params: Mapping[str, Any]) -> int:
+    row = conn.fetchone(f"SELECT count(*) AS n FROM ({selection}) AS chosen", params)
+    return int(row["n"]) if row else 0
+
+
+def bump(
+    conn: Connection,
+    selection: str,
+    params: Mapping[str, Any],
+    *,
+    first_revision: int,
+    now_us: int,
+    also: str = "",
+) -> None:
+    """Give each selected product its own new revision (in id order) from ``first_revision``.
+
+    One statement however many products; ``also`` adds assignments (``"category = NULL, "``).
+    """
+    conn.execute(
+        f"UPDATE products SET {also}revision = ranked.revision, updated_at = :now"
+        " FROM (SELECT id, :base + row_number() OVER (ORDER BY id) AS revision"
+        f" FROM ({selection}) AS chosen) AS ranked"
+        " WHERE products.id = ranked.id",
+        {**params, "base": first_revision - 1, "now": now_us},
+    )
+
+
+def remove_addon(conn: Connection, addon_id: int) -> None:
+    conn.execute("DELETE FROM product_addons WHERE addon_id = :addon", {"addon": addon_id})
+
+
+def barcodes_of(conn: Connection, product_ids: Collection[int]) -> dict[int, list[Row]]:
+    found: dict[int, list[Row]] = {}
+    for row in _select_in(
+        conn,
+        "SELECT " + ", ".join(BARCODE_COLUMNS) + " FROM product_barcodes"
+        " WHERE product_id IN ({}) ORDER BY product_id, position",
+        product_ids,
+    ):
+        found.setdefault(int(row["product_id"]), []).append(row)
+    return found
+
+
+def addons_of(conn: Connection, product_ids: Collection[int]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for row in _select_in(
+        conn,
+        "SELECT product_id, addon_id FROM product_addons"
+        " WHERE product_id IN ({}) ORDER BY product_id, position",
+        product_ids,
+    ):
+        found.setdefault(int(row["product_id"]), []).append(int(row["addon_id"]))
+    return found
+
+
+def facts(conn: Connection, products: Sequence[ProductInput]) -> CatalogueFacts:
+    """What the stored catalogue says about everything ``products`` mention: a few queries
+    for the lot, however many products there are."""
+    addons = {addon for p in products for addon in p.addons}
+    categories = {p.category for p in products if p.category is not None}
+    barcodes = {b.barcode for p in products for b in p.barcodes}
+    codes = {p.code for p in products if p.code is not None}
+    return CatalogueFacts(
+        products=frozenset(
+            int(r["id"])
+            for r in _select_in(
+                conn, "SELECT id FROM products WHERE id IN ({}) AND deleted_at IS NULL", addons
+            )
+        ),
+        categories=frozenset(
+            int(r["id"])
+            for r in _select_in(conn, "SELECT id FROM categories WHERE id IN ({})", categories)
+        ),
+        barcodes={
+            r["barcode"]: int(r["product_id"])
+            for r in _select_in(
+                conn,
+                "SELECT barcode, product_id FROM product_barcodes WHERE barcode IN ({})",
+                barcodes,
+            )
+        },
+        codes={
+            int(r["code"]): int(r["id"])
+            for r in _select_in(
+                conn,
+                "SELECT code, id FROM products WHERE code IN ({}) AND deleted_at IS NULL",
+                codes,
+            )
+        },
+    )
+
+
+#: Filter name → SQL condition for the product list (live products only).
+_PRODUCT_FILTERS = {
+    "live": "deleted_at IS NULL",  # always given; the condition takes no parameter
+    "barcode": "id IN (SELECT product_id FROM product_barcodes WHERE barcode = :barcode)",
+    "code": "code = :code",
+    "category": "category = :category",
+    "status": "status = :status",
+    "after_id": "id > :after_id",
+}
+
+
+def search(
+    conn: Connection, filters: Mapping[str, Any], *, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    """One page of live products in id order, and how many match in all."""
+    return db.search(
+        conn,
+        select=_SELECT_PRODUCT,
+        count_from="products",
+        conditions=_PRODUCT_FILTERS,
+        filters={**filters, "live": True},
+        order_by="id",
+        limit=limit,
+        offset=offset,
+    )
+
+
+def changes(
+    conn: Connection, after_revision: int, *, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    """Products (tombstones too) changed after ``after_revision``, in revision order."""
+    return db.search(
+        conn,
+        select=_SELECT_PRODUCT,
+        count_from="products",
+        conditions={"after": "revision > :after"},
+        filters={"after": after_revision},
+        order_by="revision",
+        limit=limit,
+        offset=offset,
+    )
+
+
+def first_revision_since(conn: Connection, since_us: int) -> int | None:
+    """The lowest revision stamped at or after ``since_us``.
+
+    Exact because revisions and their times increase together (``take_revisions``): the
+    products changed since then are exactly those with a revision at least this one.
+    """
+    row = conn.fetchone(
+        "SELECT revision FROM products WHERE updated_at >= :since"
+        " ORDER BY updated_at, revision LIMIT 1",
+        {"since": since_us},
+    )
+    return None if row is None else int(row["revision"])
+
+
+def pages(conn: Connection, size: int) -> Iterator[list[Row]]:
+    """Every live product in id order, ``size`` at a time (keyset, so memory stays flat)."""
+    after = 0
+    while True:
+        rows = conn.fetchall(
+            _SELECT_PRODUCT + " WHERE id > :after AND deleted_at IS NULL ORDER BY id LIMIT :size",
+            {"after": after, "size": size},
+        )
+        if not rows:
+            return
+        yield rows
+        after = int(rows[-1]["id"])
+
+
+# --- categories -----------------------------------------------------------------------------
+
+
+def get_category(conn: Connection, category_id: int) -> Row | None:
+    return conn.fetchone(_SELECT_CATEGORY + " WHERE id = :id", {"id": category_id})
+
+
+def insert_category(conn: Connection, category: dict[str, Any]) -> int:
+    category["id"] = conn.insert(_INSERT_CATEGORY, category)
+    return int(category["id"])
+
+
+def update_category(conn: Connection, category: Mapping[str, Any]) -> None:
+    conn.execute(
+        "UPDATE categories SET name = :name, parent = :parent, updated_at = :updated_at"
+        " WHERE id = :id",
+        category,
+    )
+
+
+def delete_category(conn: Connection, category_id: int) -> None:
+    conn.execute("DELETE FROM categories WHERE id = :id", {"id": category_id})
+
+
+def ancestors(conn: Connection, category_id: int) -> list[int] | None:
+    """``[category_id, its parent, …]`` up to a root; ``None`` if there is no such category."""
+    rows = conn.fetchall(
+        "WITH RECURSIVE chain(id, parent, depth) AS ("
+        " SELECT id, parent, 0 FROM categories WHERE id = :id"
+        " UNION ALL"
+        " SELECT c.id, c.parent, chain.depth + 1 FROM categories c"
+        " JOIN chain ON c.id = chain.parent"
+        # The tree never has a cycle (every write checks), but a bound costs nothing.
+        " WHERE chain.depth < 10000"
+        ") SELECT id FROM chain ORDER BY depth",
+        {"id": category_id},
+    )
+    return [int(r["id"]) for r in rows] or None
+
+
+def category_usage(conn: Connection, category_id: int) -> tuple[int, int]:
+    """How many live products and how many child categories refer to the category."""
+    products = count_selected(conn, IN_CATEGORY, {"category": category_id})
+    row = conn.fetchone(
+        "SELECT count(*) AS n FROM categories WHERE parent = :id", {"id": category_id}
+    )
+    return products, int(row["n"]) if row else 0
+
+
+def reparent_children(conn: Connection, category_id: int, parent: int | None, now_us: int) -> None:
+    conn.execute(
+        "UPDATE categories SET parent = :parent, updated_at = :now WHERE parent = :id",
+        {"id": category_id, "parent": parent, "now": now_us},
+    )
+
+
+_CATEGORY_FILTERS = {"parent": "parent = :parent", "after_id": "id > :after_id"}
+
+
+def search_categories(
+    conn: Connection, filters: Mapping[str, Any], *, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    return db.search(
+        conn,
+        select=_SELECT_CATEGORY,
+        count_from="categories",
+        conditions=_CATEGORY_FILTERS,
+        filters=filters,
+        order_by="id",
+        limit=limit,
+        offset=offset,
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _select_in(conn: Connection, sql: str, values: Collection[Any]) -> Iterator[Row]:
+    """Rows of ``sql`` (with ``{}`` where the ``IN`` list goes) for every value, in chunks.
+
+    Each list is padded to a power of two with its last value, so only a few statement
+    texts ever exist: each is prepared and cached once, not once per list length.
+    """
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        size = 1 << (len(chunk) - 1).bit_length()
+        padded = chunk + [chunk[-1]] * (size - len(chunk))
+        yield from conn.fetchall(
+            _in_sql(sql, size), {f"v{i}": value for i, value in enumerate(padded)}
+        )
+
+
+@functools.lru_cache(maxsize=128)
+def _in_sql(sql: str, size: int) -> str:
+    return sql.format(", ".join(f":v{i}" for i in range(size)))
+
+
+def _insert_many(
+    conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Multi-row INSERTs of at most ``_INSERT_ROWS`` rows, in power-of-two sizes (few texts)."""
+    start = 0
+    while start < len(rows):
+        size = min(_INSERT_ROWS, 1 << ((len(rows) - start).bit_length() - 1))
+        params = {
+            f"{column}_{i}": row[column]
+            for i, row in enumerate(rows[start : start + size])
+            for column in columns
+        }
+        conn.execute(_insert_many_sql(table, columns, size), params)
+        start += size
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_many_sql(table: str, columns: tuple[str, ...], size: int) -> str:
+    names = ", ".join(columns)
+    values = ", ".join(
+        "(" + ", ".join(f":{column}_{i}" for column in columns) + ")" for i in range(size)
+    )
+    return f"INSERT INTO {table} ({names}) VALUES {values}"

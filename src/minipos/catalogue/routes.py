@@ -1,0 +1,331 @@
+"""``/api/products``, ``/api/categories`` and the read-only reference data
+(``/api/taxes``, ``/api/fiscal-sections``, ``/api/payment-methods``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minipos.api import jsonio
+from minipos.api.context import AppContext, context
+from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
+from minipos.api.paging import paged_response
+from minipos.api.routing import Router
+from minipos.auth.service import Principal, Role
+from minipos.catalogue import service
+from minipos.catalogue.schemas import (
+    CategoryDeleteQuery,
+    CategoryIn,
+    CategoryOut,
+    CategoryQuery,
+    FiscalSectionOut,
+    PaymentMethodOut,
+    ProductChange,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    ProductQuery,
+    TaxOut,
+)
+from minipos.catalogue.service import CatalogueContext
+from minipos.db import Connection
+from minipos.domain.money import json_number
+from minipos.idempotency.service import StoredResponse, fingerprint
+from minipos.timeutil import now_us
+
+router = Router("Catalogue")
+reference_router = Router("Reference data")
+
+READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
+WRITERS = (Role.ADMIN,)
+
+
+def _catalogue(ctx: AppContext) -> CatalogueContext:
+    # Reference data and the shop's timezone are configured once, beside the invoice settings.
+    return CatalogueContext(reference=ctx.invoices.reference, zone=ctx.invoices.zone)
+
+
+async def _create(
+    request: Request, principal: Principal, body: bytes, make: Callable[[Connection], object]
+) -> Response:
+    """Run a create job once per ``Idempotency-Key`` (decisions.md §8) and answer 201."""
+    ctx = context(request)
+    stored = await ctx.idempotency.run(
+        ctx.db,
+        api_key_id=principal.api_key_id,
+        key=request.headers.get("idempotency-key"),
+        fingerprint=fingerprint("POST", request.url.path, body),
+        now_us=now_us(),
+        job=lambda conn: StoredResponse(201, encode(make(conn))),
+    )
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+
+
+async def _body(request: Request) -> bytes:
+    require_json(request)
+    return await read_body(request, context(request).settings.max_body_bytes)
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+@router.endpoint(
+    "GET",
+    "/api/products",
+    summary="List products, or follow catalogue changes (the station sync feed)",
+    roles=READERS,
+    query=ProductQuery,
+    response=list[ProductOut],
+    description=(
+        "Without `updated_since`: live products in id order, filtered by `barcode`, `code`,"
+        " `category`, `status`. With `updated_since` (a revision, or an ISO date-time): every"
+        " product changed or deleted since, in change order, each with two more fields,"
+        " `revision` and `deleted`; pass the last `revision` seen to get the next changes"
+        " (the `Link: rel=next` header does). See docs/catalogue.md."
+    ),
+)
+async def list_products(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    catalogue = _catalogue(ctx)
+    query = jsonio.query(request, ProductQuery)
+    if query.updated_since is None:
+        items, total = await ctx.db.read(lambda conn: service.search(conn, query, catalogue))
+        return paged_response(request, items, total, query.limit)
+    changes, total = await ctx.db.read(lambda conn: service.feed(conn, query, catalogue))
+    return _feed_page(request, changes, total, query.limit)
+
+
+def _feed_page(
+    request: Request, items: Sequence[ProductChange], total: int, limit: int
+) -> Response:
+    # As api.paging.paged_response, but the cursor of the feed is the last revision, not id.
+    headers = {"X-Total-Count": str(total)}
+    if items and len(items) == limit:
+        params = dict(request.query_params)
+        params.pop("offset", None)
+        params["updated_since"] = str(items[-1].revision)
+        params["limit"] = str(limit)
+        headers["Link"] = f'<{request.url.replace_query_params(**params)}>; rel="next"'
+    return JSONResponse(encode(items), headers=headers)
+
+
+@router.endpoint(
+    "GET", "/api/products/{id}", summary="One product", roles=READERS, response=ProductOut
+)
+async def get_product(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    catalogue = _catalogue(ctx)
+    product_id: int = request.path_params["id"]
+    found = await ctx.db.read(lambda conn: service.get(conn, product_id, catalogue))
+    return JSONResponse(encode(found))
+
+
+@router.endpoint(
+    "POST",
+    "/api/products",
+    summary="Create a product (basic: name and price; advanced: every field)",
+    roles=WRITERS,
+    body=ProductIn,
+    response=ProductOut,
+    status=201,
+    description='Money and quantities may be sent as JSON numbers or strings (`"1.00"`).',
+)
+async def create_product(request: Request, principal: Principal) -> Response:
+    catalogue = _catalogue(context(request))
+    body = await _body(request)
+    product = decode(body, ProductIn)
+    return await _create(
+        request,
+        principal,
+        body,
+        lambda conn: service.create(conn, product, catalogue, now_us()),
+    )
+
+
+@router.endpoint(
+    "PUT",
+    "/api/products/{id}",
+    summary="Replace a product (fields not sent take their defaults)",
+    roles=WRITERS,
+    body=ProductIn,
+    response=ProductOut,
+)
+async def replace_product(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    catalogue = _catalogue(ctx)
+    product_id: int = request.path_params["id"]
+    product = decode(await _body(request), ProductIn)
+    saved = await ctx.db.write(
+        lambda conn: service.replace(conn, product_id, product, catalogue, now_us())
+    )
+    return JSONResponse(encode(saved))
+
+
+@router.endpoint(
+    "PATCH",
+    "/api/products/{id}",
+    summary="Change some fields of a product (a list sent replaces the whole list)",
+    roles=WRITERS,
+    body=ProductPatch,
+    response=ProductOut,
+)
+async def patch_product(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    catalogue = _catalogue(ctx)
+    product_id: int = request.path_params["id"]
+    changes = decode(await _body(request), ProductPatch)
+    saved = await ctx.db.write(
+        lambda conn: service.patch(conn, product_id, changes, catalogue, now_us())
+    )
+    return JSONResponse(encode(saved))
+
+
+@router.endpoint(
+    "DELETE",
+    "/api/products/{id}",
+    summary="Delete a product (it stays in the sync feed as deleted)",
+    roles=WRITERS,
+    status=204,
+    description="Products that list it as an addon lose it from their `addons`.",
+)
+async def delete_product(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    product_id: int = request.path_params["id"]
+    await ctx.db.write(lambda conn: service.delete(conn, product_id, now_us()))
+    return Response(status_code=204)
+
+
+# --- categories -----------------------------------------------------------------------------
+
+
+@router.endpoint(
+    "GET",
+    "/api/categories",
+    summary="List categories in id order",
+    roles=READERS,
+    query=CategoryQuery,
+    response=list[CategoryOut],
+)
+async def list_categories(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    catalogue = _catalogue(ctx)
+    query = jsonio.query(request, CategoryQuery)
+    items, total = await ctx.db.read(lambda conn: service.search_categories(conn, query, catalogue))
+    return paged_response(request, items, total, query.limit)
+
+
+@router.endpoint(
+    "GET", "/api/categories/{id}", summary="One category", roles=READERS, response=CategoryOut
+)
+async def get_category(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    catalogue = _catalogue(ctx)
+    category_id: int = request.path_params["id"]
+    found = await ctx.db.read(lambda conn: service.get_category(conn, category_id, catalogue))
+    return JSONResponse(encode(found))
+
+
+@router.endpoint(
+    "POST",
+    "/api/categories",
+    summary="Create a category (optionally under a parent category)",
+    roles=WRITERS,
+    body=CategoryIn,
+    response=CategoryOut,
+    status=201,
+)
+async def create_category(request: Request, principal: Principal) -> Response:
+    catalogue = _catalogue(context(request))
+    body = await _body(request)
+    category = decode(body, CategoryIn)
+    return await _create(
+        request,
+        principal,
+        body,
+        lambda conn: service.create_category(conn, category, catalogue, now_us()),
+    )
+
+
+@router.endpoint(
+    "PUT",
+    "/api/categories/{id}",
+    summary="Rename or move a category",
+    roles=WRITERS,
+    body=CategoryIn,
+    response=CategoryOut,
+)
+async def replace_category(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    catalogue = _catalogue(ctx)
+    category_id: int = request.path_params["id"]
+    category = decode(await _body(request), CategoryIn)
+    saved = await ctx.db.write(
+        lambda conn: service.replace_category(conn, category_id, category, catalogue, now_us())
+    )
+    return JSONResponse(encode(saved))
+
+
+@router.endpoint(
+    "DELETE",
+    "/api/categories/{id}",
+    summary="Delete a category (409 while products or child categories use it)",
+    roles=WRITERS,
+    query=CategoryDeleteQuery,
+    status=204,
+    description=(
+        "`detach=1`: set the category of its products to null (they show in the sync feed)"
+        " and move its child categories up to its parent, then delete it."
+    ),
+)
+async def delete_category(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    category_id: int = request.path_params["id"]
+    detach = jsonio.query(request, CategoryDeleteQuery).detach
+    await ctx.db.write(
+        lambda conn: service.delete_category(conn, category_id, now_us(), detach=detach)
+    )
+    return Response(status_code=204)
+
+
+# --- reference data (configuration, read-only) ----------------------------------------------
+
+
+@reference_router.endpoint(
+    "GET",
+    "/api/taxes",
+    summary="Tax groups: the `tax` of products and invoice rows, with its VAT rate",
+    roles=READERS,
+    response=list[TaxOut],
+)
+async def list_taxes(request: Request, principal: Principal) -> Response:
+    taxes = context(request).invoices.reference.taxes.values()
+    return JSONResponse(encode([TaxOut(t.id, json_number(t.rate), t.name) for t in taxes]))
+
+
+@reference_router.endpoint(
+    "GET",
+    "/api/fiscal-sections",
+    summary="Fiscal sections (departments): the `fiscal_section` of products and rows",
+    roles=READERS,
+    response=list[FiscalSectionOut],
+)
+async def list_fiscal_sections(request: Request, principal: Principal) -> Response:
+    sections = context(request).invoices.reference.fiscal_sections.values()
+    return JSONResponse(encode([FiscalSectionOut(s.id, s.name) for s in sections]))
+
+
+@reference_router.endpoint(
+    "GET",
+    "/api/payment-methods",
+    summary="Payment methods: the `method_id` of invoice payments",
+    roles=READERS,
+    response=list[PaymentMethodOut],
+)
+async def list_payment_methods(request: Request, principal: Principal) -> Response:
+    methods = context(request).invoices.reference.payment_methods.values()
+    return JSONResponse(
+        encode([PaymentMethodOut(m.id, m.code, m.name, m.is_cash) for m in methods])
+    )

@@ -1,0 +1,25 @@
+"""In-process wake-ups for long-polling stations.
+
+A new or released invoice wakes every waiting feed request in this process at once. Other
+processes (PostgreSQL deployments) are not told: their waiters re-check the database every
+second, which bounds the delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class Notifier:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        """Return when notified or after ``timeout`` seconds, whichever comes first."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)

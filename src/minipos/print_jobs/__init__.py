@@ -1,0 +1,1 @@
+"""The durable print queue: one row per document to print, kept until the printer took it."""

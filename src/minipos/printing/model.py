@@ -1,0 +1,201 @@
+"""What gets printed: plain, immutable descriptions of receipts, slips and printers.
+
+Nothing here knows about the database or the API. The receipts and stations code builds these
+from its own rows; :mod:`minipos.printing.layout` turns them into render operations. Money and
+quantities are ``Decimal`` (never ``float``), printed as they are given: a refund's builder
+decides the signs. Print blocks are the API's own structs (:data:`Block`); stored ``info`` JSON is
+decoded with :func:`decode_blocks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal, TypeAlias
+
+import msgspec
+
+from minipos.invoices.schemas import BarcodeBlock, Block, EscposBlock, QrBlock, TextBlock
+
+__all__ = [
+    "Block",
+    "CodePage",
+    "PaymentLine",
+    "PrintableReceipt",
+    "PrintableSlip",
+    "PrinterProfile",
+    "ReceiptLine",
+    "ShopInfo",
+    "VatLine",
+    "decode_blocks",
+]
+
+_ZERO = Decimal(0)
+
+#: A printable block: the API's print block structs (``info.header`` / ``footer`` / ``slip`` and
+#: row ``info.blocks``).
+Blocks: TypeAlias = tuple[TextBlock | BarcodeBlock | EscposBlock | QrBlock, ...]
+
+_BLOCKS_DECODER = msgspec.json.Decoder(list[Block])
+
+
+def decode_blocks(raw: bytes | str | None) -> Blocks:
+    """Decode stored print-block JSON (a JSON array of blocks) into block structs.
+
+    ``None`` and an empty string give no blocks. Raises ``msgspec.ValidationError`` (a
+    ``ValueError``) for JSON that is not a list of valid blocks; the API validated it when the
+    invoice was posted, so that only happens to a corrupted row.
+    """
+    if not raw:
+        return ()
+    return tuple(_BLOCKS_DECODER.decode(raw))
+
+
+@dataclass(frozen=True, slots=True)
+class ShopInfo:
+    """The shop's particulars, printed at the top of every fiscal receipt (configuration)."""
+
+    name: str
+    address_lines: tuple[str, ...] = ()
+    #: VAT payer number ("PVN reģ. Nr."), e.g. ``LV40003000000``.
+    vat_number: str | None = None
+    #: Company registration number ("Reģ. Nr.").
+    registration_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    """One row: ``amount = round(quantity × unit_price − discount)``, before the document discount.
+
+    ``vat_letter`` is the short tax-group mark printed beside the amount ("A" for 21 %); when
+    empty the rate itself is shown. ``blocks`` are the row's ``info.blocks``, printed under it.
+    """
+
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    vat_rate: Decimal
+    vat_letter: str = ""
+    #: The line discount as money (already worked out from a percentage, if it was one).
+    discount: Decimal = _ZERO
+    #: Unit of measure for weighed goods ("kg"); empty for pieces.
+    unit: str = ""
+    blocks: Blocks = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VatLine:
+    """VAT of one rate: ``net + tax == gross``."""
+
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+    letter: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLine:
+    """One payment, by the method's printed name ("Skaidrā nauda", "Karte")."""
+
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PrintableReceipt:
+    """A fiscal receipt (sale or refund) as it is printed.
+
+    ``refund_of`` is the original receipt's document number for a refund, else ``None``.
+    ``is_copy`` marks a reprint ("KOPIJA"). ``open_drawer`` asks for the cash-drawer pulse
+    (a cash payment with ``keep_drawer_closed: false``). ``chain_hash`` is the receipt's
+    hash-chain link as hex; a short form and a QR code of it are printed.
+    """
+
+    shop: ShopInfo
+    lines: tuple[ReceiptLine, ...]
+    vat_lines: tuple[VatLine, ...]
+    total: Decimal
+    payments: tuple[PaymentLine, ...]
+    station_name: str
+    pos_id: str
+    document_id: str
+    printed_at: datetime
+    chain_hash: str
+    z_number: int | None = None
+    cashier: str | None = None
+    header: Blocks = ()
+    footer: Blocks = ()
+    #: The document discount as money (spread over the lines by the pricing rules).
+    document_discount: Decimal = _ZERO
+    change: Decimal = _ZERO
+    refund_of: str | None = None
+    is_copy: bool = False
+    open_drawer: bool = False
+
+    def __post_init__(self) -> None:
+        if self.printed_at.tzinfo is None or self.printed_at.utcoffset() is None:
+            raise ValueError("printed_at must be an aware datetime")
+        if self.chain_hash and not _is_hex(self.chain_hash):
+            raise ValueError("chain_hash must be a hexadecimal string")
+
+
+@dataclass(frozen=True, slots=True)
+class PrintableSlip:
+    """A non-fiscal slip: an invoice's ``info.slip`` (mode 3, or after a sale's receipt)."""
+
+    blocks: Blocks
+    is_copy: bool = False
+
+
+#: How text reaches the paper: a code page selected with ``ESC t n``, or every text line sent
+#: as a raster image (for printers without a Baltic code page).
+CodePage: TypeAlias = Literal["cp1257", "cp775", "raster"]
+
+_COLUMNS = (32, 42, 48)
+_DRAWER_PINS = (2, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterProfile:
+    """A printer's geometry and dialect.
+
+    ``columns`` is the line width in characters of font A (32 for 58 mm paper, 42 or 48 for
+    80 mm). ``dots_per_line`` is the printable width in dots (384 for 58 mm, 512 or 576 for
+    80 mm); previews and raster text use it. ``code_page_number`` is the ``n`` of ``ESC t n``;
+    ``None`` looks it up in python-escpos's printer database under ``model`` (Epson numbering
+    for ``"default"``: CP1257 = 51, CP775 = 33). The drawer pulse is ``ESC p m t1 t2`` on
+    connector pin 2 or 5, with on/off times in milliseconds (sent in 2 ms units).
+    """
+
+    columns: int = 42
+    code_page: CodePage = "cp1257"
+    code_page_number: int | None = None
+    model: str = "default"
+    dots_per_line: int = 576
+    cut: bool = True
+    partial_cut: bool = False
+    drawer_pin: int = 2
+    drawer_on_ms: int = 100
+    drawer_off_ms: int = 100
+
+    def __post_init__(self) -> None:
+        if self.columns not in _COLUMNS:
+            raise ValueError(f"columns must be one of {_COLUMNS}, not {self.columns}")
+        if self.code_page not in ("cp1257", "cp775", "raster"):
+            raise ValueError(f"unknown code page {self.code_page!r}")
+        if self.code_page_number is not None and not 0 <= self.code_page_number <= 255:
+            raise ValueError("code_page_number must be 0-255")
+        if not self.columns <= self.dots_per_line <= 4096:
+            raise ValueError("dots_per_line must be at least the column count and at most 4096")
+        if self.drawer_pin not in _DRAWER_PINS:
+            raise ValueError("drawer_pin must be 2 or 5")
+        for name in ("drawer_on_ms", "drawer_off_ms"):
+            if not 0 <= getattr(self, name) <= 510:
+                raise ValueError(f"{name} must be 0-510 (ms)")
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)

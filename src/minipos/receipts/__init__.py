@@ -1,0 +1,1 @@
+"""Fiscal receipts: their shapes, storage, the hash chain and its verification."""

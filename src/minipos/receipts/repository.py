@@ -1,0 +1,143 @@
+"""Receipts, their rows and payments in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from minipos import db
+from minipos.db import Connection, Row, insert_statement
+
+RECEIPT_COLUMNS = (
+    "station_id", "shift_id", "invoice_id", "document_id", "mode", "state", "customer_id",
+    "cashier_id", "cashier_name", "start_time", "print_time", "neto_amount", "bruto_amount",
+    "changed_amount", "tax_amount", "discount", "discount_type", "discount_amount",
+    "parent_station", "parent_document_id", "refunded_at", "request_id", "prev_hash", "hash",
+)  # fmt: skip
+ROW_COLUMNS = (
+    "receipt_id", "position", "product_id", "product_name", "product_code", "barcode",
+    "category_id", "category_name", "price", "tax", "tax_rate", "discount", "discount_type",
+    "discount_amount", "quantity", "amount", "max_quantity", "max_amount",
+)  # fmt: skip
+PAYMENT_COLUMNS = (
+    "receipt_id", "position", "method", "method_name", "method_code", "amount", "request_id",
+    "transaction_id", "psp_reference", "poiid", "sale_id", "card_no",
+)  # fmt: skip
+_INSERT_RECEIPT = insert_statement("receipts", RECEIPT_COLUMNS)
+_INSERT_ROW = insert_statement("receipt_rows", ROW_COLUMNS)
+_INSERT_PAYMENT = insert_statement("receipt_payments", PAYMENT_COLUMNS)
+#: A receipt with what its shapes repeat from the station and the shift.
+_SELECT = (
+    "SELECT r.id, " + ", ".join(f"r.{c}" for c in RECEIPT_COLUMNS) + ", st.name AS station_name,"
+    " st.pos_id AS station_pos_id, s.z_number"
+    " FROM receipts r JOIN stations st ON st.id = r.station_id JOIN shifts s ON s.id = r.shift_id"
+)
+
+
+def insert(
+    conn: Connection,
+    receipt: dict[str, Any],
+    rows: list[dict[str, Any]],
+    payments: list[dict[str, Any]],
+) -> None:
+    """Insert a receipt with its rows and payments; fills in the new ``id``s."""
+    receipt["id"] = conn.insert(_INSERT_RECEIPT, receipt)
+    for row in rows:
+        row["receipt_id"] = receipt["id"]
+        row["id"] = conn.insert(_INSERT_ROW, row)
+    for payment in payments:
+        payment["receipt_id"] = receipt["id"]
+        payment["id"] = conn.insert(_INSERT_PAYMENT, payment)
+
+
+def get(conn: Connection, receipt_id: int) -> Row | None:
+    return conn.fetchone(_SELECT + " WHERE r.id = :id", {"id": receipt_id})
+
+
+def by_request(conn: Connection, station_id: int, request_id: str) -> Row | None:
+    return conn.fetchone(
+        _SELECT + " WHERE r.station_id = :station AND r.request_id = :request",
+        {"station": station_id, "request": request_id},
+    )
+
+
+def by_document(conn: Connection, station_id: int, document_id: str) -> Row | None:
+    return conn.fetchone(
+        _SELECT + " WHERE r.station_id = :station AND r.document_id = :document",
+        {"station": station_id, "document": document_id},
+    )
+
+
+def of_invoice(conn: Connection, invoice_id: int) -> list[Row]:
+    return conn.fetchall(_SELECT + " WHERE r.invoice_id = :id ORDER BY r.id", {"id": invoice_id})
+
+
+def of_shift(conn: Connection, shift_id: int) -> list[Row]:
+    return conn.fetchall(_SELECT + " WHERE r.shift_id = :id ORDER BY r.id", {"id": shift_id})
+
+
+def of_station(conn: Connection, station_id: int) -> list[Row]:
+    """Every receipt of a station in issue order (for verification)."""
+    return conn.fetchall(_SELECT + " WHERE r.station_id = :id ORDER BY r.id", {"id": station_id})
+
+
+def _children(
+    conn: Connection, table: str, columns: Sequence[str], ids: Sequence[int]
+) -> list[Row]:
+    if not ids:
+        return []
+    marks = ", ".join(f":r{i}" for i in range(len(ids)))
+    return conn.fetchall(
+        f"SELECT id, {', '.join(columns)} FROM {table} WHERE receipt_id IN ({marks})"
+        " ORDER BY receipt_id, position",
+        {f"r{i}": receipt_id for i, receipt_id in enumerate(ids)},
+    )
+
+
+def rows_of(conn: Connection, receipt_ids: Sequence[int]) -> list[Row]:
+    """The rows of several receipts in one query (no N+1 on lists)."""
+    return _children(conn, "receipt_rows", ROW_COLUMNS, receipt_ids)
+
+
+def payments_of(conn: Connection, receipt_ids: Sequence[int]) -> list[Row]:
+    return _children(conn, "receipt_payments", PAYMENT_COLUMNS, receipt_ids)
+
+
+def lower_refundable(conn: Connection, row_id: int, quantity: int, amount: int) -> None:
+    conn.execute(
+        "UPDATE receipt_rows SET max_quantity = max_quantity - :quantity,"
+        " max_amount = max_amount - :amount WHERE id = :id",
+        {"quantity": quantity, "amount": amount, "id": row_id},
+    )
+
+
+def mark_refunded(conn: Connection, receipt_id: int, now_us: int) -> None:
+    conn.execute(
+        "UPDATE receipts SET refunded_at = :now WHERE id = :id", {"now": now_us, "id": receipt_id}
+    )
+
+
+_FILTERS = {
+    "pos_id": "st.pos_number = :pos_id",
+    "station_id": "r.station_id = :station_id",
+    "z_number": "s.z_number = :z_number",
+    "document_id": "r.document_id = :document_id",
+    "after_id": "r.id > :after_id",
+}
+
+
+def search(
+    conn: Connection, filters: dict[str, Any], *, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    return db.search(
+        conn,
+        select=_SELECT,
+        count_from=(
+            "receipts r JOIN stations st ON st.id = r.station_id JOIN shifts s ON s.id = r.shift_id"
+        ),
+        conditions=_FILTERS,
+        filters=filters,
+        order_by="r.id",
+        limit=limit,
+        offset=offset,
+    )

@@ -1,0 +1,33 @@
+"""``GET /api/receipts``."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minipos.api import jsonio
+from minipos.api.context import context
+from minipos.api.paging import paged_response
+from minipos.api.routing import Router
+from minipos.auth.service import Principal, Role
+from minipos.receipts import service
+from minipos.receipts.schemas import ReceiptOut, ReceiptQuery
+
+router = Router("Receipts")
+
+
+@router.endpoint(
+    "GET",
+    "/api/receipts",
+    summary="Fiscal receipts, filtered by POS, station, Z number or document number",
+    roles=(Role.ADMIN, Role.INTEGRATOR, Role.STATION),
+    query=ReceiptQuery,
+    response=list[ReceiptOut],
+)
+async def list_receipts(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    query = jsonio.query(request, ReceiptQuery)
+    if principal.role is Role.STATION:
+        query.station_id = principal.station_id
+    items, total = await ctx.db.read(lambda conn: service.search(conn, query, ctx.invoices.zone))
+    return paged_response(request, items, total, query.limit)

@@ -1,0 +1,1 @@
+"""Cash-register stations: registry, shifts, the invoice feed, claims and checkout."""

@@ -1,0 +1,263 @@
+"""Station endpoints: ``/api/stations…``, the claim protocol on ``/api/invoice/{id}/…`` and
+``/api/shifts``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minipos.api import jsonio
+from minipos.api.context import AppContext, context
+from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
+from minipos.api.paging import paged_response
+from minipos.api.routing import Router
+from minipos.auth.service import Principal, Role
+from minipos.domain.errors import ValidationFailed
+from minipos.invoices.schemas import InvoiceDetail
+from minipos.stations import service
+from minipos.stations.schemas import (
+    CashierIn,
+    CompleteIn,
+    FeedQuery,
+    ShiftOut,
+    ShiftQuery,
+    ShiftWithReport,
+    StationCreated,
+    StationIn,
+    StationOut,
+)
+from minipos.timeutil import now_us
+
+router = Router("Stations")
+
+ADMIN = (Role.ADMIN,)
+STATION = (Role.ADMIN, Role.STATION)
+READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
+
+
+def acting_station(request: Request, principal: Principal) -> int:
+    """The station a request acts for: a station key only for itself; an admin (a back-office
+    cashier screen) names it in the path or in ``?station_id=``."""
+    named = request.path_params.get("station_id")
+    if named is None and "station_id" in request.query_params:
+        text = request.query_params["station_id"]
+        if not text.isdigit() or len(text) > 18:
+            raise ValidationFailed.single(("station_id",), "A valid integer is required.")
+        named = int(text)
+    if principal.role is Role.STATION:
+        if named is not None and named != principal.station_id:
+            raise HTTPProblem(403, "A station may only act for itself.")
+        assert principal.station_id is not None
+        return principal.station_id
+    if named is None:
+        raise ValidationFailed.single(("station_id",), "Name the station this acts for.")
+    return int(named)
+
+
+async def _body(request: Request, ctx: AppContext) -> bytes:
+    jsonio.require_json(request)
+    return await jsonio.read_body(request, ctx.settings.max_body_bytes)
+
+
+@router.endpoint(
+    "POST",
+    "/api/stations",
+    summary="Register a station; returns its API key once",
+    roles=ADMIN,
+    body=StationIn,
+    response=StationCreated,
+    status=201,
+)
+async def register_station(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    data = jsonio.decode(await _body(request, ctx), StationIn)
+    created = await ctx.db.write(lambda conn: service.register(conn, data, ctx.stations, now_us()))
+    return JSONResponse(encode(created), status_code=201)
+
+
+@router.endpoint(
+    "GET", "/api/stations", summary="List stations", roles=ADMIN, response=list[StationOut]
+)
+async def list_stations(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    return JSONResponse(
+        encode(await ctx.db.read(lambda conn: service.list_all(conn, ctx.stations)))
+    )
+
+
+@router.endpoint(
+    "GET", "/api/stations/{station_id}", summary="One station", roles=STATION, response=StationOut
+)
+async def get_station(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    return JSONResponse(
+        encode(await ctx.db.read(lambda conn: service.describe(conn, station_id, ctx.stations)))
+    )
+
+
+@router.endpoint(
+    "POST",
+    "/api/stations/{station_id}/shift/open",
+    summary="Open a shift",
+    roles=STATION,
+    body=CashierIn,
+    response=ShiftOut,
+)
+async def open_shift(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    cashier = jsonio.decode(await _body(request, ctx) or b"{}", CashierIn)
+    shift = await ctx.db.write(
+        lambda conn: service.open_shift(conn, station_id, cashier, ctx.stations, now_us())
+    )
+    return JSONResponse(encode(shift))
+
+
+@router.endpoint(
+    "GET",
+    "/api/stations/{station_id}/shift/x-report",
+    summary="Totals of the open shift (read-only)",
+    roles=STATION,
+    response=ShiftWithReport,
+)
+async def x_report(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    return JSONResponse(
+        encode(await ctx.db.read(lambda conn: service.x_report(conn, station_id, ctx.stations)))
+    )
+
+
+@router.endpoint(
+    "POST",
+    "/api/stations/{station_id}/shift/close",
+    summary="Close the shift: the Z-report",
+    roles=STATION,
+    body=CashierIn,
+    response=ShiftWithReport,
+)
+async def close_shift(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    cashier = jsonio.decode(await _body(request, ctx) or b"{}", CashierIn)
+    report = await ctx.db.write(
+        lambda conn: service.close_shift(conn, station_id, cashier, ctx.stations, now_us())
+    )
+    return JSONResponse(encode(report))
+
+
+@router.endpoint(
+    "GET",
+    "/api/stations/{station_id}/feed",
+    summary="Invoices this station may take or holds, oldest first; long-poll: ?wait=",
+    roles=STATION,
+    query=FeedQuery,
+    response=list[InvoiceDetail],
+)
+async def station_feed(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    query = jsonio.query(request, FeedQuery)
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + query.wait
+    while True:
+        items = await ctx.db.read(
+            lambda conn: service.feed(conn, station_id, ctx.stations, now_us(), query.limit)
+        )
+        remaining = deadline - clock()
+        if items or remaining <= 0:
+            return JSONResponse(encode(items))
+        # Woken at once by a new invoice in this process; re-checks each second for others.
+        await ctx.events.wait(min(remaining, 1.0))
+
+
+def _claim_route(action: str, summary: str) -> None:
+    async def handler(request: Request, principal: Principal) -> Response:
+        ctx = context(request)
+        station_id = acting_station(request, principal)
+        invoice_id: int = request.path_params["id"]
+        operation = service.claim if action == "claim" else service.release
+        found = await ctx.db.write(
+            lambda conn: operation(conn, station_id, invoice_id, ctx.stations, now_us())
+        )
+        if action == "release":
+            ctx.events.notify()
+        return JSONResponse(encode(found))
+
+    handler.__name__ = f"{action}_invoice"
+    router.endpoint(
+        "POST",
+        f"/api/invoice/{{id}}/{action}",
+        summary=summary,
+        roles=STATION,
+        response=InvoiceDetail,
+    )(handler)
+
+
+_claim_route(
+    "claim", "Open (claim) an invoice at a station; renews the lease if it already holds it"
+)
+_claim_route("release", "Give a claimed invoice back (status New)")
+
+
+@router.endpoint(
+    "POST",
+    "/api/invoice/{id}/cancel",
+    summary="Cancel an invoice (its station, or the integrator)",
+    roles=READERS,
+    response=InvoiceDetail,
+)
+async def cancel_invoice(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    invoice_id: int = request.path_params["id"]
+    station_id = acting_station(request, principal) if principal.role is Role.STATION else None
+    found = await ctx.db.write(
+        lambda conn: service.cancel(conn, station_id, invoice_id, ctx.stations, now_us())
+    )
+    return JSONResponse(encode(found))
+
+
+@router.endpoint(
+    "POST",
+    "/api/invoice/{id}/complete",
+    summary="Payment taken: fiscal receipt, invoice Done, printing queued",
+    roles=STATION,
+    body=CompleteIn,
+    response=InvoiceDetail,
+)
+async def complete_invoice(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    invoice_id: int = request.path_params["id"]
+    data = jsonio.decode(await _body(request, ctx), CompleteIn)
+    done = await ctx.db.write(
+        lambda conn: service.complete(
+            conn,
+            station_id=station_id,
+            invoice_id=invoice_id,
+            request=data,
+            ctx=ctx.stations,
+            now_us=now_us(),
+        )
+    )
+    return JSONResponse(encode(done))
+
+
+@router.endpoint(
+    "GET",
+    "/api/shifts",
+    summary="Shifts (Z-reports)",
+    roles=READERS,
+    query=ShiftQuery,
+    response=list[ShiftOut],
+)
+async def list_shifts(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    query = jsonio.query(request, ShiftQuery)
+    if principal.role is Role.STATION:
+        query.station_id = principal.station_id
+    items, total = await ctx.db.read(lambda conn: service.search_shifts(conn, query, ctx.stations))
+    return paged_response(request, items, total, query.limit)

@@ -1,0 +1,140 @@
+"""Station, shift and checkout shapes (decisions.md §6; /api/shifts as minipos-api.md §5.2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta, Struct
+
+from minipos.api.fields import QueryInt
+
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Ref = Annotated[str, Meta(min_length=1, max_length=100)]
+PosId = Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")]
+
+
+class StationIn(Struct, kw_only=True):
+    name: Name
+    #: The POS number invoices address with ``pos_id`` (digits; "01" and "1" are the same POS).
+    pos_id: PosId
+    chassis_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    station_group: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+
+
+class StationOut(Struct):
+    id: int
+    name: str
+    pos_id: str
+    chassis_id: str
+    station_group: str
+    created_at: str
+    open_shift: int | None
+    z_number: int | None
+    last_document_id: str | None
+
+
+class StationCreated(StationOut):
+    #: The station's API key (role ``station``), shown this once.
+    key: str
+
+
+class CashierIn(Struct, kw_only=True):
+    cashier_name: Name | None = None
+    cashier_id: QueryInt | None = None
+
+
+class ShiftOut(Struct):
+    """The documented ``/api/shifts`` item."""
+
+    id: int
+    z_number: int
+    start_date: str
+    close_date: str | None
+    grand_total: Decimal | None
+    station: int
+    station_name: str
+    station_pos_id: str
+    station_chassis_id: str
+    start_employee: int | None
+    start_employee_name: str | None
+    close_employee: int | None
+    close_employee_name: str | None
+    common_shift: int | None
+    local_id: int
+
+
+class VatTotal(Struct):
+    rate: Decimal
+    gross: Decimal
+    net: Decimal
+    tax: Decimal
+
+
+class MethodTotal(Struct):
+    method_name: str
+    amount: Decimal
+
+
+class ShiftReport(Struct):
+    """X-report (open shift) or Z-report (closed): totals of the shift's receipts."""
+
+    receipts: int
+    sales: Decimal
+    refunds: Decimal
+    turnover: Decimal
+    tax: Decimal
+    vat: list[VatTotal]
+    payments: list[MethodTotal]
+
+
+class ShiftWithReport(ShiftOut):
+    report: ShiftReport
+
+
+class ShiftQuery(Struct, kw_only=True):
+    station_id: QueryInt | None = None
+    z_number_from: QueryInt | None = None
+    z_number_to: QueryInt | None = None
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 1000
+    offset: QueryInt = 0
+    after_id: QueryInt | None = None
+
+
+class FeedQuery(Struct, kw_only=True):
+    #: Long-poll: wait up to this many seconds for an invoice to arrive.
+    wait: Annotated[float, Meta(ge=0, le=60)] = 0
+    limit: Annotated[int, Meta(ge=1, le=100)] = 50
+
+
+class TenderIn(Struct, kw_only=True):
+    method_id: int
+    #: null = the rest of the amount due.
+    amount: Decimal | None = None
+    method_name: Name | None = None
+    request_id: Ref | None = None
+    transaction_id: Ref | None = None
+    psp_reference: Ref | None = None
+    poiid: Ref | None = None
+    sale_id: Ref | None = None
+    card_no: Annotated[str, Meta(max_length=32)] | None = None
+
+
+class RowEdit(Struct, kw_only=True):
+    """A change the cashier made to an invoice row the row allows to change."""
+
+    id: QueryInt
+    quantity: Decimal | None = None  # rows with is_weight
+    price: Decimal | None = None  # rows with is_free_price
+
+
+class CompleteIn(Struct, kw_only=True):
+    """``POST /api/invoice/{id}/complete``."""
+
+    #: The station's id for this attempt: a retry with the same id is a no-op.
+    request_id: Ref
+    payments: Annotated[list[TenderIn], Meta(max_length=20)] = msgspec.field(default_factory=list)
+    rows: Annotated[list[RowEdit], Meta(max_length=1000)] = msgspec.field(default_factory=list)
+    cashier_name: Name | None = None
+    cashier_id: QueryInt | None = None

@@ -1,0 +1,434 @@
+"""The station side through the real app and database: shifts, claims, checkout, refunds."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from conftest import Api
+from minipos.auth.service import Role
+from minipos.db import open_database
+
+EXAMPLES = Path(__file__).with_name("examples")
+SHIFT_KEYS = [
+    "id", "z_number", "start_date", "close_date", "grand_total", "station", "station_name",
+    "station_pos_id", "station_chassis_id", "start_employee", "start_employee_name",
+    "close_employee", "close_employee_name", "common_shift", "local_id",
+]  # fmt: skip
+RECEIPT_KEYS = [
+    "id", "document_id", "mode", "state", "start_time", "print_time", "neto_amount",
+    "bruto_amount", "changed_amount", "tax_amount", "discount", "discount_type",
+    "discount_amount", "station", "station_name", "station_pos_id", "cashier", "z_number",
+    "rows", "payments",
+]  # fmt: skip
+RECEIPT_ROW_KEYS = [
+    "id", "product", "product_id", "product_name", "product_code", "barcode", "category_name",
+    "price", "tax_rate", "discount", "discount_type", "discount_amount", "quantity", "amount",
+    "max_quantity", "max_amount", "receipt", "category", "tax",
+]  # fmt: skip
+RECEIPT_PAYMENT_KEYS = [
+    "id", "method_name", "method_code", "amount", "request_id", "transaction_id",
+    "psp_reference", "poiid", "sale_id", "card_no", "receipt", "method",
+]  # fmt: skip
+EMBEDDED_RECEIPT_KEYS = [
+    "id", "mode", "customer_id", "document_id", "invoice_id", "station_id", "station_name",
+    "cash_shift_id", "cashier_id", "cashier_name", "state", "start_time", "print_time",
+    "neto_amount", "bruto_amount", "changed_amount", "tax_amount", "discount", "discount_type",
+    "discount_amount", "parent_station", "parent_document_id", "refunded_at", "rows", "payments",
+]  # fmt: skip
+
+
+class Station:
+    """A registered station speaking with its own key."""
+
+    def __init__(self, client: TestClient, data: dict[str, Any]) -> None:
+        self.client = client
+        self.id: int = data["id"]
+        self.pos_id: str = data["pos_id"]
+        self.headers = {"Authorization": f"Token {data['key']}"}
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.client.post(path, json=body if body is not None else {}, headers=self.headers)
+
+    def get(self, path: str) -> Any:
+        return self.client.get(path, headers=self.headers)
+
+    def open_shift(self, cashier: str = "Anna") -> Any:
+        return self.post(f"/api/stations/{self.id}/shift/open", {"cashier_name": cashier})
+
+    def close_shift(self) -> Any:
+        return self.post(f"/api/stations/{self.id}/shift/close", {"cashier_name": "Anna"})
+
+    def claim(self, invoice_id: int) -> Any:
+        return self.post(f"/api/invoice/{invoice_id}/claim")
+
+    def complete(self, invoice_id: int, request_id: str = "r1", **body: Any) -> Any:
+        return self.post(f"/api/invoice/{invoice_id}/complete", {"request_id": request_id, **body})
+
+
+def register(api: Api, name: str, pos_id: str, group: str = "1") -> Station:
+    response = api.as_(Role.ADMIN).post(
+        "/api/stations",
+        json={"name": name, "pos_id": pos_id, "chassis_id": f"CH{pos_id}", "station_group": group},
+    )
+    assert response.status_code == 201, response.text
+    return Station(api.client, response.json())
+
+
+def post_invoice(api: Api, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = body or {"rows": [{"text": "Kafija", "quantity": 2, "price": 1.5}]}
+    response = api.as_(Role.INTEGRATOR).post("/api/invoice/new", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.fixture
+def pos1(api: Api) -> Station:
+    return register(api, "POS1", "01")
+
+
+@pytest.fixture
+def pos2(api: Api) -> Station:
+    return register(api, "POS2", "02")
+
+
+def test_documented_flow_slip_after_payment(api: Api, pos1: Station) -> None:
+    """Issue #4 acceptance: posted invoice → claim → two payments → Done → receipts → Z."""
+    invoice = (
+        api.as_(Role.INTEGRATOR)
+        .post(
+            "/api/invoice/new",
+            content=(EXAMPLES / "sales_slip_after_payment.json").read_bytes(),
+            headers={"Content-Type": "application/json"},
+        )
+        .json()
+    )
+    assert pos1.open_shift().status_code == 200
+    claimed = pos1.claim(invoice["id"])
+    assert claimed.status_code == 200
+    assert (claimed.json()["status"], claimed.json()["status_name"]) == (20, "Opened")
+    assert claimed.json()["station"] == pos1.id
+
+    done = pos1.complete(
+        invoice["id"],
+        payments=[
+            {"method_id": 2, "amount": "10.00", "transaction_id": "T-77", "card_no": "****1234"},
+            {"method_id": 1, "amount": 10},
+        ],
+        cashier_name="Anna",
+    )
+    assert done.status_code == 200, done.text
+    fetched = api.as_(Role.INTEGRATOR).get(f"/api/invoice/{invoice['id']}").json()
+    assert fetched == done.json()
+    assert (fetched["status"], fetched["status_name"]) == (30, "Done")
+    assert fetched["print_station"] == pos1.id
+    assert (fetched["print_pos_id"], fetched["print_chassis_id"]) == ("01", "CH01")
+    assert fetched["printed_at"] is not None
+    assert (fetched["total_sum"], fetched["changed_sum"]) == (16.17, 3.83)
+    [receipt] = fetched["receipts"]
+    assert list(receipt) == EMBEDDED_RECEIPT_KEYS
+    assert fetched["check_num"] == receipt["document_id"] == "1"
+    assert (receipt["mode"], receipt["state"], receipt["invoice_id"]) == (2, 1, invoice["id"])
+    # 16.17 = 6.28 at 21 % (tax 1.09) + 9.89 at 0 % (group 5).
+    assert (receipt["bruto_amount"], receipt["neto_amount"], receipt["tax_amount"]) == (
+        16.17,
+        15.08,
+        1.09,
+    )
+    assert (receipt["discount"], receipt["discount_type"], receipt["discount_amount"]) == (
+        1,
+        "amount",
+        1,
+    )
+    assert [
+        (r["product_name"], r["quantity"], r["amount"], r["discount_amount"])
+        for r in receipt["rows"]
+    ] == [
+        ("Item name 1", 3, 6.28, 0.74),
+        ("Item name abc 2", 5, 9.89, 0.61),
+    ]
+    assert [(p["method_name"], p["amount"], p["transaction_id"]) for p in receipt["payments"]] == [
+        ("Karte", 10, "T-77"),
+        ("Skaidrā nauda", 10, None),
+    ]
+
+    listed = api.as_(Role.INTEGRATOR).get("/api/receipts?pos_id=1&z_number=1").json()
+    assert [r["document_id"] for r in listed] == ["1"]
+    assert list(listed[0]) == RECEIPT_KEYS
+    assert list(listed[0]["rows"][0]) == RECEIPT_ROW_KEYS
+    assert list(listed[0]["payments"][0]) == RECEIPT_PAYMENT_KEYS
+    assert (listed[0]["station_pos_id"], listed[0]["z_number"], listed[0]["changed_amount"]) == (
+        "01",
+        1,
+        3.83,
+    )
+    assert listed[0]["rows"][0]["max_quantity"] == 3
+
+    closed = pos1.close_shift()
+    assert closed.status_code == 200, closed.text
+    z = closed.json()
+    assert (z["z_number"], z["grand_total"], z["close_employee_name"]) == (1, 16.17, "Anna")
+    assert z["report"]["receipts"] == 1
+    assert z["report"]["payments"] == [
+        {"method_name": "Karte", "amount": 10},
+        {"method_name": "Skaidrā nauda", "amount": 6.17},
+    ]
+    shifts = (
+        api.as_(Role.INTEGRATOR)
+        .get(f"/api/shifts?station_id={pos1.id}&z_number_from=1&z_number_to=1")
+        .json()
+    )
+    assert [list(s) for s in shifts] == [SHIFT_KEYS]
+    assert (shifts[0]["z_number"], shifts[0]["grand_total"], shifts[0]["station_name"]) == (
+        1,
+        16.17,
+        "POS1",
+    )
+    jobs = api.as_(Role.ADMIN).get("/api/invoices").json()  # still readable after close
+    assert jobs[0]["status"] == 30
+
+
+def test_only_one_station_wins_a_claim(api: Api, pos1: Station, pos2: Station) -> None:
+    invoice = post_invoice(api)
+    assert pos1.claim(invoice["id"]).status_code == 200
+    second = pos2.claim(invoice["id"])
+    assert second.status_code == 409
+    assert second.json() == {"detail": f"Invoice {invoice['id']} is open at station {pos1.id}."}
+    assert pos1.claim(invoice["id"]).status_code == 200  # renewing one's own claim is fine
+    assert pos2.post(f"/api/invoice/{invoice['id']}/release").status_code == 409
+    released = pos1.post(f"/api/invoice/{invoice['id']}/release")
+    assert released.json()["status"] == 10
+    assert pos2.claim(invoice["id"]).status_code == 200
+
+
+def test_expired_lease_lets_another_station_claim(
+    api: Api, pos1: Station, pos2: Station, settings: Any
+) -> None:
+    invoice = post_invoice(api)
+    assert pos1.claim(invoice["id"]).status_code == 200
+    db = open_database(settings.database_url)
+    db.run(
+        lambda conn: conn.execute(
+            "UPDATE invoices SET lease_expires_at = 1 WHERE id = :id", {"id": invoice["id"]}
+        )
+    )
+    db.close()
+    assert pos2.claim(invoice["id"]).status_code == 200
+    assert pos1.complete(invoice["id"]).status_code == 409  # pos1 lost it
+
+
+def test_completing_twice_is_a_no_op_with_the_same_request_id(api: Api, pos1: Station) -> None:
+    invoice = post_invoice(api)
+    pos1.open_shift()
+    pos1.claim(invoice["id"])
+    first = pos1.complete(invoice["id"], "req-1", payments=[{"method_id": 1, "amount": 5}])
+    again = pos1.complete(invoice["id"], "req-1", payments=[{"method_id": 1, "amount": 5}])
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert len(again.json()["receipts"]) == 1
+    other = pos1.complete(invoice["id"], "req-2")
+    assert other.status_code == 409
+    assert (first.json()["total_sum"], first.json()["changed_sum"]) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("payments", "message"),
+    [
+        ([{"method_id": 1, "amount": 2}], "Underpaid: 1 of 3 is still due."),
+        (
+            [{"method_id": 2, "amount": 4}],
+            "Card and transfer payments (4) may not exceed the amount due (3); only cash gives change.",
+        ),
+        (
+            [{"method_id": 2, "amount": 2}, {"method_id": 3, "amount": 2}],
+            "Card and transfer payments (4) may not exceed the amount due (3); only cash gives change.",
+        ),
+    ],
+)
+def test_bad_payments_are_refused_and_nothing_is_written(
+    api: Api, pos1: Station, payments: Any, message: str
+) -> None:
+    invoice = post_invoice(api)
+    pos1.open_shift()
+    pos1.claim(invoice["id"])
+    refused = pos1.complete(invoice["id"], payments=payments)
+    assert refused.status_code == 400
+    assert refused.json() == {"payments": [message]}
+    after = api.as_(Role.INTEGRATOR).get(f"/api/invoice/{invoice['id']}").json()
+    assert (after["status"], after["receipts"]) == (20, [])
+    assert api.as_(Role.ADMIN).get("/api/receipts").json() == []
+    assert pos1.complete(invoice["id"], payments=[{"method_id": 1}]).status_code == 200
+    assert pos1.get(f"/api/stations/{pos1.id}").json()["last_document_id"] == "1"  # no gap
+
+
+def test_state_rules(api: Api, pos1: Station, pos2: Station) -> None:
+    invoice = post_invoice(api)
+    assert pos1.claim(invoice["id"]).status_code == 200
+    no_shift = pos1.complete(invoice["id"])
+    assert no_shift.status_code == 409
+    assert no_shift.json() == {"detail": "This station has no open shift; open one first."}
+    assert pos1.open_shift().status_code == 200
+    assert pos1.open_shift().status_code == 409
+    held = pos1.close_shift()
+    assert held.status_code == 409
+    assert "still open at this station" in held.json()["detail"]
+    # A station acting for another station.
+    assert pos2.post(f"/api/stations/{pos1.id}/shift/close").status_code == 403
+    assert pos2.complete(invoice["id"]).status_code == 409
+    # Cancelled invoices cannot be claimed.
+    other = post_invoice(api)
+    cancelled = api.as_(Role.INTEGRATOR).post(f"/api/invoice/{other['id']}/cancel")
+    assert cancelled.json()["status_name"] == "Cancelled"
+    refused = pos2.claim(other["id"])
+    assert refused.status_code == 409
+    assert refused.json() == {"detail": f"Invoice {other['id']} is Cancelled and cannot be opened."}
+    assert api.as_(Role.INTEGRATOR).post(f"/api/invoice/{other['id']}/cancel").status_code == 409
+    assert pos1.claim(999999).status_code == 404
+    assert api.as_(Role.INTEGRATOR).post(f"/api/invoice/{invoice['id']}/claim").status_code == 403
+
+
+def test_only_rows_that_allow_it_can_be_edited(api: Api, pos1: Station) -> None:
+    invoice = post_invoice(
+        api,
+        {
+            "rows": [
+                {"text": "Siers", "quantity": 1, "price": 10, "is_weight": True},
+                {"text": "Maize", "quantity": 1, "price": 2},
+            ]
+        },
+    )
+    rows = invoice["rows"]
+    pos1.open_shift()
+    pos1.claim(invoice["id"])
+    refused = pos1.complete(
+        invoice["id"],
+        rows=[{"id": rows[1]["id"], "quantity": 2}, {"id": rows[0]["id"], "price": 1}],
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "rows": [
+            {"quantity": ["This row's quantity is fixed (it is not is_weight)."]},
+            {"price": ["This row's price is fixed (it is not is_free_price)."]},
+        ]
+    }
+    done = pos1.complete(
+        invoice["id"],
+        rows=[{"id": rows[0]["id"], "quantity": "0.455"}],
+        payments=[{"method_id": 1}],
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["total_sum"] == 6.55  # 0.455 × 10 + 2
+    assert done.json()["rows"][0]["quantity"] == 0.455
+    assert done.json()["rows"][0]["init_quantity"] == 1
+
+
+def test_refund_against_the_original_receipt(api: Api, pos1: Station) -> None:
+    sale = post_invoice(api, {"rows": [{"text": "Kafija", "quantity": 3, "price": 2}]})
+    pos1.open_shift()
+    pos1.claim(sale["id"])
+    sold = pos1.complete(sale["id"], payments=[{"method_id": 1}]).json()
+    number = sold["check_num"]
+
+    def refund(quantity: int, request_id: str) -> tuple[int, Any]:
+        invoice = post_invoice(
+            api,
+            {
+                "mode": 2,
+                "parent_document_id": number,
+                "parent_pos_id": "1",
+                "rows": [{"text": "Kafija", "quantity": quantity, "price": 2}],
+            },
+        )
+        pos1.claim(invoice["id"])
+        return invoice["id"], pos1.complete(invoice["id"], request_id, payments=[{"method_id": 1}])
+
+    _, first = refund(2, "ref-1")
+    assert first.status_code == 200, first.text
+    [receipt] = first.json()["receipts"]
+    assert (receipt["mode"], receipt["parent_station"], receipt["parent_document_id"]) == (
+        3,
+        pos1.id,
+        number,
+    )
+    refused_id, too_much = refund(2, "ref-2")
+    assert too_much.status_code == 400
+    assert too_much.json() == {
+        "rows": [{"quantity": ["Only 1 of this row may still be refunded."]}]
+    }
+    assert pos1.post(f"/api/invoice/{refused_id}/release").status_code == 200
+    original = api.as_(Role.ADMIN).get(f"/api/invoice/{sale['id']}").json()["receipts"][0]
+    assert original["refunded_at"] is not None
+    assert (original["rows"][0]["max_quantity"], original["rows"][0]["max_amount"]) == (1, 2)
+    z = pos1.close_shift().json()
+    assert (z["report"]["sales"], z["report"]["refunds"], z["report"]["turnover"]) == (6, 4, 2)
+    assert z["grand_total"] == 6
+
+
+def test_non_fiscal_slip_completes_without_a_receipt(api: Api, pos1: Station) -> None:
+    slip = post_invoice(api, json.loads((EXAMPLES / "non_fiscal_slip.json").read_text()))
+    pos1.claim(slip["id"])
+    done = pos1.complete(slip["id"])
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["check_num"], done.json()["receipts"]) == (
+        30,
+        None,
+        [],
+    )
+
+
+def test_feed_shows_what_the_station_may_take(api: Api, pos1: Station) -> None:
+    other_group = register(api, "Far", "09", group="2")
+    mine = post_invoice(api, {"pos_id": 1, "rows": [{"text": "a", "quantity": 1, "price": 1}]})
+    anyone = post_invoice(api)
+    post_invoice(api, {"pos_id": 2, "rows": [{"text": "b", "quantity": 1, "price": 1}]})
+    feed = pos1.get(f"/api/stations/{pos1.id}/feed").json()
+    assert [i["id"] for i in feed] == [mine["id"], anyone["id"]]
+    assert other_group.get(f"/api/stations/{other_group.id}/feed").json() == []
+    # Visibility follows the feed: another group's station cannot read or claim them.
+    assert other_group.get(f"/api/invoice/{mine['id']}").status_code == 404
+    assert other_group.claim(anyone["id"]).status_code == 404
+
+
+def test_long_poll_wakes_when_an_invoice_arrives(api: Api, pos1: Station) -> None:
+    result: dict[str, Any] = {}
+
+    def wait_for_feed() -> None:
+        started = time.monotonic()
+        result["items"] = pos1.get(f"/api/stations/{pos1.id}/feed?wait=20").json()
+        result["seconds"] = time.monotonic() - started
+
+    waiter = threading.Thread(target=wait_for_feed)
+    waiter.start()
+    time.sleep(0.3)
+    invoice = post_invoice(api)
+    waiter.join(timeout=30)
+    assert [i["id"] for i in result["items"]] == [invoice["id"]]
+    assert result["seconds"] < 20  # woke up, did not run into the timeout
+
+
+def test_registration_rules(api: Api, pos1: Station) -> None:
+    duplicate = api.as_(Role.ADMIN).post(
+        "/api/stations", json={"name": "X", "pos_id": "1", "chassis_id": "c"}
+    )
+    assert duplicate.status_code == 400
+    assert duplicate.json() == {"pos_id": ["A station with this pos_id already exists."]}
+    assert (
+        api.as_(Role.INTEGRATOR)
+        .post("/api/stations", json={"name": "X", "pos_id": "5", "chassis_id": "c"})
+        .status_code
+        == 403
+    )
+    bad = api.as_(Role.ADMIN).post(
+        "/api/stations", json={"name": "X", "pos_id": "A1", "chassis_id": "c"}
+    )
+    assert bad.status_code == 400
+    assert list(bad.json()) == ["pos_id"]
+    listed = api.as_(Role.ADMIN).get("/api/stations").json()
+    assert [s["pos_id"] for s in listed] == ["01"]
