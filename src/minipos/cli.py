@@ -12,6 +12,7 @@ from minipos.auth.service import Role, create_key, load_pepper
 from minipos.config import ConfigError, Settings
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
+from minipos.receipts import service as receipt_service
 from minipos.timeutil import now_us
 
 app = typer.Typer(help="MiniPOS server: invoice middleware and back office.", no_args_is_help=True)
@@ -101,6 +102,24 @@ def key_create(
         db.close()
     typer.echo(f"created {role.value} key {new.principal.key_id}; store it now:", err=True)
     sys.stdout.write(new.key + "\n")
+
+
+@app.command()
+def verify() -> None:
+    """Check every station's receipt chain, numbering and Z-reports; exit 1 at any break."""
+    settings = _settings()
+    cash = {m.id for m in settings.reference().payment_methods.values() if m.is_cash}
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        problems = db.run(lambda conn: list(receipt_service.verify(conn, cash)))
+    finally:
+        db.close()
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found", err=True)
+        raise typer.Exit(1)
+    typer.echo("all receipt chains and Z-reports verify", err=True)
 
 
 if __name__ == "__main__":

@@ -432,3 +432,82 @@ def test_registration_rules(api: Api, pos1: Station) -> None:
     assert list(bad.json()) == ["pos_id"]
     listed = api.as_(Role.ADMIN).get("/api/stations").json()
     assert [s["pos_id"] for s in listed] == ["01"]
+
+
+def _verify(settings: Any) -> list[str]:
+    from minipos.receipts.service import verify
+
+    db = open_database(settings.database_url)
+    try:
+        return db.run(lambda conn: list(verify(conn, {1})))
+    finally:
+        db.close()
+
+
+def _tamper(settings: Any, sql: str) -> None:
+    db = open_database(settings.database_url)
+    try:
+        db.run(lambda conn: conn.execute(sql))
+    finally:
+        db.close()
+
+
+def _busy_day(api: Api, station: Station, sales: int) -> None:
+    station.open_shift()
+    for n in range(sales):
+        invoice = post_invoice(
+            api,
+            {"rows": [{"text": f"Prece {n}", "quantity": n + 1, "price": "1.10", "tax": n % 3}]},
+        )
+        station.claim(invoice["id"])
+        assert (
+            station.complete(invoice["id"], payments=[{"method_id": 1 + n % 2}]).status_code == 200
+        )
+    assert station.close_shift().status_code == 200
+    station.open_shift()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "finding"),
+    [
+        (
+            "UPDATE receipt_rows SET amount = amount + 1 WHERE id = 2",
+            "receipt 2: content does not match its hash (altered)",
+        ),
+        (
+            "UPDATE receipts SET bruto_amount = 1 WHERE document_id = '3'",
+            "receipt 3: content does not match its hash (altered)",
+        ),
+        (
+            "DELETE FROM receipt_payments WHERE receipt_id = 4",
+            "receipt 4: content does not match its hash (altered)",
+        ),
+        (
+            "UPDATE shifts SET grand_total = 1 WHERE z_number = 1",
+            "Z 1: grand total 1 is not cumulative",
+        ),
+        (
+            "UPDATE shifts SET report = '{}' WHERE z_number = 1",
+            "Z 1: stored totals differ from the sum of its receipts",
+        ),
+    ],
+)
+def test_verify_passes_on_a_busy_day_and_finds_tampering(
+    api: Api, pos1: Station, settings: Any, tamper: str, finding: str
+) -> None:
+    _busy_day(api, pos1, 5)
+    assert _verify(settings) == []
+    _tamper(settings, tamper)
+    problems = _verify(settings)
+    assert any(finding in p for p in problems), problems
+
+
+def test_verify_finds_a_removed_receipt(api: Api, pos1: Station, settings: Any) -> None:
+    _busy_day(api, pos1, 3)
+    _tamper(settings, "DELETE FROM receipt_payments WHERE receipt_id = 3")
+    _tamper(settings, "DELETE FROM receipt_rows WHERE receipt_id = 3")
+    _tamper(settings, "DELETE FROM print_jobs WHERE receipt_id = 3")
+    _tamper(settings, "DELETE FROM receipts WHERE id = 3")
+    problems = _verify(settings)
+    assert any("is not the chain head" in p for p in problems), problems
+    assert any("3 numbers issued, 2 receipts kept" in p for p in problems), problems

@@ -1,0 +1,92 @@
+"""A real ``minipos serve`` process for end-to-end tests, and a tiny HTTP client for it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+MINIPOS = str(Path(sys.executable).with_name("minipos"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [MINIPOS, *args],
+            check=False,
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        log = self.cwd / f"server-{self.port}.log"
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [MINIPOS, "serve", "--port", str(self.port)],
+                env=self.env,
+                cwd=self.cwd,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(log.read_text())
+            try:
+                self.request("GET", "/health")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("server did not come up")
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown handler runs, nothing is flushed."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers or {}
+        )
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, _lower(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, _lower(error.headers), error.read()
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
