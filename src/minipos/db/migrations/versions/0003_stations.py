@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"  # linearised onto 0002 (catalogue) once it lands
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
