@@ -1,0 +1,235 @@
+"""Station benchmark (issue #4): claim → complete cycles with competing stations, and closing
+a shift of 10,000 receipts.
+
+    .venv/bin/python bench/stations_bench.py [--duration 10] [--stations 4] [--receipts 10000]
+
+The server runs on CPU 0 with a fresh SQLite file at the product's durability; this script (the
+stations) runs on CPU 1. Figures are reported with a baseline measured in the same run by the
+same client: plain ``POST /api/invoice/new`` for the cycles, the read-only X-report for the
+close.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from seed import seed_shift
+from servers import HOST, Server, free_port, minipos_command, run_cli
+
+SERVER_CPU, CLIENT_CPU = 0, 1
+
+
+class Client:
+    """One keep-alive HTTP connection with a key, like a station's."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        self.headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        payload = None if body is None else json.dumps(body)
+        self.connection.request(method, path, body=payload, headers=self.headers)
+        reply = self.connection.getresponse()
+        data = reply.read()
+        return reply.status, json.loads(data) if data else None
+
+
+def environment(directory: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MINIPOS_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite3'}",
+        "MINIPOS_SECRET_KEY": "bench-pepper",
+        "MINIPOS_ACCESS_LOG": "false",
+    }
+
+
+def start_server(directory: Path, env: dict[str, str]) -> Server:
+    port = free_port()
+    command = [*minipos_command(), "serve", "--port", str(port)]
+    return Server(
+        "minipos", command, env=env, cwd=directory, port=port, ready_path="/health", cpu=SERVER_CPU
+    )
+
+
+def run_for(
+    seconds: float, threads: int, work: Callable[[int, threading.Event], list[float]]
+) -> list[float]:
+    """Run ``work`` in ``threads`` threads until ``seconds`` pass; gather their latencies."""
+    stop = threading.Event()
+    results: list[list[float]] = [[] for _ in range(threads)]
+
+    def body(index: int) -> None:
+        results[index] = work(index, stop)
+
+    workers = [threading.Thread(target=body, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join(timeout=60)
+    return [latency for result in results for latency in result]
+
+
+def summary(latencies: list[float], seconds: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "count": len(ordered),
+        "per_second": round(len(ordered) / seconds, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 2) if ordered else 0.0,
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2) if ordered else 0.0,
+    }
+
+
+def cycles(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
+    env = environment(directory)
+    admin = run_cli(["key", "create", "--role", "admin"], env, directory).strip()
+    integrator = run_cli(["key", "create", "--role", "integrator"], env, directory).strip()
+    with start_server(directory, env) as server:
+        setup = Client(server.port, admin)
+        stations = []
+        for n in range(1, args.stations + 1):
+            _, station = setup.call(
+                "POST",
+                "/api/stations",
+                {"name": f"POS{n}", "pos_id": str(n), "chassis_id": f"C{n}"},
+            )
+            Client(server.port, station["key"]).call(
+                "POST", f"/api/stations/{station['id']}/shift/open", {}
+            )
+            stations.append(station)
+        invoice = {
+            "rows": [
+                {"text": "Kafija", "quantity": 2, "price": "1.80"},
+                {"text": "Maize", "quantity": 1, "price": "2.35", "tax": 1},
+            ]
+        }
+
+        # Baseline: the same client threads posting invoices (one write per request).
+        def post(index: int, stop: threading.Event) -> list[float]:
+            client, latencies = Client(server.port, integrator), []
+            while not stop.is_set():
+                started = time.perf_counter()
+                status, _ = client.call("POST", "/api/invoice/new", invoice)
+                assert status == 200
+                latencies.append(time.perf_counter() - started)
+            return latencies
+
+        run_for(2, args.stations, post)  # warm-up, and stock for the cycles below
+        baseline = summary(run_for(args.duration, args.stations, post), args.duration)
+
+        done: list[int] = []
+        conflicts = [0]
+        lock = threading.Lock()
+
+        def cycle(index: int, stop: threading.Event) -> list[float]:
+            station = stations[index]
+            client, latencies = Client(server.port, station["key"]), []
+            while not stop.is_set():
+                _, feed = client.call("GET", f"/api/stations/{station['id']}/feed?limit=10")
+                if not feed:
+                    return latencies
+                for item in feed:
+                    if stop.is_set():
+                        break
+                    started = time.perf_counter()
+                    status, _ = client.call("POST", f"/api/invoice/{item['id']}/claim")
+                    if status == 409:
+                        with lock:
+                            conflicts[0] += 1
+                        continue
+                    status, body = client.call(
+                        "POST",
+                        f"/api/invoice/{item['id']}/complete",
+                        {"request_id": f"{index}-{item['id']}", "payments": [{"method_id": 1}]},
+                    )
+                    assert status == 200, body
+                    latencies.append(time.perf_counter() - started)
+                    with lock:
+                        done.append(item["id"])
+            return latencies
+
+        result = summary(run_for(args.duration, args.stations, cycle), args.duration)
+        server.stop()
+    return {
+        "stations": args.stations,
+        "cycles": result,
+        "baseline_post": baseline,
+        "claim_conflicts": conflicts[0],
+        "double_completions": len(done) - len(set(done)),
+        "ratio_cycles_to_posts": round(result["per_second"] / baseline["per_second"], 2),
+    }
+
+
+def close_shift(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
+    """Seed one shift with N receipts in-process (fast, not measured), then time the close."""
+    env = environment(directory)
+    admin = run_cli(["key", "create", "--role", "admin"], env, directory).strip()
+    os.environ.update({k: v for k, v in env.items() if k.startswith("MINIPOS_")})
+
+    station_id = seed_shift(args.receipts)
+    with start_server(directory, env) as server:
+        client = Client(server.port, admin)
+        timings = {}
+        for name, method, path in (
+            ("x_report", "GET", f"/api/stations/{station_id}/shift/x-report"),
+            ("z_close", "POST", f"/api/stations/{station_id}/shift/close"),
+        ):
+            started = time.perf_counter()
+            status, body = client.call(method, path, {} if method == "POST" else None)
+            timings[name] = round(time.perf_counter() - started, 3)
+            assert status == 200, body
+            assert body["report"]["receipts"] == args.receipts
+    return {
+        "receipts": args.receipts,
+        "x_report_s": timings["x_report"],
+        "close_s": timings["z_close"],
+        "ratio_close_to_x_report": round(timings["z_close"] / timings["x_report"], 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--stations", type=int, default=4)
+    parser.add_argument("--receipts", type=int, default=10_000)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {CLIENT_CPU})
+    with (
+        tempfile.TemporaryDirectory(prefix="minipos-stations-") as one,
+        tempfile.TemporaryDirectory(prefix="minipos-close-") as two,
+    ):
+        results = {"cycles": cycles(args, Path(one)), "close": close_shift(args, Path(two))}
+    c, z = results["cycles"], results["close"]
+    print(
+        f"claim→complete, {c['stations']} stations: {c['cycles']['per_second']} cycles/s, p50 {c['cycles']['p50_ms']} ms, p99 {c['cycles']['p99_ms']} ms"
+    )
+    print(
+        f"  baseline POST /api/invoice/new, same client: {c['baseline_post']['per_second']} req/s  → ratio {c['ratio_cycles_to_posts']}"
+    )
+    print(
+        f"  claim conflicts (409, expected): {c['claim_conflicts']}; double completions: {c['double_completions']}"
+    )
+    print(
+        f"shift close with {z['receipts']} receipts: {z['close_s']} s (X-report of the same shift {z['x_report_s']} s, ratio {z['ratio_close_to_x_report']})"
+    )
+    print("targets: ≥ 500 cycles/s with 4 stations, zero double claims; close < 1 s")
+    out = Path(__file__).with_name("results")
+    out.mkdir(exist_ok=True)
+    (out / "stations.json").write_text(json.dumps(results, indent=2))
+    return 0 if c["double_completions"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
