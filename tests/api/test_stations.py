@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from conftest import Api
 from minipos.auth.service import Role
 from minipos.db import open_database
+from minipos.receipts.service import verify
 
 EXAMPLES = Path(__file__).with_name("examples")
 SHIFT_KEYS = [
@@ -435,8 +436,6 @@ def test_registration_rules(api: Api, pos1: Station) -> None:
 
 
 def _verify(settings: Any) -> list[str]:
-    from minipos.receipts.service import verify
-
     db = open_database(settings.database_url)
     try:
         return db.run(lambda conn: list(verify(conn, {1})))

@@ -205,9 +205,9 @@ LATVIAN = Wording(
     discount="Atlaide",
     document_discount="Čeka atlaide",
     subtotal="Starpsumma",
-    vat_rate="PVN",
+    vat_rate="Likme",
     vat_net="Bez PVN",
-    vat_tax="PVN summa",
+    vat_tax="PVN",
     vat_gross="Ar PVN",
     total="KOPĀ EUR",
     refund_total="ATMAKSAI EUR",
@@ -231,9 +231,9 @@ ENGLISH = Wording(
     discount="Discount",
     document_discount="Receipt discount",
     subtotal="Subtotal",
-    vat_rate="VAT",
+    vat_rate="Rate",
     vat_net="Net",
-    vat_tax="VAT amount",
+    vat_tax="VAT",
     vat_gross="Gross",
     total="TOTAL EUR",
     refund_total="REFUND EUR",
@@ -288,13 +288,13 @@ def layout_receipt(
     """
     width = profile.columns
     ops: list[Op] = []
-    if receipt.open_drawer:
+    if receipt.open_drawer and not receipt.is_copy:  # a reprint never opens the drawer
         ops.append(DrawerKick(profile.drawer_pin, profile.drawer_on_ms, profile.drawer_off_ms))
 
     shop = receipt.shop
     ops += _wrapped(shop.name, width, Style(Align.CENTER, bold=True, height=2))
-    for line in shop.address_lines:
-        ops += _wrapped(line, width, Style(Align.CENTER))
+    for address in shop.address_lines:
+        ops += _wrapped(address, width, Style(Align.CENTER))
     if shop.registration_number:
         ops += _wrapped(
             f"{wording.registration_number} {shop.registration_number}",
@@ -502,7 +502,7 @@ def _vat_table(vat_lines: Sequence[VatLine], width: int, wording: Wording) -> li
         ]
     ops: list[Op] = []
     for cells in rows:
-        ops += _wrapped(f"{wording.vat_rate} {cells[0]}", width)
+        ops += _wrapped(f"{wording.vat_tax} {cells[0]}", width)
         for name, value in zip(header[1:], cells[1:], strict=True):
             ops += _pairs(f"  {name}", value, width)
     return ops

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ MARGIN = 16
 #: Quiet zone around a QR code, in modules (the QR standard asks for 4).
 QR_QUIET_ZONE = 4
 _WHITE, _BLACK, _GREY = 255, 0, 160
+#: The cached FreeType faces are shared; FreeType faces are not safe to use from two threads.
+_DRAWING = threading.Lock()
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -149,7 +152,7 @@ def _metrics(dots: int, columns: int) -> _Metrics:
     bold = ImageFont.truetype(str(bold_file or regular_file), size)
     advance = regular.getlength("M")
     line_height = max(round(advance * 2), size + 4)
-    top, bottom = regular.getbbox("ĀÉgjy|")[1::2]
+    _, top, _, bottom = (round(v) for v in regular.getbbox("ĀÉgjy|"))
     return _Metrics(
         dots=dots,
         columns=columns,
@@ -167,17 +170,12 @@ _Drawer = Callable[[Image.Image, ImageDraw.ImageDraw, int], None]
 
 def render_image(ops: Sequence[Op], profile: PrinterProfile) -> Image.Image:
     """The operations drawn as a greyscale image, one pixel per printer dot."""
-    metrics = _metrics(profile.dots_per_line, profile.columns)
-    pieces: list[tuple[int, _Drawer]] = []
-    for op in ops:
-        pieces.extend(_pieces(op, metrics))
-    height = sum(h for h, _ in pieces) + 2 * MARGIN
-    image = Image.new("L", (profile.dots_per_line + 2 * MARGIN, height), _WHITE)
-    draw = ImageDraw.Draw(image)
-    y = MARGIN
-    for piece_height, drawer in pieces:
-        drawer(image, draw, y)
-        y += piece_height
+    with _DRAWING:
+        metrics = _metrics(profile.dots_per_line, profile.columns)
+        pieces = [piece for op in ops for piece in _pieces(op, metrics)]
+        height = sum(h for h, _ in pieces) + 2 * MARGIN
+        image = Image.new("L", (profile.dots_per_line + 2 * MARGIN, height), _WHITE)
+        _draw_pieces(image, pieces, MARGIN)
     return image
 
 
@@ -190,15 +188,20 @@ def render_png(ops: Sequence[Op], profile: PrinterProfile) -> bytes:
 
 def text_image(lines: Sequence[TextLine | Separator], profile: PrinterProfile) -> Image.Image:
     """Text lines drawn exactly ``dots_per_line`` wide with no margin: raster-printed text."""
-    metrics = _metrics(profile.dots_per_line, profile.columns)
-    pieces = [piece for line in lines for piece in _pieces(line, metrics)]
-    image = Image.new("L", (profile.dots_per_line + 2 * MARGIN, sum(h for h, _ in pieces)), _WHITE)
-    draw = ImageDraw.Draw(image)
-    y = 0
-    for piece_height, drawer in pieces:
-        drawer(image, draw, y)
-        y += piece_height
+    with _DRAWING:
+        metrics = _metrics(profile.dots_per_line, profile.columns)
+        pieces = [piece for line in lines for piece in _pieces(line, metrics)]
+        width = profile.dots_per_line + 2 * MARGIN
+        image = Image.new("L", (width, sum(h for h, _ in pieces)), _WHITE)
+        _draw_pieces(image, pieces, 0)
     return image.crop((MARGIN, 0, MARGIN + profile.dots_per_line, image.height))
+
+
+def _draw_pieces(image: Image.Image, pieces: list[tuple[int, _Drawer]], top: int) -> None:
+    draw = ImageDraw.Draw(image)
+    for piece_height, drawer in pieces:
+        drawer(image, draw, top)
+        top += piece_height
 
 
 def _pieces(op: Op, m: _Metrics) -> list[tuple[int, _Drawer]]:

@@ -93,38 +93,45 @@ def parse_escpos(data: bytes, code_pages: Mapping[int, str] = EPSON_CODE_PAGES) 
                 page = code_pages.get(args[0], page)
             out.append(Command(name, args))
             i += 2 + count
-        elif key == (_GS, 0x56):  # GS V m [n]
-            count = 2 if i + 2 < size and data[i + 2] in (65, 66) else 1
-            out.append(Command("GS V", data[i + 2 : i + 2 + count]))
-            i += 2 + count
-        elif key == (_GS, 0x6B):  # GS k m ...
-            m = data[i + 2] if i + 2 < size else 0
-            if m < 65:
-                end = data.find(b"\x00", i + 3)
-                end = size if end < 0 else end
-                out.append(Command("GS k", data[i + 2 : end]))
-                i = end + 1
-            else:
-                length = data[i + 3] if i + 3 < size else 0
-                out.append(Command("GS k", data[i + 2 : i + 4 + length]))
-                i += 4 + length
-        elif key in ((_GS, 0x28),):  # GS ( x pL pH ...
-            length = int.from_bytes(data[i + 3 : i + 5], "little")
-            name = "GS ( " + chr(data[i + 2]) if i + 2 < size else "GS ("
-            out.append(Command(name, data[i + 5 : i + 5 + length]))
-            i += 5 + length
-        elif key == (_GS, 0x76):  # GS v 0 m xL xH yL yH data
-            header = data[i + 3 : i + 8]
-            width = int.from_bytes(header[1:3], "little")
-            height = int.from_bytes(header[3:5], "little")
-            end = i + 8 + width * height
-            out.append(Command("GS v 0", data[i + 3 : end]))
-            i = end
         else:
-            out.append(Command("?", data[i : i + 2]))
-            i += 2
+            found = _variable(data, i)
+            if found is None:
+                out.append(Command("?", data[i : i + 2]))
+                i += 2
+            else:
+                out.append(found[0])
+                i = found[1]
     flush()
     return out
+
+
+def _variable(data: bytes, i: int) -> tuple[Command, int] | None:
+    """A variable-length ``GS`` command at ``i`` and where the next one starts, if known."""
+    size = len(data)
+    if data[i] != _GS:
+        return None
+    command = data[i + 1]
+    if command == 0x56:  # GS V m [n]
+        count = 2 if i + 2 < size and data[i + 2] in (65, 66) else 1
+        return Command("GS V", data[i + 2 : i + 2 + count]), i + 2 + count
+    if command == 0x6B:  # GS k m ...: function A NUL-terminated, B length-prefixed
+        m = data[i + 2] if i + 2 < size else 0
+        if m < 65:
+            end = data.find(b"\x00", i + 3)
+            end = size if end < 0 else end
+            return Command("GS k", data[i + 2 : end]), end + 1
+        length = data[i + 3] if i + 3 < size else 0
+        return Command("GS k", data[i + 2 : i + 4 + length]), i + 4 + length
+    if command == 0x28 and i + 2 < size:  # GS ( x pL pH ...
+        length = int.from_bytes(data[i + 3 : i + 5], "little")
+        return Command("GS ( " + chr(data[i + 2]), data[i + 5 : i + 5 + length]), i + 5 + length
+    if command == 0x76:  # GS v 0 m xL xH yL yH data
+        header = data[i + 3 : i + 8]
+        width = int.from_bytes(header[1:3], "little")
+        height = int.from_bytes(header[3:5], "little")
+        end = i + 8 + width * height
+        return Command("GS v 0", data[i + 3 : end]), end
+    return None
 
 
 def text_lines(data: bytes, code_pages: Mapping[int, str] = EPSON_CODE_PAGES) -> list[str]:

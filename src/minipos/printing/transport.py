@@ -307,7 +307,7 @@ class FileTransport:
 
     def send(self, data: bytes) -> None:
         try:
-            with open(self.path, "ab") as out:  # noqa: PTH123 - also for device nodes
+            with open(self.path, "ab") as out:
                 out.write(data)
                 out.flush()
         except (PermissionError, IsADirectoryError) as exc:
@@ -366,12 +366,7 @@ class SerialTransport:
         return f"SerialTransport({self.port!r}, {self.settings['baudrate']})"
 
     def _open(self) -> Any:
-        try:
-            import serial  # noqa: PLC0415 - optional dependency
-        except ImportError as exc:
-            raise PrinterConfigError(
-                "serial printers need pyserial: pip install 'minipos[printers]'"
-            ) from exc
+        serial = _serial()
         try:
             return serial.serial_for_url(
                 self.port,
@@ -385,8 +380,7 @@ class SerialTransport:
             raise PrinterUnavailable(f"cannot open serial port {self.port}: {exc}") from exc
 
     def send(self, data: bytes) -> None:
-        import serial  # noqa: PLC0415 - _open checked it is there
-
+        serial = _serial()
         port = self._open()
         written = 0
         try:
@@ -400,8 +394,7 @@ class SerialTransport:
             port.close()
 
     def status(self) -> PrinterStatus:
-        import serial  # noqa: PLC0415
-
+        serial = _serial()
         port = self._open()
         try:
 
@@ -414,6 +407,17 @@ class SerialTransport:
             raise PrinterUnavailable(f"serial port {self.port} failed: {exc}") from exc
         finally:
             port.close()
+
+
+def _serial() -> Any:
+    """The pyserial module, or a configuration error saying how to install it."""
+    try:
+        import serial  # noqa: PLC0415 - optional dependency
+    except ImportError as exc:
+        raise PrinterConfigError(
+            "serial printers need pyserial: pip install 'minipos[printers]'"
+        ) from exc
+    return serial
 
 
 # --- USB ----------------------------------------------------------------------------------------
@@ -448,13 +452,7 @@ class UsbTransport:
 
     def _open(self) -> tuple[Any, Any, Any]:
         """The device and its OUT and IN endpoints (IN may be ``None``)."""
-        try:
-            import usb.core  # noqa: PLC0415 - optional dependency
-            import usb.util  # noqa: PLC0415
-        except ImportError as exc:
-            raise PrinterConfigError(
-                "USB printers need pyusb: pip install 'minipos[printers]'"
-            ) from exc
+        usb = _usb()
         name = f"{self.vendor_id:04x}:{self.product_id:04x}"
         try:
             device = usb.core.find(idVendor=self.vendor_id, idProduct=self.product_id)
@@ -481,7 +479,7 @@ class UsbTransport:
 
     @staticmethod
     def _endpoint(setting: Any, address: int | None, direction: int) -> Any:
-        import usb.util  # noqa: PLC0415
+        usb = _usb()
 
         def match(endpoint: Any) -> bool:
             if address is not None:
@@ -491,9 +489,7 @@ class UsbTransport:
         return usb.util.find_descriptor(setting, custom_match=match)
 
     def send(self, data: bytes) -> None:
-        import usb.core  # noqa: PLC0415
-        import usb.util  # noqa: PLC0415
-
+        usb = _usb()
         device, out_ep, _ = self._open()
         written = 0
         try:
@@ -508,9 +504,7 @@ class UsbTransport:
             )
 
     def status(self) -> PrinterStatus:
-        import usb.core  # noqa: PLC0415
-        import usb.util  # noqa: PLC0415
-
+        usb = _usb()
         device, out_ep, in_ep = self._open()
         try:
             if in_ep is None:
@@ -529,6 +523,18 @@ class UsbTransport:
             raise PrinterUnavailable(f"USB printer failed: {exc}") from exc
         finally:
             usb.util.dispose_resources(device)
+
+
+def _usb() -> Any:
+    """The pyusb package (with ``core`` and ``util`` loaded), or a configuration error."""
+    try:
+        import usb.core  # noqa: PLC0415 - optional dependency
+        import usb.util  # noqa: PLC0415
+    except ImportError as exc:
+        raise PrinterConfigError(
+            "USB printers need pyusb: pip install 'minipos[printers]'"
+        ) from exc
+    return usb
 
 
 # --- none ---------------------------------------------------------------------------------------
