@@ -21,6 +21,7 @@ from minipos.api.app import create_app
 from minipos.auth.service import Role, create_key
 from minipos.config import Settings
 from minipos.db import migrate, open_database
+from support import Api
 
 PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TABLES = (
@@ -99,20 +100,6 @@ def keys(settings: Settings) -> dict[Role, str]:
         }
     finally:
         db.close()
-
-
-class Api:
-    """A test client that sends one role's key with every request."""
-
-    def __init__(self, client: TestClient, keys: dict[Role, str]) -> None:
-        self.client = client
-        self.keys = keys
-
-    def as_(self, role: Role | None) -> TestClient:
-        self.client.headers.pop("Authorization", None)
-        if role is not None:
-            self.client.headers["Authorization"] = f"Token {self.keys[role]}"
-        return self.client
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from conftest import Api
 from minipos.auth.service import Role
+from support import Api
 
 EXAMPLES = Path(__file__).with_name("examples")
 

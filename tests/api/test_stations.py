@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import Api
 from minipos.auth.service import Role
 from minipos.db import open_database
 from minipos.receipts.service import verify
+from support import Api
 
 EXAMPLES = Path(__file__).with_name("examples")
 SHIFT_KEYS = [
