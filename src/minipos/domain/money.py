@@ -11,6 +11,7 @@ functions here assume finite values and report rule violations (not format probl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -59,6 +60,7 @@ MAX_PRICE = Decimal("99999999.99")
 MAX_QUANTITY = Decimal("999999.999")
 
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 _ZERO_CENTS = Decimal("0.00")
 _HUNDRED = Decimal(100)
 
@@ -129,7 +131,8 @@ def check_decimal(
         return f"Ensure this value is greater than or equal to {minimum}."
     if value > maximum:
         return f"Ensure this value is less than or equal to {maximum}."
-    if _places(value) > places:
+    scaled = value.scaleb(places, context=_EXACT)  # in range here, so this is exact
+    if scaled != scaled.to_integral_value():
         return f"Ensure that there are no more than {places} decimal places."
     return None
 
@@ -140,13 +143,12 @@ def to_minor(value: Decimal, places: int) -> int:
     Raises ``ValueError`` if ``value`` is not finite or has more than ``places`` decimal places,
     because storing it would lose information.
     """
-    _require_finite(value)
-    if _places(value) > places:
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    scaled = value.scaleb(places, context=_EXACT)  # exact: only the exponent moves
+    units = int(scaled)
+    if scaled != units:
         raise ValueError(f"{value} has more than {places} decimal places")
-    integer, exponent = _integer_and_exponent(value)
-    shift = exponent + places
-    # Exact either way: with no more than ``places`` places, the digits dropped are zeros.
-    units: int = integer * 10**shift if shift >= 0 else integer // 10**-shift
     return units
 
 
@@ -165,16 +167,21 @@ def json_number(value: Decimal) -> Decimal:
     _require_finite(value)
     if not value:
         return _ZERO
-    sign, digits, exponent = value.as_tuple()
+    # At the maximum precision, normalize() only strips trailing zeros: exact.
+    stripped = value.normalize(_EXACT)
+    exponent = stripped.as_tuple().exponent
     assert isinstance(exponent, int)
-    kept = list(digits)
-    if exponent > 0:
-        kept += [0] * exponent
-        exponent = 0
-    while exponent < 0 and kept[-1] == 0:
-        kept.pop()
-        exponent += 1
-    return Decimal((sign, tuple(kept), exponent))
+    return stripped.quantize(_ONE, context=_EXACT) if exponent > 0 else stripped
+
+
+@functools.lru_cache(maxsize=65536)
+def shown(units: int, places: int) -> Decimal:
+    """Stored minor units as the API writes them: ``shown(500, 2) == Decimal("5")``.
+
+    Cached: a shop's prices and quantities repeat, and this runs for every number of every
+    response.
+    """
+    return json_number(from_minor(units, places))
 
 
 # --- building blocks ----------------------------------------------------------------------------
@@ -445,10 +452,9 @@ def _round_ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
 
 def _integer_and_exponent(value: Decimal) -> tuple[int, int]:
     """``value == integer * 10^exponent`` for a finite ``value``."""
-    sign, digits, exponent = value.as_tuple()
+    exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # finite, so never "n"/"N"/"F"
-    coefficient = int("".join(map(str, digits)))
-    return (-coefficient if sign else coefficient), exponent
+    return int(value.scaleb(-exponent, context=_EXACT)), exponent
 
 
 def _common_integers(values: Sequence[Decimal]) -> list[int]:
@@ -459,20 +465,6 @@ def _common_integers(values: Sequence[Decimal]) -> list[int]:
         return [0 for _ in values]
     lowest = min(exponents)
     return [integer * 10 ** (exponent - lowest) if integer else 0 for integer, exponent in pairs]
-
-
-def _places(value: Decimal) -> int:
-    """Decimal places of a finite value, ignoring trailing zeros ("1.000" has 0).
-
-    Computed from the digits, not with ``normalize()``, which would round to the context
-    precision and raise for extreme exponents.
-    """
-    _, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    if trailing == len(digits):  # zero
-        return 0
-    return max(0, -(exponent + trailing))
 
 
 def _require_finite(value: Decimal) -> None:

@@ -38,12 +38,11 @@ def insert(
 ) -> None:
     """Insert an invoice with its rows and payments; fills in the new ``id``s."""
     header["id"] = conn.insert(_INSERT_HEADER, header)
-    for row in rows:
-        row["invoice_id"] = header["id"]
-        row["id"] = conn.insert(_INSERT_ROW, row)
-    for payment in payments:
-        payment["invoice_id"] = header["id"]
-        payment["id"] = conn.insert(_INSERT_PAYMENT, payment)
+    for children, statement in ((rows, _INSERT_ROW), (payments, _INSERT_PAYMENT)):
+        for child in children:
+            child["invoice_id"] = header["id"]
+        for child, new_id in zip(children, conn.insert_many(statement, children), strict=True):
+            child["id"] = new_id
 
 
 def get(conn: Connection, invoice_id: int) -> Row | None:

@@ -22,8 +22,7 @@ from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
     DiscountType,
-    from_minor,
-    json_number,
+    shown,
     to_minor,
 )
 from minipos.domain.reference import ReferenceData
@@ -79,7 +78,7 @@ def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInv
         "print_paper_receipt": request.print_paper_receipt,
         "keep_drawer_closed": request.keep_drawer_closed,
         "is_auto_open": request.is_auto_open,
-        "info": msgspec.json.encode(request.info).decode(),
+        "info": _json(request.info),
         "total_sum": to_minor(price.total, PRICE_PLACES),
         "changed_sum": 0,
         "printed_at": None,
@@ -119,7 +118,7 @@ def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInv
             "discount": to_minor(row.discount, PRICE_PLACES),
             "discount_type": _value(row.discount_type),
             "payload": row.payload,
-            "info": msgspec.json.encode(row.info).decode(),
+            "info": _NO_INFO if row.info.blocks is msgspec.UNSET else _json(row.info),
         }
         for position, row in enumerate(request.rows)
     ]
@@ -136,6 +135,14 @@ def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInv
         for position, payment in enumerate(request.payments)
     ]
     return PreparedInvoice(header, rows, payments, auto_number)
+
+
+#: The stored ``info`` of a row without print blocks (most rows): no need to encode it.
+_NO_INFO = "{}"
+
+
+def _json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
 
 
 def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> InvoiceDetail:
@@ -236,11 +243,11 @@ def _value(choice: DiscountType | None) -> str | None:
 
 
 def _money(units: int) -> Decimal:
-    return json_number(from_minor(units, PRICE_PLACES))
+    return shown(units, PRICE_PLACES)
 
 
 def _quantity(units: int) -> Decimal:
-    return json_number(from_minor(units, QUANTITY_PLACES))
+    return shown(units, QUANTITY_PLACES)
 
 
 def _optional_bool(value: Any) -> bool | None:

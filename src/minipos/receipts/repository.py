@@ -42,12 +42,11 @@ def insert(
 ) -> None:
     """Insert a receipt with its rows and payments; fills in the new ``id``s."""
     receipt["id"] = conn.insert(_INSERT_RECEIPT, receipt)
-    for row in rows:
-        row["receipt_id"] = receipt["id"]
-        row["id"] = conn.insert(_INSERT_ROW, row)
-    for payment in payments:
-        payment["receipt_id"] = receipt["id"]
-        payment["id"] = conn.insert(_INSERT_PAYMENT, payment)
+    for children, statement in ((rows, _INSERT_ROW), (payments, _INSERT_PAYMENT)):
+        for child in children:
+            child["receipt_id"] = receipt["id"]
+        for child, new_id in zip(children, conn.insert_many(statement, children), strict=True):
+            child["id"] = new_id
 
 
 def get(conn: Connection, receipt_id: int) -> Row | None:

@@ -18,7 +18,7 @@ from minipos.domain.money import (
     QUANTITY_PLACES,
     DocumentPrice,
     from_minor,
-    json_number,
+    shown,
     to_minor,
     vat,
 )
@@ -202,11 +202,11 @@ def _cents(value: Decimal) -> int:
 
 
 def _money(units: int) -> Decimal:
-    return json_number(from_minor(units, PRICE_PLACES))
+    return shown(units, PRICE_PLACES)
 
 
 def _quantity(units: int) -> Decimal:
-    return json_number(from_minor(units, QUANTITY_PLACES))
+    return shown(units, QUANTITY_PLACES)
 
 
 # --- reading ---------------------------------------------------------------------------------
