@@ -510,3 +510,123 @@ def test_verify_finds_a_removed_receipt(api: Api, pos1: Station, settings: Any) 
     problems = _verify(settings)
     assert any("is not the chain head" in p for p in problems), problems
     assert any("3 numbers issued, 2 receipts kept" in p for p in problems), problems
+
+
+def _product(api: Api, **fields: Any) -> dict[str, Any]:
+    response = api.as_(Role.ADMIN).post("/api/products", json=fields)
+    assert response.status_code == 201, response.text
+    product: dict[str, Any] = response.json()
+    return product
+
+
+def test_walk_in_sale_by_barcode_code_and_text(api: Api, pos1: Station) -> None:
+    coffee = _product(
+        api,
+        name="Kafija Rīga",
+        price="3.20",
+        code=4777,
+        barcodes=[
+            {
+                "barcode": "4750000000011",
+                "discount": 0,
+                "discount_type": None,
+                "default_quantity": 1,
+            },
+            {
+                "barcode": "4750000000028",
+                "discount": 10,
+                "discount_type": "percent",
+                "default_quantity": 6,
+            },
+        ],
+    )
+    _product(api, name="Maize", price="1.10", code=12, tax=1, no_discount=True)
+    pos1.open_shift()
+    sale = pos1.post(
+        f"/api/stations/{pos1.id}/receipts",
+        {
+            "request_id": "walk-1",
+            "rows": [
+                {"barcode": "4750000000028"},  # a six-pack with its own 10 % off
+                {"code": 12},
+                {"text": "Maisiņš", "price": "0.10", "tax": 3},
+            ],
+            "discount": 1,
+            "discount_type": "amount",
+            "payments": [{"method_id": 1, "amount": 20}],
+            "cashier_name": "Anna",
+        },
+    )
+    assert sale.status_code == 201, sale.text
+    receipt = sale.json()
+    assert list(receipt) == RECEIPT_KEYS
+    assert (receipt["mode"], receipt["document_id"]) == (1, "1")
+    rows = receipt["rows"]
+    assert [
+        (r["product_id"], r["product_name"], r["product_code"], r["barcode"], r["quantity"])
+        for r in rows
+    ] == [
+        (coffee["id"], "Kafija Rīga", "4777", "4750000000028", 6),
+        (rows[1]["product_id"], "Maize", "12", None, 1),
+        (None, "Maisiņš", None, None, 1),
+    ]
+    # 6 × 3.20 = 19.20 − 10 % = 17.28; bread is no_discount, so the 1.00 goes on coffee and bag.
+    assert [r["amount"] for r in rows] == [16.29, 1.1, 0.09]
+    assert receipt["bruto_amount"] == 17.48
+    assert (receipt["changed_amount"], receipt["payments"][0]["amount"]) == (2.52, 20)
+    again = pos1.post(
+        f"/api/stations/{pos1.id}/receipts",
+        {"request_id": "walk-1", "rows": [{"code": 12}], "payments": [{"method_id": 1}]},
+    )
+    assert again.json() == receipt  # a retry: the same receipt, nothing new
+
+    refund = pos1.post(
+        f"/api/stations/{pos1.id}/receipts",
+        {
+            "request_id": "walk-2",
+            "mode": 3,
+            "parent_document_id": "1",
+            "parent_pos_id": "1",
+            "rows": [{"code": 12}],
+            "payments": [{"method_id": 1}],
+        },
+    )
+    assert refund.status_code == 201, refund.text
+    assert (refund.json()["mode"], refund.json()["bruto_amount"]) == (3, 1.1)
+    listed = api.as_(Role.ADMIN).get(f"/api/receipts?station_id={pos1.id}&document_id=1").json()
+    assert listed[0]["rows"][1]["max_quantity"] == 0
+
+
+def test_walk_in_bad_rows_name_the_row_and_write_nothing(api: Api, pos1: Station) -> None:
+    _product(api, name="Maize", price="1.10", code=12)
+    pos1.open_shift()
+    refused = pos1.post(
+        f"/api/stations/{pos1.id}/receipts",
+        {
+            "request_id": "bad",
+            "rows": [
+                {"barcode": "0000"},
+                {"code": 12, "price": "0.50"},
+                {"text": "Bez cenas"},
+                {"code": 12, "text": "abi"},
+                {"text": "x", "price": "1.001"},
+            ],
+            "payments": [{"method_id": 1}],
+        },
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "rows": [
+            {"barcode": ["No product has this barcode."]},
+            {"price": ["This product's price is fixed (it is not is_free_price)."]},
+            {"price": ["A free-text row needs a price."]},
+            ["Give exactly one of barcode, code or text."],
+            {"price": ["Ensure that there are no more than 2 decimal places."]},
+        ]
+    }
+    assert api.as_(Role.ADMIN).get("/api/receipts").json() == []
+    pos3 = register(api, "POS3", "03")
+    no_shift = pos3.post(
+        f"/api/stations/{pos3.id}/receipts", {"request_id": "x", "rows": [{"code": 12}]}
+    )
+    assert no_shift.status_code == 409

@@ -16,8 +16,11 @@ from minipos.domain.errors import NotFound
 from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
+    DiscountType,
     DocumentPrice,
+    Line,
     from_minor,
+    price_document,
     shown,
     to_minor,
     vat,
@@ -60,6 +63,29 @@ class SaleLine:
     barcode: str | None = None
     category_id: int | None = None
     category_name: str | None = None
+    #: False for ``no_discount`` products: no share of a document discount.
+    discountable: bool = True
+
+
+def price_lines(
+    lines: Sequence[SaleLine], discount: Decimal, discount_type: DiscountType | None
+) -> DocumentPrice:
+    """Price sale lines by the money rules (decisions.md §3)."""
+    return price_document(
+        [
+            Line(
+                quantity=line.quantity,
+                price=line.price,
+                tax_rate=line.tax_rate,
+                discount=line.discount,
+                discount_type=DiscountType(line.discount_type) if line.discount_type else None,
+                discountable=line.discountable,
+            )
+            for line in lines
+        ],
+        discount,
+        discount_type,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,13 @@ from minipos.api.routing import Router
 from minipos.auth.service import Principal, Role
 from minipos.domain.errors import ValidationFailed
 from minipos.invoices.schemas import InvoiceDetail
+from minipos.receipts.schemas import ReceiptOut
 from minipos.stations import service
 from minipos.stations.schemas import (
     CashierIn,
     CompleteIn,
     FeedQuery,
+    SaleIn,
     ShiftOut,
     ShiftQuery,
     ShiftWithReport,
@@ -244,6 +246,27 @@ async def complete_invoice(request: Request, principal: Principal) -> Response:
         )
     )
     return JSONResponse(encode(done))
+
+
+@router.endpoint(
+    "POST",
+    "/api/stations/{station_id}/receipts",
+    summary="A walk-in sale or refund: rows by barcode, product code or free text",
+    roles=STATION,
+    body=SaleIn,
+    response=ReceiptOut,
+    status=201,
+)
+async def sell(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    data = jsonio.decode(await _body(request, ctx), SaleIn)
+    receipt = await ctx.db.write(
+        lambda conn: service.sell(
+            conn, station_id=station_id, request=data, ctx=ctx.stations, now_us=now_us()
+        )
+    )
+    return JSONResponse(encode(receipt), status_code=201)
 
 
 @router.endpoint(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta, Struct
 
 from minipos.api.fields import QueryInt
+from minipos.domain.money import DiscountType
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Ref = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -138,3 +139,37 @@ class CompleteIn(Struct, kw_only=True):
     rows: Annotated[list[RowEdit], Meta(max_length=1000)] = msgspec.field(default_factory=list)
     cashier_name: Name | None = None
     cashier_id: QueryInt | None = None
+
+
+class SaleRowIn(Struct, kw_only=True):
+    """A walk-in row: a product by ``barcode`` or ``code``, or free ``text`` with a ``price``."""
+
+    barcode: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    code: QueryInt | None = None
+    text: Annotated[str, Meta(min_length=1, max_length=255)] | None = None
+    #: Default: the barcode's or product's default quantity, else 1.
+    quantity: Decimal | None = None
+    #: Only for free text and ``is_free_price`` products.
+    price: Decimal | None = None
+    #: For free text (products carry their own): default 0 and 1.
+    tax: int | None = None
+    fiscal_section: int | None = None
+    #: A cashier's line discount; default: the barcode's own discount.
+    discount: Decimal | None = None
+    discount_type: DiscountType | None = None
+
+
+class SaleIn(Struct, kw_only=True):
+    """``POST /api/stations/{station_id}/receipts``: a sale (or refund) with no invoice."""
+
+    request_id: Ref
+    #: 1 sale, 3 refund (receipt modes).
+    mode: Literal[1, 3] = 1
+    rows: Annotated[list[SaleRowIn], Meta(min_length=1, max_length=1000)]
+    discount: Decimal = Decimal(0)
+    discount_type: DiscountType | None = None
+    payments: Annotated[list[TenderIn], Meta(max_length=20)] = msgspec.field(default_factory=list)
+    cashier_name: Name | None = None
+    cashier_id: QueryInt | None = None
+    parent_document_id: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
+    parent_pos_id: PosId | None = None

@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from minipos.auth.service import Role, create_key
+from minipos.catalogue import repository as catalogue
 from minipos.db import Connection, Row, UniqueViolation
-from minipos.domain.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
+from minipos.domain.errors import Conflict, ErrorCollector, NotFound, Path, ValidationFailed
 from minipos.domain.invoice import InvoiceMode, InvoiceStatus, StationScope, check_transition
 from minipos.domain.money import (
     MAX_PRICE,
@@ -19,11 +20,10 @@ from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
     DiscountType,
-    Line,
+    DocumentPrice,
     check_decimal,
     from_minor,
     json_number,
-    price_document,
     to_minor,
 )
 from minipos.domain.receipt import (
@@ -42,12 +42,15 @@ from minipos.invoices.service import InvoiceContext
 from minipos.print_jobs.service import JobKind, enqueue
 from minipos.receipts import repository as receipts
 from minipos.receipts import service as receipt_service
-from minipos.receipts.service import Issue, SaleLine, TenderDetails
+from minipos.receipts.schemas import ReceiptOut
+from minipos.receipts.service import Issue, SaleLine, TenderDetails, price_lines
 from minipos.stations import repository
 from minipos.stations.schemas import (
     CashierIn,
     CompleteIn,
     MethodTotal,
+    SaleIn,
+    SaleRowIn,
     ShiftOut,
     ShiftQuery,
     ShiftReport,
@@ -395,17 +398,8 @@ def complete(
     else:
         shift = current_shift(conn, station_id)
         lines = _edited_lines(rows, request)
-        price = price_document(
-            [
-                Line(
-                    quantity=line.quantity,
-                    price=line.price,
-                    tax_rate=line.tax_rate,
-                    discount=line.discount,
-                    discount_type=DiscountType(line.discount_type) if line.discount_type else None,
-                )
-                for line in lines
-            ],
+        price = price_lines(
+            lines,
             from_minor(invoice["discount"], PRICE_PLACES),
             DiscountType(invoice["discount_type"]) if invoice["discount_type"] else None,
         )
@@ -414,7 +408,17 @@ def complete(
         settlement = settle(
             price.total, tenders, ctx.invoices.reference.payment_methods, refund=refund
         )
-        parent = _refund_parent(conn, invoice, lines, price, now_us) if refund else None
+        parent = (
+            _refund_parent(
+                conn,
+                invoice["parent_document_id"],
+                invoice["parent_pos_id"],
+                Refunded(lines, price),
+                now_us,
+            )
+            if refund
+            else None
+        )
         receipt = receipt_service.issue(
             conn,
             Issue(
@@ -548,22 +552,33 @@ def _tender_details(tender: Any) -> TenderDetails:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Refunded:
+    """The lines of a refund and their priced form."""
+
+    lines: Sequence[SaleLine]
+    price: DocumentPrice
+
+
 def _refund_parent(
-    conn: Connection, invoice: Row, lines: Sequence[SaleLine], price: Any, now_us: int
+    conn: Connection,
+    document_id: str | None,
+    pos_id: str | None,
+    refunded: Refunded,
+    now_us: int,
 ) -> Row | None:
     """Check a refund against what its original receipt still allows, and lower that."""
-    if not invoice["parent_document_id"]:
+    if not document_id:
         return None
-    parent_station = repository.get_station_by_pos(conn, invoice["parent_pos_id"] or "0")
-    original = (
-        receipts.by_document(conn, parent_station["id"], invoice["parent_document_id"])
-        if parent_station
-        else None
-    )
+    parent_station = repository.get_station_by_pos(conn, pos_id or "0")
+    original = None
+    if parent_station is not None:
+        original = receipts.by_document(conn, parent_station["id"], document_id)
     if original is None or original["mode"] == ReceiptMode.REFUND:
         raise ValidationFailed.single(
             ("parent_document_id",), "No sale receipt with this number at that POS."
         )
+    lines, price = refunded.lines, refunded.price
     original_rows = receipts.rows_of(conn, [original["id"]])
     matched = []
     errors = ErrorCollector()
@@ -625,3 +640,171 @@ def _queue_printing(
         enqueue(
             conn, station_id=station_id, kind=JobKind.SLIP, invoice_id=invoice["id"], now_us=now_us
         )
+
+
+# --- walk-in sales ---------------------------------------------------------------------------
+
+
+def sell(
+    conn: Connection, *, station_id: int, request: SaleIn, ctx: StationContext, now_us: int
+) -> ReceiptOut:
+    """A sale (or refund) rung up at the station, with no invoice: products by barcode or
+    code, or free text. Same money rules, numbering and chain as invoice sales."""
+    station = get_station(conn, station_id)
+    zone = ctx.invoices.zone
+    request_id = f"sale:{request.request_id}"
+    done = receipts.by_request(conn, station_id, request_id)
+    if done is not None:
+        return receipt_service.get(conn, done["id"], zone)  # a retry
+    shift = current_shift(conn, station_id)
+    mode = ReceiptMode(request.mode)
+    refund = mode is ReceiptMode.REFUND
+    errors = ErrorCollector()
+    lines = [
+        line
+        for index, row in enumerate(request.rows)
+        if (line := _sale_line(conn, ("rows", index), row, ctx, errors)) is not None
+    ]
+    _check_amount(("discount",), request.discount, errors)
+    if request.parent_document_id is not None and not refund:
+        errors.add(("parent_document_id",), "Only a refund (mode 3) has a parent.")
+    errors.raise_if_any()
+    price = price_lines(lines, request.discount, request.discount_type)
+    methods = ctx.invoices.reference.payment_methods
+    settlement = settle(price.total, request.payments, methods, refund=refund)
+    parent = None
+    if refund:
+        parent = _refund_parent(
+            conn,
+            request.parent_document_id,
+            request.parent_pos_id,
+            Refunded(lines, price),
+            now_us,
+        )
+    receipt = receipt_service.issue(
+        conn,
+        Issue(
+            station=station,
+            shift_id=shift["id"],
+            mode=mode,
+            lines=lines,
+            price=price,
+            discount=request.discount,
+            discount_type=request.discount_type.value if request.discount_type else None,
+            settlement=settlement,
+            details=[_tender_details(t) for t in request.payments],
+            now_us=now_us,
+            request_id=request_id,
+            cashier_id=request.cashier_id,
+            cashier_name=request.cashier_name,
+            parent_station=parent["station_id"] if parent else None,
+            parent_document_id=parent["document_id"] if parent else None,
+        ),
+    )
+    enqueue(
+        conn, station_id=station_id, kind=JobKind.RECEIPT, receipt_id=receipt["id"], now_us=now_us
+    )
+    return receipt_service.get(conn, receipt["id"], zone)
+
+
+def _sale_line(
+    conn: Connection, path: Path, row: SaleRowIn, ctx: StationContext, errors: ErrorCollector
+) -> SaleLine | None:
+    """What one walk-in row sells, or None with its problems added to ``errors``."""
+    given = [name for name in ("barcode", "code", "text") if getattr(row, name) is not None]
+    if len(given) != 1:
+        errors.add(path, "Give exactly one of barcode, code or text.")
+        return None
+    product = None
+    if row.barcode is not None:
+        product = catalogue.for_sale_by_barcode(conn, row.barcode)
+    elif row.code is not None:
+        product = catalogue.for_sale_by_code(conn, row.code)
+    if product is None and row.text is None:
+        errors.add((*path, given[0]), f"No product has this {given[0]}.")
+        return None
+    if product is None:
+        return _free_text_line(path, row, ctx, errors)
+    if row.price is not None and not product["is_free_price"]:
+        errors.add((*path, "price"), "This product's price is fixed (it is not is_free_price).")
+        return None
+    tax = product["tax"]
+    if tax not in ctx.invoices.reference.taxes:
+        errors.add((*path, "tax"), f'"{tax}" is not a valid choice.')
+        return None
+    if row.discount is not None:
+        discount, discount_type = row.discount, _value(row.discount_type)
+    else:  # the barcode's own discount (none when sold by code)
+        discount = from_minor(product["barcode_discount"] or 0, PRICE_PLACES)
+        discount_type = product["barcode_discount_type"]
+    line = SaleLine(
+        product_name=product["name"],
+        product_code=None if product["code"] is None else str(product["code"]),
+        price=row.price if row.price is not None else from_minor(product["price"], PRICE_PLACES),
+        quantity=row.quantity if row.quantity is not None else _default_quantity(product),
+        tax=tax,
+        tax_rate=ctx.invoices.reference.taxes[tax].rate,
+        discount=discount,
+        discount_type=discount_type,
+        product_id=product["id"],
+        barcode=product["barcode"],
+        category_id=product["category"],
+        category_name=product["category_name"],
+        discountable=not product["no_discount"],
+    )
+    return line if _line_numbers_ok(path, line, errors) else None
+
+
+def _free_text_line(
+    path: Path, row: SaleRowIn, ctx: StationContext, errors: ErrorCollector
+) -> SaleLine | None:
+    if row.price is None:
+        errors.add((*path, "price"), "A free-text row needs a price.")
+        return None
+    tax = row.tax if row.tax is not None else 0
+    if tax not in ctx.invoices.reference.taxes:
+        errors.add((*path, "tax"), f'"{tax}" is not a valid choice.')
+        return None
+    line = SaleLine(
+        product_name=str(row.text),
+        product_code=None,
+        price=row.price,
+        quantity=row.quantity if row.quantity is not None else Decimal(1),
+        tax=tax,
+        tax_rate=ctx.invoices.reference.taxes[tax].rate,
+        discount=row.discount if row.discount is not None else ZERO,
+        discount_type=_value(row.discount_type),
+    )
+    return line if _line_numbers_ok(path, line, errors) else None
+
+
+def _line_numbers_ok(path: Path, line: SaleLine, errors: ErrorCollector) -> bool:
+    before = len(errors.errors)
+    quantity = check_decimal(
+        line.quantity,
+        places=QUANTITY_PLACES,
+        minimum=ZERO,
+        maximum=MAX_QUANTITY,
+        exclusive_minimum=True,
+    )
+    if quantity:
+        errors.add((*path, "quantity"), quantity)
+    _check_amount((*path, "price"), line.price, errors)
+    _check_amount((*path, "discount"), line.discount, errors)
+    return len(errors.errors) == before
+
+
+def _check_amount(path: Path, value: Decimal, errors: ErrorCollector) -> None:
+    message = check_decimal(value, places=PRICE_PLACES, minimum=ZERO, maximum=MAX_PRICE)
+    if message:
+        errors.add(path, message)
+
+
+def _value(choice: DiscountType | None) -> str | None:
+    return None if choice is None else choice.value
+
+
+def _default_quantity(product: Row) -> Decimal:
+    """The barcode's default quantity (a six-pack scans as 6), else the product's, else 1."""
+    units = product["barcode_quantity"] or product["default_quantity"]
+    return from_minor(units, QUANTITY_PLACES) if units else Decimal(1)
