@@ -52,13 +52,13 @@ def read_file(path: Path) -> tuple[list[SourceRow], str]:
 
 def read_csv(handle: IO[str]) -> list[SourceRow]:
     """Rows of a CSV catalogue; ``line`` is where each record starts (the header is line 1)."""
-    sample = handle.readline()
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(_chain(sample, handle), delimiter=delimiter)
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        raise UnreadableFile("the file is empty; the first line names the columns") from None
+    first = handle.readline()
+    if not first.strip():
+        raise UnreadableFile("the file is empty; the first line names the columns")
+    # Spreadsheets set to a decimal-comma locale (as in Latvia) save with semicolons.
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(_chain(first, handle), delimiter=delimiter)
+    header = [name.strip().lower() for name in next(reader)]
     _check_header(header)
     rows = []
     line = reader.line_num + 1

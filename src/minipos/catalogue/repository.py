@@ -28,6 +28,8 @@ CATEGORY_COLUMNS = ("name", "parent", "created_at", "updated_at")
 
 _SELECT_PRODUCT = "SELECT id, " + ", ".join(PRODUCT_COLUMNS) + " FROM products"
 _INSERT_PRODUCT = insert_statement("products", PRODUCT_COLUMNS)
+_INSERT_BARCODE = insert_statement("product_barcodes", BARCODE_COLUMNS)
+_INSERT_ADDON = insert_statement("product_addons", ADDON_COLUMNS)
 _UPDATE_PRODUCT = (
     "UPDATE products SET "
     + ", ".join(f"{c} = :{c}" for c in PRODUCT_COLUMNS if c != "created_at")
@@ -101,7 +103,7 @@ def replace_links(
 
 
 def insert_barcodes(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    _insert_many(conn, "product_barcodes", BARCODE_COLUMNS, rows)
+    conn.insert_many(_INSERT_BARCODE, rows)
 
 
 def insert_addons(conn: Connection, lists: Sequence[tuple[int, Sequence[int]]]) -> None:
@@ -110,20 +112,12 @@ def insert_addons(conn: Connection, lists: Sequence[tuple[int, Sequence[int]]]) 
         for product_id, addons in lists
         for position, addon in enumerate(addons)
     ]
-    _insert_many(conn, "product_addons", ADDON_COLUMNS, rows)
+    conn.insert_many(_INSERT_ADDON, rows)
 
 
-def insert_many(conn: Connection, products: Sequence[Mapping[str, Any]]) -> dict[int, int]:
-    """Insert products in bulk; their ids by revision (each product has its own)."""
-    _insert_many(conn, "products", PRODUCT_COLUMNS, products)
-    revisions = [p["revision"] for p in products]
-    if not revisions:
-        return {}
-    rows = conn.fetchall(
-        "SELECT id, revision FROM products WHERE revision BETWEEN :low AND :high",
-        {"low": min(revisions), "high": max(revisions)},
-    )
-    return {int(r["revision"]): int(r["id"]) for r in rows}
+def insert_many(conn: Connection, products: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert products in bulk (one prepared statement); their new ids, in order."""
+    return conn.insert_many(_INSERT_PRODUCT, products)
 
 
 def delete(conn: Connection, product_id: int, revision: int, now_us: int) -> None:
@@ -401,27 +395,6 @@ def _select_in(conn: Connection, sql: str, values: Collection[Any]) -> Iterator[
 @functools.lru_cache(maxsize=128)
 def _in_sql(sql: str, size: int) -> str:
     return sql.format(", ".join(f":v{i}" for i in range(size)))
-
-
-def _insert_many(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """One prepared INSERT for all ``rows`` (``executemany``: psycopg pipelines it).
-
-    Straight on the driver, as ``Connection`` has no ``executemany`` yet. Not one multi-row
-    INSERT with named parameters: SQLite looks each name up in a list, so binding one such
-    statement costs the square of its parameters (measured: 25 times slower).
-    """
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if conn.dialect == "postgresql":
-        values = ", ".join(f"%({column})s" for column in columns)
-        with conn.raw.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
-    else:
-        values = ", ".join(f":{column}" for column in columns)
-        conn.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
 
 
 #: A live product as a station sells it: its fields, its category's name, and (by barcode)

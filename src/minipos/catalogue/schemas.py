@@ -167,7 +167,8 @@ Limit = Annotated[int, Meta(ge=1, le=1000)]
 class ProductQuery(Struct, kw_only=True):
     """Filters of ``GET /api/products`` (decisions.md §7)."""
 
-    barcode: Barcode | None = None
+    #: Any text up to a barcode's length: one that no product has simply matches nothing.
+    barcode: Annotated[str, Meta(max_length=64)] | None = None
     code: QueryInt | None = None
     category: QueryInt | None = None
     status: QueryInt | None = None

@@ -50,7 +50,7 @@ from minipos.domain.money import (
 from minipos.domain.reference import ReferenceData
 from minipos.timeutil import local_aware, parse_local
 
-#: Products read per query when exporting or rendering a page.
+#: Products read per query when exporting.
 _BATCH = 1000
 _MAX_REVISION = 2**63 - 1
 
@@ -335,7 +335,8 @@ def import_products(
 ) -> int:
     """Create every product of ``rows``, or none: any bad row raises ``ImportFailed`` listing
     every bad row. Checks run on the whole file at once (a few bulk queries, duplicates within
-    the file in memory) and rows go in with multi-row INSERTs. Returns how many were created.
+    the file in memory) and rows go in with one prepared INSERT per table. Returns how many
+    were created.
     """
     problems = [
         FieldError((row.line, *error.path), error.message) for row in rows for error in row.errors
@@ -361,8 +362,7 @@ def import_products(
     ids = repository.insert_many(conn, stored)
     barcodes: list[dict[str, Any]] = []
     addons: list[tuple[int, Sequence[int]]] = []
-    for values, product in zip(stored, products, strict=True):
-        product_id = ids[values["revision"]]
+    for product_id, product in zip(ids, products, strict=True):
         barcodes += [{**b, "product_id": product_id} for b in _barcode_rows(product)]
         if product.addons:
             addons.append((product_id, product.addons))
