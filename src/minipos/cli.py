@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from minipos.auth.service import Role, create_key, load_pepper
+from minipos.catalogue import io as catalogue_io
+from minipos.catalogue import service as catalogue_service
 from minipos.config import ConfigError, Settings
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
@@ -19,7 +22,9 @@ app = typer.Typer(help="MiniPOS server: invoice middleware and back office.", no
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+catalogue_app = typer.Typer(help="Product catalogue files.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
+app.add_typer(catalogue_app, name="catalogue")
 
 
 def _settings() -> Settings:
@@ -102,6 +107,63 @@ def key_create(
         db.close()
     typer.echo(f"created {role.value} key {new.principal.key_id}; store it now:", err=True)
     sys.stdout.write(new.key + "\n")
+
+
+@catalogue_app.command("import")
+def catalogue_import(
+    path: Annotated[Path, typer.Argument(help="A .csv or .json file of products.")],
+) -> None:
+    """Create every product in PATH, or none: all bad rows are reported with their lines."""
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    try:
+        rows, unit = catalogue_io.read_file(path)
+    except catalogue_io.UnreadableFile as exc:
+        typer.echo(f"cannot read {path}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        created = db.run(
+            lambda conn: catalogue_service.import_products(
+                conn, rows, reference=settings.reference(), now_us=now_us(), unit=unit
+            )
+        )
+    except catalogue_service.ImportFailed as exc:
+        for message in exc.messages():
+            typer.echo(message, err=True)
+        typer.echo(f"{len(exc.lines)} bad {unit}(s); nothing was imported", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.close()
+    typer.echo(f"imported {created} products", err=True)
+
+
+@catalogue_app.command("export")
+def catalogue_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+) -> None:
+    """Write every live product to standard output, in the import format."""
+    if fmt not in ("csv", "json"):
+        typer.echo("--format is csv or json", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        if fmt == "csv":
+            count = db.run(
+                lambda conn: catalogue_io.write_csv(
+                    catalogue_service.export_products(conn), sys.stdout
+                )
+            )
+        else:
+            count = db.run(
+                lambda conn: catalogue_io.write_json(
+                    catalogue_service.export_products(conn), sys.stdout.buffer
+                )
+            )
+    finally:
+        db.close()
+    typer.echo(f"exported {count} products", err=True)
 
 
 @app.command()

@@ -248,6 +248,7 @@ def test_every_problem_is_reported_at_once(api: Api) -> None:
         (b'{"a": NaN}', "application/json", 400, "JSON parse error"),
         (b"rows=1", "application/x-www-form-urlencoded", 415, "Unsupported media type"),
         (b"{}", "", 415, "Unsupported media type"),
+        (b'{"invoice_no": "\xed\xa0\x80"}', "application/json", 400, "JSON parse error"),
     ],
 )
 def test_unreadable_bodies(

@@ -85,6 +85,10 @@ def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> N
             "all",
             "--exclude-checks",
             "positive_data_acceptance",
+            # A long-poll holds each request for up to ``wait`` seconds by design; its
+            # behaviour is tested in tests/api/test_stations.py instead.
+            "--exclude-operation-id",
+            "station_feed",
             "--max-examples",
             "60",
             "--seed",
@@ -102,3 +106,32 @@ def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> N
     assert result.returncode == 0, result.stdout[-5000:]
     log = next(tmp_path.glob("server-*.log")).read_text()
     assert "Traceback" not in log
+
+
+def test_catalogue_import_is_all_or_nothing_from_the_command_line(server: Server) -> None:
+    bad = server.cwd / "bad.csv"
+    bad.write_text(
+        "name,price,code,barcodes,tax\n"
+        "Kafija,3.20,1,4750000000011|4750000000028,0\n"
+        "Maize,1.1,2,,1\n"
+        "Slikta cena,1.001,3,,0\n"
+        "Tas pats kods,1,2,,0\n"
+        "Nav nodokļa,1,4,,77\n",
+        encoding="utf-8",
+    )
+    refused = server.cli("catalogue", "import", str(bad))
+    assert refused.returncode == 1
+    assert "line 4: price:" in refused.stderr
+    assert "line 5: code:" in refused.stderr
+    assert 'line 6: tax: "77" is not a valid choice.' in refused.stderr
+    assert "3 bad line(s); nothing was imported" in refused.stderr
+    assert server.cli("catalogue", "export").stdout.count("\n") == 1  # the header only
+
+    good = server.cwd / "good.csv"
+    good.write_text(
+        "\n".join(bad.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8"
+    )
+    imported = server.cli("catalogue", "import", str(good))
+    assert imported.returncode == 0, imported.stderr
+    exported = server.cli("catalogue", "export", "--format", "csv").stdout.splitlines()
+    assert [line.split(",")[0] for line in exported[1:]] == ["Kafija", "Maize"]

@@ -79,6 +79,8 @@ def decode(body: bytes, type_: type[T]) -> T:
         raise ValidationFailed([field_error(str(exc))]) from exc
     except msgspec.DecodeError as exc:
         raise HTTPProblem(400, f"JSON parse error - {exc}") from exc
+    except UnicodeDecodeError as exc:  # msgspec's answer to bytes that are not UTF-8
+        raise HTTPProblem(400, "JSON parse error - the body is not valid UTF-8") from exc
 
 
 def query(request: Request, type_: type[T]) -> T:
