@@ -31,11 +31,13 @@ _ERRORS = {
     "422": ("Idempotency-Key reused with another request.", _DETAIL),
     "503": ("Database unavailable; retry.", _DETAIL),
 }
-_READ_ERRORS = ("400", "401", "403", "404", "503")
+#: Reads may conflict with state too (an X-report with no open shift is a 409).
+_READ_ERRORS = ("400", "401", "403", "404", "409", "503")
 
 #: Decimals travel as JSON numbers; requests may also send them as strings (decisions.md §1).
 _DECIMAL_IN = {"anyOf": [{"type": "number"}, {"type": "string", "format": "decimal"}]}
 _DECIMAL_OUT = {"type": "number"}
+_EMPTY = {"type": "string", "maxLength": 0}
 
 
 def build(operations: Iterable[Operation], *, title: str, version: str) -> dict[str, Any]:
@@ -65,7 +67,7 @@ def build(operations: Iterable[Operation], *, title: str, version: str) -> dict[
                         }
                     }
                     if op.response is not None
-                    else {},
+                    else {media: {"schema": _document(media)} for media in op.media_types},
                 }
             },
         }
@@ -124,6 +126,13 @@ def _decimals(node: Any, decimal: dict[str, Any]) -> Any:
     return node
 
 
+def _document(media_type: str) -> dict[str, Any]:
+    """The schema of a non-JSON body: text, or bytes of the given type."""
+    if media_type.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "contentMediaType": media_type}
+
+
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
         {
@@ -136,7 +145,8 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     ]
     if op.query is not None:
         for field in msgspec.structs.fields(op.query):
-            schema = msgspec.json.schema(field.type)
+            # An empty value means "not given" (as DRF filters treat it), so say it is allowed.
+            schema = {"anyOf": [msgspec.json.schema(field.type), _EMPTY]}
             params.append(
                 {"name": field.encode_name, "in": "query", "required": False, "schema": schema}
             )

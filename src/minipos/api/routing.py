@@ -40,6 +40,8 @@ class Operation:
     #: Extra query parameters that are not a struct field: name → (JSON schema, description).
     extra_query: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     description: str = ""
+    #: Media types of a non-JSON success body (a document: ``text/plain``, ``image/png``).
+    media_types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Router:
         query: Any = None,
         extra_query: dict[str, tuple[dict[str, Any], str]] | None = None,
         description: str = "",
+        media_types: tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.operations.append(
@@ -78,6 +81,7 @@ class Router:
                     query=query,
                     extra_query=extra_query or {},
                     description=description,
+                    media_types=media_types,
                 )
             )
             return handler
