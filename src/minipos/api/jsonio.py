@@ -71,8 +71,16 @@ def require_json(request: Request) -> None:
         raise HTTPProblem(415, f'Unsupported media type "{shown}" in request.')
 
 
+#: ``\u0000`` in a JSON string (an escaped backslash before it does not count).
+_NUL_ESCAPE = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
+_NUL_MESSAGE = "Text may not contain the NUL character (\\u0000)."
+
+
 def decode(body: bytes, type_: type[T]) -> T:
     """Decode ``body`` as ``type_``; malformed JSON → 400 detail, wrong shape → field error."""
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
+    if b"\\u0000" in body and _NUL_ESCAPE.search(body):
+        raise HTTPProblem(400, f"JSON parse error - {_NUL_MESSAGE}")
     try:
         return msgspec.json.decode(body, type=type_)
     except msgspec.ValidationError as exc:
@@ -86,6 +94,9 @@ def decode(body: bytes, type_: type[T]) -> T:
 def query(request: Request, type_: type[T]) -> T:
     """Query parameters into a typed struct; an empty value means "not given" (as in DRF)."""
     given = {name: value for name, value in request.query_params.items() if value != ""}
+    for name, value in given.items():
+        if "\x00" in value:
+            raise ValidationFailed.single((name,), _NUL_MESSAGE)
     try:
         return msgspec.convert(given, type_, strict=False)
     except msgspec.ValidationError as exc:
