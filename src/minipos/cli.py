@@ -15,6 +15,7 @@ from minipos.catalogue import service as catalogue_service
 from minipos.config import ConfigError, Settings
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
+from minipos.print_jobs.cli import app as printer_app
 from minipos.receipts import service as receipt_service
 from minipos.timeutil import now_us
 
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 catalogue_app = typer.Typer(help="Product catalogue files.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
 app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(printer_app, name="printer")
 
 
 def _settings() -> Settings:

@@ -29,6 +29,8 @@ from minipos.events import Notifier
 from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
 from minipos.invoices import routes as invoice_routes
+from minipos.print_jobs import routes as print_job_routes
+from minipos.print_jobs.worker import start_print_worker
 from minipos.invoices.service import InvoiceContext
 from minipos.receipts import routes as receipt_routes
 from minipos.stations import repository as station_repository
@@ -51,6 +53,7 @@ def operations() -> list[Operation]:
         *catalogue_routes.reference_router.operations,
         *station_routes.router.operations,
         *receipt_routes.router.operations,
+        *print_job_routes.router.operations,
     ]
 
 
@@ -86,6 +89,7 @@ def create_app(settings: Settings) -> Starlette:
         chores = [
             asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _sweep_idempotency, ctx)),
             asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
+            start_print_worker(ctx),
         ]
         try:
             yield

@@ -1,7 +1,7 @@
-"""Printing: receipts and slips to ESC/POS bytes, text and PNG previews, printer transports.
+"""Printing: receipts, slips and Z-reports to ESC/POS bytes, text and PNG previews; transports.
 
-Independent of the database: callers build a :class:`PrintableReceipt` or
-:class:`PrintableSlip`, pick a :class:`PrinterProfile`, and get bytes for a transport or a
+Independent of the database: callers build a :class:`PrintableReceipt`, :class:`PrintableSlip`
+or :class:`PrintableZReport`, pick a :class:`PrinterProfile`, and get bytes for a transport or a
 preview. Every output goes through one layout (:mod:`minipos.printing.layout`), so the paper
 and the previews cannot diverge. See ``docs/printing.md``.
 """
@@ -14,6 +14,7 @@ from minipos.printing.model import (
     PaymentLine,
     PrintableReceipt,
     PrintableSlip,
+    PrintableZReport,
     PrinterProfile,
     ReceiptLine,
     ShopInfo,
@@ -36,12 +37,14 @@ from minipos.printing.transport import (
 )
 
 __all__ = [
+    "Document",
     "FileTransport",
     "NetworkTransport",
     "NullTransport",
     "PaymentLine",
     "PrintableReceipt",
     "PrintableSlip",
+    "PrintableZReport",
     "PrinterConfigError",
     "PrinterError",
     "PrinterProfile",
@@ -61,7 +64,7 @@ __all__ = [
     "transport_from_url",
 ]
 
-Document = PrintableReceipt | PrintableSlip
+Document = PrintableReceipt | PrintableSlip | PrintableZReport
 
 
 def _ops(documents: Document | tuple[Document, ...], profile: PrinterProfile,

@@ -29,8 +29,10 @@ from minipos.printing.model import (
     Blocks,
     PrintableReceipt,
     PrintableSlip,
+    PrintableZReport,
     PrinterProfile,
     ReceiptLine,
+    ShopInfo,
     VatLine,
 )
 
@@ -52,6 +54,7 @@ __all__ = [
     "layout_document",
     "layout_receipt",
     "layout_slip",
+    "layout_z_report",
     "printed_lines",
     "short_hash",
 ]
@@ -192,6 +195,16 @@ class Wording:
     z_number: str
     date: str
     chain_hash: str
+    z_report: str
+    shift_opened: str
+    shift_closed: str
+    receipt_count: str
+    sales: str
+    refunds: str
+    turnover: str
+    vat_total: str
+    payments: str
+    grand_total: str
 
 
 #: Latvian shop wording (decisions.md: the shop language is Latvian).
@@ -219,6 +232,16 @@ LATVIAN = Wording(
     z_number="Z Nr.",
     date="Datums",
     chain_hash="Kontrolkods",
+    z_report="Z ATSKAITE",
+    shift_opened="Maiņa atvērta",
+    shift_closed="Maiņa slēgta",
+    receipt_count="Čeku skaits",
+    sales="Pārdošana",
+    refunds="Atgriešana",
+    turnover="Apgrozījums",
+    vat_total="PVN kopā",
+    payments="Maksājumi",
+    grand_total="Kopsumma (kopš sākuma)",
 )
 
 ENGLISH = Wording(
@@ -245,6 +268,16 @@ ENGLISH = Wording(
     z_number="Z No.",
     date="Date",
     chain_hash="Check code",
+    z_report="Z REPORT",
+    shift_opened="Shift opened",
+    shift_closed="Shift closed",
+    receipt_count="Receipts",
+    sales="Sales",
+    refunds="Refunds",
+    turnover="Turnover",
+    vat_total="VAT total",
+    payments="Payments",
+    grand_total="Grand total",
 )
 
 #: Barcode settings for what a block leaves out: the documented overview example's values
@@ -264,13 +297,15 @@ _DATE_FORMAT = "%d.%m.%Y %H:%M:%S"
 
 
 def layout_document(
-    document: PrintableReceipt | PrintableSlip,
+    document: PrintableReceipt | PrintableSlip | PrintableZReport,
     profile: PrinterProfile,
     wording: Wording = LATVIAN,
 ) -> list[Op]:
-    """The operations for a receipt or a slip."""
+    """The operations for a receipt, a slip or a Z-report."""
     if isinstance(document, PrintableReceipt):
         return layout_receipt(document, profile, wording)
+    if isinstance(document, PrintableZReport):
+        return layout_z_report(document, profile, wording)
     return layout_slip(document, profile, wording)
 
 
@@ -291,18 +326,7 @@ def layout_receipt(
     if receipt.open_drawer and not receipt.is_copy:  # a reprint never opens the drawer
         ops.append(DrawerKick(profile.drawer_pin, profile.drawer_on_ms, profile.drawer_off_ms))
 
-    shop = receipt.shop
-    ops += _wrapped(shop.name, width, Style(Align.CENTER, bold=True, height=2))
-    for address in shop.address_lines:
-        ops += _wrapped(address, width, Style(Align.CENTER))
-    if shop.registration_number:
-        ops += _wrapped(
-            f"{wording.registration_number} {shop.registration_number}",
-            width,
-            Style(Align.CENTER),
-        )
-    if shop.vat_number:
-        ops += _wrapped(f"{wording.vat_number} {shop.vat_number}", width, Style(Align.CENTER))
+    ops += _shop_header(receipt.shop, width, wording)
     if receipt.is_copy:
         ops.append(_mark(wording.copy))
     if receipt.refund_of is not None:
@@ -350,11 +374,60 @@ def layout_receipt(
     if receipt.footer:
         ops.append(Separator())
         ops += block_ops(receipt.footer, profile)
-    if receipt.chain_hash:
-        ops.append(Separator())
-        ops += _pairs(wording.chain_hash, short_hash(receipt.chain_hash), width)
-        ops.append(QrCode(receipt.chain_hash.lower(), _qr_size(profile), Align.CENTER))
+    ops += _chain_hash(receipt.chain_hash, profile, wording)
     if receipt.is_copy:
+        ops.append(_mark(wording.copy))
+    ops += _end(profile)
+    return ops
+
+
+def layout_z_report(
+    report: PrintableZReport,
+    profile: PrinterProfile,
+    wording: Wording = LATVIAN,
+) -> list[Op]:
+    """A Z-report, top to bottom.
+
+    Shop particulars, the ``Z ATSKAITE`` mark (and ``KOPIJA`` for a copy), the shift's
+    particulars (Z number, station, POS, opened, closed, cashier), the counts and totals, VAT per
+    rate (the receipt's table) and the VAT total, payments per method, the grand total, the
+    report hash's short form and QR code, then the cut.
+    """
+    width = profile.columns
+    ops: list[Op] = list(_shop_header(report.shop, width, wording))
+    ops.append(_mark(wording.z_report))
+    if report.is_copy:
+        ops.append(_mark(wording.copy))
+    ops.append(Separator())
+    particulars = [
+        (wording.z_number, str(report.z_number)),
+        (wording.station, report.station_name),
+        (wording.pos_id, report.pos_id),
+        (wording.shift_opened, report.opened_at.strftime(_DATE_FORMAT)),
+        (wording.shift_closed, report.closed_at.strftime(_DATE_FORMAT)),
+        (wording.cashier, report.cashier),
+    ]
+    for label, value in particulars:
+        if value:
+            ops += _pairs(label, value, width)
+    ops.append(Separator())
+    ops += _pairs(wording.receipt_count, str(report.receipts), width)
+    ops += _pairs(wording.sales, _money(report.sales), width)
+    ops += _pairs(wording.refunds, _money(report.refunds), width)
+    ops += _pairs(wording.turnover, _money(report.turnover), width, Style(bold=True))
+    ops.append(Separator())
+    if report.vat_lines:
+        ops += _vat_table(report.vat_lines, width, wording)
+    ops += _pairs(wording.vat_total, _money(report.tax), width)
+    ops.append(Separator())
+    if report.payments:
+        ops += _wrapped(wording.payments, width)
+        for payment in report.payments:
+            ops += _pairs(f"  {payment.name}", _money(payment.amount), width)
+        ops.append(Separator())
+    ops += _pairs(wording.grand_total, _money(report.grand_total), width, Style(bold=True))
+    ops += _chain_hash(report.chain_hash, profile, wording)
+    if report.is_copy:
         ops.append(_mark(wording.copy))
     ops += _end(profile)
     return ops
@@ -525,6 +598,33 @@ def _barcode(block: BarcodeBlock, profile: PrinterProfile, state: Style) -> Op:
         width=_unset_or(block.width, BARCODE_WIDTH),
         text_position=_unset_or(block.text_position, BARCODE_TEXT_POSITION),
     )
+
+
+def _shop_header(shop: ShopInfo, width: int, wording: Wording) -> list[Op]:
+    """Shop name (centred, bold, double height), address lines, registration and VAT numbers."""
+    ops: list[Op] = list(_wrapped(shop.name, width, Style(Align.CENTER, bold=True, height=2)))
+    for address in shop.address_lines:
+        ops += _wrapped(address, width, Style(Align.CENTER))
+    if shop.registration_number:
+        ops += _wrapped(
+            f"{wording.registration_number} {shop.registration_number}",
+            width,
+            Style(Align.CENTER),
+        )
+    if shop.vat_number:
+        ops += _wrapped(f"{wording.vat_number} {shop.vat_number}", width, Style(Align.CENTER))
+    return ops
+
+
+def _chain_hash(chain_hash: str, profile: PrinterProfile, wording: Wording) -> list[Op]:
+    """The hash's short form and a QR code of the whole hash (nothing without a hash)."""
+    if not chain_hash:
+        return []
+    return [
+        Separator(),
+        *_pairs(wording.chain_hash, short_hash(chain_hash), profile.columns),
+        QrCode(chain_hash.lower(), _qr_size(profile), Align.CENTER),
+    ]
 
 
 def _mark(text: str) -> TextLine:

@@ -24,6 +24,7 @@ __all__ = [
     "PaymentLine",
     "PrintableReceipt",
     "PrintableSlip",
+    "PrintableZReport",
     "PrinterProfile",
     "ReceiptLine",
     "ShopInfo",
@@ -148,6 +149,42 @@ class PrintableSlip:
 
     blocks: Blocks
     is_copy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PrintableZReport:
+    """A closed shift's Z-report (the totals frozen at close), as it is printed.
+
+    The figures are the stored report's: ``sales`` and ``refunds`` are gross amounts,
+    ``turnover = sales - refunds``, ``tax`` the VAT of the turnover, ``vat_lines`` per rate and
+    ``payments`` per method (cash net of change). ``grand_total`` is the station's cumulative
+    sales at close. ``chain_hash`` is the report's hash (chained to the shift's last receipt).
+    """
+
+    shop: ShopInfo
+    station_name: str
+    pos_id: str
+    z_number: int
+    opened_at: datetime
+    closed_at: datetime
+    receipts: int
+    sales: Decimal
+    refunds: Decimal
+    turnover: Decimal
+    tax: Decimal
+    vat_lines: tuple[VatLine, ...]
+    payments: tuple[PaymentLine, ...]
+    grand_total: Decimal
+    cashier: str | None = None
+    chain_hash: str = ""
+    is_copy: bool = False
+
+    def __post_init__(self) -> None:
+        for moment in (self.opened_at, self.closed_at):
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError("opened_at and closed_at must be aware datetimes")
+        if self.chain_hash and not _is_hex(self.chain_hash):
+            raise ValueError("chain_hash must be a hexadecimal string")
 
 
 #: How text reaches the paper: a code page selected with ``ESC t n``, or every text line sent

@@ -1,0 +1,242 @@
+"""Printable documents built from the stored rows, at the moment they are printed or previewed.
+
+A print job stores which receipt, invoice or shift it prints, never bytes: the document is
+built here from the receipt (rows, payments, chain hash), its invoice (``info`` header, footer
+and slip blocks, row blocks, ``keep_drawer_closed``), the station and the shift, so what is
+printed is what is stored, and the preview shows the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from minipos.db import Connection, Row
+from minipos.domain.errors import Conflict, NotFound
+from minipos.domain.invoice import InvoiceMode
+from minipos.domain.money import (
+    PRICE_PLACES,
+    QUANTITY_PLACES,
+    DiscountType,
+    from_minor,
+    line_discount,
+    vat,
+)
+from minipos.domain.receipt import ReceiptMode
+from minipos.invoices import repository as invoices
+from minipos.invoices.schemas import InvoiceInfo, RowInfo
+from minipos.print_jobs.service import JobKind
+from minipos.printing import (
+    Document,
+    PaymentLine,
+    PrintableReceipt,
+    PrintableSlip,
+    PrintableZReport,
+    ReceiptLine,
+    ShopInfo,
+    VatLine,
+)
+from minipos.printing.model import Blocks
+from minipos.receipts import repository as receipts
+from minipos.stations import repository as stations
+from minipos.timeutil import to_datetime
+
+_INFO = msgspec.json.Decoder(InvoiceInfo)
+_ROW_INFO = msgspec.json.Decoder(RowInfo)
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class PrintContext:
+    """What a document needs besides its rows: the shop, the clock's zone, the cash methods."""
+
+    shop: ShopInfo
+    zone: ZoneInfo
+    cash_methods: frozenset[int]
+
+
+def tax_letter(tax_id: int) -> str:
+    """The mark printed beside a row's amount: tax group 0 is A, 1 is B, …"""
+    return chr(ord("A") + tax_id) if 0 <= tax_id < 26 else ""
+
+
+def job_document(conn: Connection, job: Row, ctx: PrintContext) -> Document | None:
+    """What a print job prints now; ``None`` when there is nothing (a slip removed since)."""
+    is_copy = bool(job["is_copy"])
+    kind = JobKind(job["kind"])
+    if kind is JobKind.RECEIPT:
+        return receipt_document(conn, job["receipt_id"], ctx, is_copy=is_copy)
+    if kind is JobKind.SLIP:
+        return slip_document(conn, job["invoice_id"], is_copy=is_copy)
+    return z_report_document(conn, job["shift_id"], ctx, is_copy=is_copy)
+
+
+def receipt_document(
+    conn: Connection, receipt_id: int, ctx: PrintContext, *, is_copy: bool = False
+) -> PrintableReceipt:
+    receipt = receipts.get(conn, receipt_id)
+    if receipt is None:
+        raise NotFound()
+    rows = receipts.rows_of(conn, [receipt_id])
+    payments = receipts.payments_of(conn, [receipt_id])
+    invoice = invoices.get(conn, receipt["invoice_id"]) if receipt["invoice_id"] else None
+    info = _info(invoice)
+    by_position = (
+        {row["position"]: row for row in invoices.rows_of(conn, invoice["id"])} if invoice else {}
+    )
+    lines = tuple(_line(row, by_position.get(row["position"])) for row in rows)
+    cash = any(p["method"] in ctx.cash_methods for p in payments)
+    keep_closed = bool(invoice["keep_drawer_closed"]) if invoice is not None else False
+    refund = receipt["mode"] == ReceiptMode.REFUND
+    return PrintableReceipt(
+        shop=ctx.shop,
+        lines=lines,
+        vat_lines=_vat_lines(rows),
+        total=_money(receipt["bruto_amount"]),
+        payments=tuple(PaymentLine(p["method_name"], _money(p["amount"])) for p in payments),
+        station_name=receipt["station_name"],
+        pos_id=receipt["station_pos_id"],
+        document_id=receipt["document_id"],
+        printed_at=to_datetime(receipt["print_time"], ctx.zone),
+        chain_hash=receipt["hash"],
+        z_number=receipt["z_number"],
+        cashier=receipt["cashier_name"],
+        header=_blocks(info.header),
+        footer=_blocks(info.footer),
+        document_discount=_money(receipt["discount_amount"]),
+        change=_money(receipt["changed_amount"]),
+        refund_of=(receipt["parent_document_id"] or "") if refund else None,
+        is_copy=is_copy,
+        open_drawer=cash and not keep_closed,
+    )
+
+
+def _line(row: Row, invoice_row: Row | None) -> ReceiptLine:
+    """A stored row as printed: the amount before the document discount, the line discount."""
+    quantity = from_minor(row["quantity"], QUANTITY_PLACES)
+    price = _money(row["price"])
+    kind = DiscountType(row["discount_type"]) if row["discount_type"] else None
+    own = line_discount(quantity * price, _money(row["discount"]), kind)
+    # discount_amount = own discount + the row's share of the document discount
+    before_document = _money(row["amount"]) + _money(row["discount_amount"]) - own
+    blocks: Blocks = ()
+    if invoice_row is not None and invoice_row["info"]:
+        found = _ROW_INFO.decode(invoice_row["info"]).blocks
+        blocks = _blocks(found)
+    return ReceiptLine(
+        name=row["product_name"],
+        quantity=quantity,
+        unit_price=price,
+        amount=before_document,
+        vat_rate=_money(row["tax_rate"]),
+        vat_letter=tax_letter(row["tax"]),
+        discount=own,
+        unit="kg" if invoice_row is not None and invoice_row["is_weight"] else "",
+        blocks=blocks,
+    )
+
+
+def _vat_lines(rows: Sequence[Row]) -> tuple[VatLine, ...]:
+    """VAT per rate on the row totals, highest rate first (as the receipt was priced)."""
+    gross: dict[Decimal, Decimal] = defaultdict(Decimal)
+    letters: dict[Decimal, set[str]] = defaultdict(set)
+    for row in rows:
+        rate = _money(row["tax_rate"])
+        gross[rate] += _money(row["amount"])
+        letters[rate].add(tax_letter(row["tax"]))
+    out = []
+    for rate in sorted(gross, reverse=True):
+        net, tax = vat(gross[rate], rate)
+        out.append(VatLine(rate, net, tax, gross[rate], "".join(sorted(letters[rate]))))
+    return tuple(out)
+
+
+def slip_document(
+    conn: Connection, invoice_id: int, *, is_copy: bool = False
+) -> PrintableSlip | None:
+    """The invoice's ``info.slip``; ``None`` if it has none."""
+    invoice = invoices.get(conn, invoice_id)
+    if invoice is None:
+        raise NotFound()
+    blocks = _blocks(_info(invoice).slip)
+    return PrintableSlip(blocks, is_copy=is_copy) if blocks else None
+
+
+def z_report_document(
+    conn: Connection, shift_id: int, ctx: PrintContext, *, is_copy: bool = False
+) -> PrintableZReport:
+    shift = stations.get_shift(conn, shift_id)
+    if shift is None:
+        raise NotFound()
+    if shift["close_date"] is None or not shift["report"]:
+        raise Conflict("This shift is still open: its Z-report exists once it is closed.")
+    report: dict[str, Any] = json.loads(shift["report"])
+    return PrintableZReport(
+        shop=ctx.shop,
+        station_name=shift["station_name"],
+        pos_id=shift["station_pos_id"],
+        z_number=shift["z_number"],
+        opened_at=to_datetime(shift["start_date"], ctx.zone),
+        closed_at=to_datetime(shift["close_date"], ctx.zone),
+        receipts=int(report["receipts"]),
+        sales=Decimal(report["sales"]),
+        refunds=Decimal(report["refunds"]),
+        turnover=Decimal(report["turnover"]),
+        tax=Decimal(report["tax"]),
+        vat_lines=tuple(
+            VatLine(Decimal(v["rate"]), Decimal(v["net"]), Decimal(v["tax"]), Decimal(v["gross"]))
+            for v in report["vat"]
+        ),
+        payments=tuple(
+            PaymentLine(p["method_name"], Decimal(p["amount"])) for p in report["payments"]
+        ),
+        grand_total=_money(shift["grand_total"] or 0),
+        cashier=shift["close_employee_name"],
+        chain_hash=shift["hash"] or "",
+        is_copy=is_copy,
+    )
+
+
+def invoice_documents(conn: Connection, invoice_id: int, ctx: PrintContext) -> tuple[Document, ...]:
+    """What an invoice prints: its receipt(s) (once it is done), then its slip.
+
+    A non-fiscal slip invoice (mode 3) prints its slip whatever its status. Raises ``NotFound``
+    when there is nothing to print yet (a sale not completed, without a slip).
+    """
+    invoice = invoices.get(conn, invoice_id)
+    if invoice is None:
+        raise NotFound()
+    documents: list[Document] = [
+        receipt_document(conn, receipt["id"], ctx)
+        for receipt in receipts.of_invoice(conn, invoice_id)
+    ]
+    slip = slip_document(conn, invoice_id)
+    if slip is not None and (documents or invoice["mode"] == InvoiceMode.SLIP):
+        documents.append(slip)
+    if not documents:
+        raise NotFound(
+            f"Invoice {invoice_id} has nothing to print yet: its receipt is issued when it is "
+            "completed."
+        )
+    return tuple(documents)
+
+
+def _info(invoice: Row | None) -> InvoiceInfo:
+    if invoice is None or not invoice["info"]:
+        return InvoiceInfo()
+    return _INFO.decode(invoice["info"])
+
+
+def _blocks(found: Any) -> Blocks:
+    return tuple(found) if isinstance(found, list) else ()
+
+
+def _money(units: int) -> Decimal:
+    return from_minor(units, PRICE_PLACES)

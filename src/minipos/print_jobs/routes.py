@@ -1,0 +1,280 @@
+"""Printing endpoints: a station's printer and its status, the print queue, reprints, previews."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+
+from minipos.api import jsonio
+from minipos.api.context import AppContext, context
+from minipos.api.jsonio import JSONResponse, encode
+from minipos.api.paging import paged_response
+from minipos.api.routing import Router
+from minipos.auth.service import Principal, Role
+from minipos.db import Connection
+from minipos.domain.errors import NotFound
+from minipos.invoices import repository as invoices
+from minipos.invoices.routes import scope_of
+from minipos.print_jobs import documents, printers, repository, service
+from minipos.print_jobs.documents import PrintContext
+from minipos.print_jobs.schemas import (
+    PreviewQuery,
+    PrinterIn,
+    PrinterOut,
+    PrinterStatusOut,
+    PrintJobOut,
+    PrintJobQuery,
+)
+from minipos.print_jobs.settings import PrintSettings
+from minipos.printing import Document, PrinterProfile, to_png, to_text
+from minipos.receipts import repository as receipts
+from minipos.stations.routes import acting_station
+from minipos.timeutil import now_us
+
+router = Router("Printing")
+
+ADMIN = (Role.ADMIN,)
+STATION = (Role.ADMIN, Role.STATION)
+READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
+PREVIEW_TYPES = ("text/plain", "image/png")
+_PREVIEW_DESCRIPTION = (
+    "The same layout the printer gets, for the station's printer profile (the default 42-column "
+    "profile without a printer). `format=txt`: `text/plain; charset=utf-8`, one printed line "
+    "per line; `format=png`: `image/png`, one pixel per printer dot, barcodes and QR codes "
+    "drawn scannable."
+)
+
+
+def _print_context(ctx: AppContext) -> PrintContext:
+    return PrintContext(
+        shop=PrintSettings.from_env().shop,
+        zone=ctx.invoices.zone,
+        cash_methods=frozenset(ctx.stations.cash_methods),
+    )
+
+
+def _own(principal: Principal) -> int | None:
+    """The station a station key is limited to; ``None`` for the other roles."""
+    return principal.station_id if principal.role is Role.STATION else None
+
+
+# --- the station's printer ----------------------------------------------------------------------
+
+
+@router.endpoint(
+    "PUT",
+    "/api/stations/{station_id}/printer",
+    summary="Configure the station's printer (replaces the whole configuration)",
+    roles=ADMIN,
+    body=PrinterIn,
+    response=PrinterOut,
+    description="`kind`: `network` (raw TCP, `address` host[:port], port 9100 by default), "
+    "`file` (an absolute path or device), `usb` (`vendor:product` in hex), `serial` (a device "
+    "or pyserial URL with `?baudrate=`…), `none` (nothing is printed; jobs are marked printed). "
+    "The station's waiting jobs are tried again at once.",
+)
+async def put_printer(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id: int = request.path_params["station_id"]
+    jsonio.require_json(request)
+    data = jsonio.decode(await jsonio.read_body(request, ctx.settings.max_body_bytes), PrinterIn)
+    out = await ctx.db.write(
+        lambda conn: printers.configure(conn, station_id, data, ctx.invoices.zone, now_us())
+    )
+    return JSONResponse(encode(out))
+
+
+@router.endpoint(
+    "GET",
+    "/api/stations/{station_id}/printer",
+    summary="The station's printer configuration (404 when it has none)",
+    roles=STATION,
+    response=PrinterOut,
+)
+async def get_printer(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    out = await ctx.db.read(lambda conn: printers.describe(conn, station_id, ctx.invoices.zone))
+    return JSONResponse(encode(out))
+
+
+@router.endpoint(
+    "GET",
+    "/api/stations/{station_id}/printer/status",
+    summary="Read the printer's status now (DLE EOT), and the station's waiting jobs",
+    roles=STATION,
+    response=PrinterStatusOut,
+    description="Always 200 for a configured printer: an unreachable one has `reachable: "
+    "false`, `online: false` and the reason in `detail`. A status the transport cannot read "
+    "(files) is null. Takes up to the connect timeout plus four status timeouts.",
+)
+async def printer_status(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+
+    def load(conn: Connection) -> tuple[printers.Printer, dict[str, int]]:
+        printer = printers.load(conn, station_id)
+        if printer is None:
+            raise NotFound("This station has no printer configured.")
+        return printer, repository.count_by_status(conn, station_id)
+
+    printer, counts = await ctx.db.read(load)
+    reading = await anyio.to_thread.run_sync(printers.read_status, printer)
+    out = printers.status_out(printer, reading, counts, ctx.invoices.zone, now_us())
+    return JSONResponse(encode(out))
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+@router.endpoint(
+    "GET",
+    "/api/print-jobs",
+    summary="Print jobs, oldest first; a station sees its own",
+    roles=STATION,
+    query=PrintJobQuery,
+    response=list[PrintJobOut],
+)
+async def list_print_jobs(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    query = jsonio.query(request, PrintJobQuery)
+    if principal.role is Role.STATION:
+        query.station_id = principal.station_id
+    items, total = await ctx.db.read(lambda conn: service.search(conn, query, ctx.invoices.zone))
+    return paged_response(request, items, total, query.limit)
+
+
+@router.endpoint(
+    "GET",
+    "/api/print-jobs/{id}",
+    summary="One print job",
+    roles=STATION,
+    response=PrintJobOut,
+)
+async def get_print_job(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    job_id: int = request.path_params["id"]
+    own = _own(principal)
+    job = await ctx.db.read(
+        lambda conn: service.job_out(service.get_job(conn, job_id, own), ctx.invoices.zone)
+    )
+    return JSONResponse(encode(job))
+
+
+@router.endpoint(
+    "POST",
+    "/api/print-jobs/{id}/retry",
+    summary="Print a job again: a queued or failed job now; a printed one as a new copy job",
+    roles=STATION,
+    response=PrintJobOut,
+    description="Queued or failed: the same job, due now. A failed job that may have reached "
+    "the paper (`may_have_printed`) comes back with `is_copy: true`, so the receipt is never "
+    "printed twice as an original. Printed: a new job (another `id`) printing a copy. "
+    "Sending: 409.",
+)
+async def retry_print_job(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    job_id: int = request.path_params["id"]
+    own = _own(principal)
+    job, _ = await ctx.db.write(
+        lambda conn: service.retry(conn, job_id, own, ctx.invoices.zone, now_us())
+    )
+    return JSONResponse(encode(job))
+
+
+@router.endpoint(
+    "POST",
+    "/api/receipts/{id}/reprint",
+    summary='Print a copy of a receipt ("KOPIJA") on its station\'s printer',
+    roles=STATION,
+    response=PrintJobOut,
+    status=201,
+    description="Queues a new print job with `is_copy: true`. Works whether or not the original "
+    "was printed (also for `print_paper_receipt: false`). A copy never opens the drawer.",
+)
+async def reprint_receipt(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    receipt_id: int = request.path_params["id"]
+    own = _own(principal)
+    job = await ctx.db.write(
+        lambda conn: service.reprint_receipt(conn, receipt_id, own, ctx.invoices.zone, now_us())
+    )
+    return JSONResponse(encode(job), status_code=201)
+
+
+# --- previews -----------------------------------------------------------------------------------
+
+
+@router.endpoint(
+    "GET",
+    "/api/receipts/{id}/preview",
+    summary="A receipt as it prints: text or PNG",
+    roles=READERS,
+    query=PreviewQuery,
+    media_types=PREVIEW_TYPES,
+    description=_PREVIEW_DESCRIPTION,
+)
+async def preview_receipt(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    receipt_id: int = request.path_params["id"]
+    query = jsonio.query(request, PreviewQuery)
+    own = _own(principal)
+    print_context = _print_context(ctx)
+
+    def load(conn: Connection) -> tuple[tuple[Document, ...], PrinterProfile, str]:
+        found = receipts.get(conn, receipt_id)
+        if found is None or (own is not None and found["station_id"] != own):
+            raise NotFound()
+        document = documents.receipt_document(conn, receipt_id, print_context)
+        name = f"receipt-{found['station_pos_id']}-{found['document_id']}"
+        return (document,), printers.profile_of(conn, found["station_id"]), name
+
+    return await _preview(ctx, query, *await ctx.db.read(load))
+
+
+@router.endpoint(
+    "GET",
+    "/api/invoice/{id}/preview",
+    summary="What an invoice prints: its receipt(s) once done, and its slip; text or PNG",
+    roles=READERS,
+    query=PreviewQuery,
+    media_types=PREVIEW_TYPES,
+    description=_PREVIEW_DESCRIPTION
+    + " A non-fiscal slip invoice (mode 3) shows its slip whatever its status; a sale shows its "
+    "receipt once it is completed, then its `info.slip`. 404 when there is nothing to print yet.",
+)
+async def preview_invoice(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    invoice_id: int = request.path_params["id"]
+    query = jsonio.query(request, PreviewQuery)
+    print_context = _print_context(ctx)
+
+    def load(conn: Connection) -> tuple[tuple[Document, ...], PrinterProfile, str]:
+        scope = scope_of(conn, principal)
+        invoice = invoices.get(conn, invoice_id)
+        if invoice is None or (
+            scope is not None and not scope.sees(invoice["station_group"], invoice["pos_id"])
+        ):
+            raise NotFound()
+        found = documents.invoice_documents(conn, invoice_id, print_context)
+        station = invoice["print_station"] or invoice["station"]
+        return found, printers.profile_of(conn, station), f"invoice-{invoice_id}"
+
+    return await _preview(ctx, query, *await ctx.db.read(load))
+
+
+async def _preview(
+    ctx: AppContext,
+    query: PreviewQuery,
+    found: tuple[Document, ...],
+    profile: PrinterProfile,
+    name: str,
+) -> Response:
+    wording = PrintSettings.from_env().wording
+    disposition = {"Content-Disposition": f'inline; filename="{name}.{query.format}"'}
+    if query.format == "png":
+        image = await anyio.to_thread.run_sync(lambda: to_png(found, profile, wording))
+        return Response(image, media_type="image/png", headers=disposition)
+    text = await anyio.to_thread.run_sync(lambda: to_text(found, profile, wording))
+    return Response(text.encode(), media_type="text/plain; charset=utf-8", headers=disposition)
