@@ -29,9 +29,9 @@ from minipos.events import Notifier
 from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
 from minipos.invoices import routes as invoice_routes
+from minipos.invoices.service import InvoiceContext
 from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.worker import start_print_worker
-from minipos.invoices.service import InvoiceContext
 from minipos.receipts import routes as receipt_routes
 from minipos.stations import repository as station_repository
 from minipos.stations import routes as station_routes
@@ -108,6 +108,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
         Route("/", lambda request: RedirectResponse("/docs"), methods=["GET"]),
+        Route("/pos", lambda request: RedirectResponse("/pos/"), methods=["GET"]),
+        Mount("/pos", StaticFiles(packages=[("minipos.web", "static")], html=True)),
         *build_routes(ops, authenticate),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=errors.HANDLERS)

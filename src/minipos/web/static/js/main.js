@@ -1,0 +1,281 @@
+// The cashier screen's conductor: logs in, starts the feed, and decides what opens when.
+// Screens live in their own modules (login, shift, feed, sale, receipt, report); this one
+// wires them together and holds the rules of the issue:
+//   - an invoice this station holds (status 20) reopens by itself: a reload resumes the sale;
+//   - is_auto_open invoices open by themselves when the station is idle;
+//   - an is_auto_open non-fiscal slip (mode 3) is completed at once, even mid-sale.
+
+import { call, useLogin } from "./api.js";
+import { $, currentView, notice, setText, showView } from "./dom.js";
+import { renderFeed, startFeed } from "./feed.js";
+import { runLogin } from "./login.js";
+import { renderReceipt } from "./receipt.js";
+import { configureSale, currentInvoice, dropSale, lostMessage, openSale } from "./sale.js";
+import { configureShift, refreshShift, shiftIsOpen } from "./shift.js";
+import { forgetAll, loadLogin, loadSale, saveLogin, saveSale, uuid4 } from "./store.js";
+
+// The API's defaults (decisions §2), for a server without GET /api/payment-methods.
+const DEFAULT_METHODS = [
+  { id: 1, code: 0, name: "Skaidrā nauda", is_cash: true },
+  { id: 2, code: 1, name: "Karte", is_cash: false },
+  { id: 3, code: 2, name: "Pārskaitījums", is_cash: false },
+];
+
+const app = {
+  login: null,
+  stopFeed: null,
+  items: [], // the feed's last answer, less what we learnt is gone since
+  lastAction: 0, // performance.now() of our last claim/complete/release: older answers are stale
+  claiming: false,
+  declined: new Set(), // auto-open invoices not to open again (released, or failed to open)
+  slips: new Set(), // auto-open slips being printed now, or that failed (left to the cashier)
+};
+
+async function start() {
+  bindOnce();
+  await enter(loadLogin() || (await runLogin()));
+}
+
+async function enter(login) {
+  saveLogin(login);
+  useLogin(login);
+  app.login = login;
+  $("login-screen").hidden = true;
+  $("pos-screen").hidden = false;
+  setText("bar-cashier", login.cashier ? `Cashier: ${login.cashier}` : "");
+  const env = { stationId: login.stationId, cashier: login.cashier, onUnauthorized: relogin };
+  configureSale({ ...env, methods: await paymentMethods(), onClosed });
+  configureShift({ ...env, back });
+  showView("idle-view");
+  try {
+    await refreshShift();
+  } catch (error) {
+    // 403/404: the stored station is gone or no longer this key's: choose again.
+    if ([401, 403, 404].includes(error.status)) return relogin(error.message);
+    setText("shift-error", error.message);
+  }
+  await finishPendingComplete();
+  app.stopFeed = startFeed(login.stationId, { onItems, onTrouble });
+  $("scan-input").focus();
+}
+
+async function paymentMethods() {
+  try {
+    const methods = await call("GET", "/api/payment-methods");
+    return methods.length ? methods : DEFAULT_METHODS;
+  } catch {
+    return DEFAULT_METHODS; // an older server without the endpoint: the documented defaults
+  }
+}
+
+// A Complete that got no answer before the page went away: send the very same request
+// again (same request_id), so a sale that did go through is shown, not taken twice.
+async function finishPendingComplete() {
+  const saved = loadSale();
+  if (!saved?.pending) return;
+  try {
+    const done = await call("POST", `/api/invoice/${saved.invoiceId}/complete`, saved.pending.body);
+    saveSale(null);
+    app.lastAction = performance.now();
+    showDone(done);
+  } catch (error) {
+    if (error.status === 0) return; // still offline: the sale screen offers the retry
+    saveSale({ ...saved, pending: null }); // answered: that attempt is over
+  }
+}
+
+// --- the feed -----------------------------------------------------------------------------
+
+function onItems(items, startedAt) {
+  if (startedAt < app.lastAction) return; // asked before our own last change: out of date
+  app.items = items;
+  drawFeed();
+  autoActions();
+}
+
+function onTrouble(error) {
+  if (error.status === 401) {
+    relogin(error.message);
+    return "stop";
+  }
+  return "retry"; // feed.js shows "offline" and asks again shortly
+}
+
+function drawFeed() {
+  setText("idle-title", app.items.length ? "Choose an invoice on the left." : "Waiting for invoices…");
+  renderFeed(app.items, {
+    stationId: app.login.stationId,
+    currentId: currentInvoice()?.id,
+    onOpen: (invoice) => openInvoice(invoice),
+  });
+}
+
+function autoActions() {
+  const stationId = app.login.stationId;
+  const heldHere = (i) => i.status === 20 && i.station === stationId;
+  for (const invoice of app.items) {
+    if (invoice.mode === 3 && invoice.is_auto_open && !app.slips.has(invoice.id) &&
+        (invoice.status === 10 || heldHere(invoice))) {
+      printSlip(invoice);
+    }
+  }
+  if (app.claiming || currentInvoice()) return;
+  const held = app.items.find((i) => heldHere(i) && !app.slips.has(i.id));
+  if (held && currentView() !== "report-view") {
+    openInvoice(held); // ours already: a reload or a crash mid-sale; claiming renews it
+    return;
+  }
+  if (currentView() !== "idle-view" || !shiftIsOpen()) return;
+  const auto = app.items.find((i) => i.is_auto_open && i.status === 10 && i.mode !== 3 &&
+    !app.declined.has(i.id));
+  if (auto) {
+    app.declined.add(auto.id); // one try: if it fails or is released, it waits for a click
+    openInvoice(auto);
+  }
+}
+
+// Claims an invoice and shows it. A 409 means another station was quicker.
+async function openInvoice(invoice) {
+  const open = currentInvoice();
+  if (open) {
+    if (open.id === invoice.id) showView("sale-view");
+    else setText("feed-error", "Finish or release the open invoice first.");
+    return;
+  }
+  if (app.claiming) return;
+  app.claiming = true;
+  setText("feed-error", "");
+  try {
+    const claimed = await call("POST", `/api/invoice/${invoice.id}/claim`);
+    app.lastAction = performance.now();
+    openSale(claimed, loadSale());
+    drawFeed();
+  } catch (error) {
+    app.lastAction = performance.now();
+    if (error.status === 401) return relogin(error.message);
+    if (error.status === 409 || error.status === 404) {
+      forget(invoice.id);
+      setText("feed-error", `${invoice.invoice_no}: ${error.status === 404
+        ? "no longer available." : lostMessage(error)}`);
+    } else setText("feed-error", error.message);
+  } finally {
+    app.claiming = false;
+  }
+}
+
+// Non-fiscal slips that ask to open by themselves print at once: claim, complete, done.
+async function printSlip(invoice) {
+  app.slips.add(invoice.id);
+  try {
+    if (invoice.status === 10) await call("POST", `/api/invoice/${invoice.id}/claim`);
+    await call("POST", `/api/invoice/${invoice.id}/complete`, { request_id: uuid4() });
+    app.slips.delete(invoice.id);
+    forget(invoice.id);
+    notice(`Slip ${invoice.invoice_no} sent to the printer.`);
+  } catch (error) {
+    // Left in the list (app.slips keeps it from looping): the cashier can open it by hand.
+    if (error.status === 409) forget(invoice.id);
+    setText("feed-error", `Slip ${invoice.invoice_no}: ${lostMessage(error)}`);
+  } finally {
+    app.lastAction = performance.now();
+  }
+}
+
+function forget(invoiceId) {
+  app.items = app.items.filter((i) => i.id !== invoiceId);
+  drawFeed();
+}
+
+// --- after a sale ---------------------------------------------------------------------------
+
+function onClosed(result) {
+  app.lastAction = performance.now();
+  const { invoice } = result;
+  if (result.kind === "done") showDone(invoice);
+  else {
+    showView("idle-view");
+    if (result.kind === "released") {
+      app.declined.add(invoice.id); // given back on purpose: do not auto-open it again
+      notice(`Invoice ${invoice.invoice_no} released.`);
+    } else if (result.kind === "cancelled") {
+      notice(`Invoice ${invoice.invoice_no} cancelled.`);
+    } else {
+      setText("feed-error", result.message);
+      notice(result.message, "error");
+    }
+    $("scan-input").focus();
+  }
+  if (invoice) forget(invoice.id);
+  drawFeed();
+}
+
+function showDone(invoice) {
+  if (invoice.mode === 3) {
+    notice(`Slip ${invoice.invoice_no} sent to the printer.`);
+    showView("idle-view");
+    return;
+  }
+  renderReceipt(invoice);
+  showView("receipt-view");
+  $("receipt-next").focus();
+}
+
+// Back from a receipt or a report: to the open sale if there is one, else idle.
+function back() {
+  if (currentInvoice()) showView("sale-view");
+  else {
+    showView("idle-view");
+    $("scan-input").focus();
+    autoActions();
+  }
+}
+
+// --- session ----------------------------------------------------------------------------------
+
+async function logout() {
+  app.stopFeed?.();
+  const open = currentInvoice();
+  dropSale();
+  if (open) {
+    // Give the invoice back rather than leave it locked for the lease's two minutes.
+    await call("POST", `/api/invoice/${open.id}/release`).catch(() => {});
+  }
+  forgetAll();
+  location.reload();
+}
+
+// The key stopped working (revoked, or the server's keys changed): log in again. The sale
+// form stays stored, so the sale comes back once a valid key is given.
+async function relogin(message) {
+  app.stopFeed?.();
+  app.stopFeed = null;
+  dropSale();
+  saveLogin(null);
+  await enter(await runLogin(message));
+}
+
+function bindOnce() {
+  $("logout").onclick = logout;
+  $("receipt-next").onclick = back;
+  $("receipt-print").onclick = () => window.print();
+  $("scan-form").onsubmit = (event) => {
+    event.preventDefault();
+    const typed = $("scan-input").value.trim();
+    $("scan-input").value = "";
+    if (!typed) return;
+    const found = app.items.find((i) => i.invoice_no === typed || String(i.id) === typed);
+    if (found) openInvoice(found);
+    else setText("feed-error", `No waiting invoice "${typed}".`);
+  };
+  // A barcode scanner "types" into whatever has focus. On the idle screen nothing does, so
+  // the first key sends focus to the invoice-number field and the scan lands there.
+  document.addEventListener("keydown", (event) => {
+    const idle = !$("pos-screen").hidden && currentView() === "idle-view";
+    if (idle && event.target === document.body && event.key.length === 1 &&
+        !event.ctrlKey && !event.metaKey && !event.altKey) {
+      $("scan-input").focus();
+    }
+  });
+}
+
+start();
