@@ -45,6 +45,8 @@ TARGET_VS_BASELINE = 0.8
 TARGET_VALIDATE_VS_POST = 2.0
 #: CPU 0 time taken by other processes above which a run is reported as disturbed.
 NOISE_PCT = 5.0
+#: The same for CPU 1 (wrk's); looser, as the kernel's loopback work there is not wrk's time.
+NOISE_PCT_LOAD_CPU = 10.0
 #: Busy % of CPU 0 or 1 above which the machine is not quiet enough to start.
 QUIET_PCT = 10.0
 
@@ -350,7 +352,8 @@ def summarize(scenarios: dict[str, Scenario]) -> dict[str, Any]:
 def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> None:
     head = (
         f"{'scenario':<19}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'requests':>9}"
-        f"{'non-2xx':>8}{'sockerr':>8}{'srv CPU':>8}{'CPU0':>6}{'CPU1':>6}  rows in DB"
+        f"{'non-2xx':>8}{'sockerr':>8}{'srv CPU':>8}{'wrk CPU':>8}{'CPU0':>6}{'CPU1':>6}"
+        "  rows in DB"
     )
     print()
     print(head)
@@ -367,15 +370,17 @@ def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> Non
             f"{scenario.name:<19}{m.rps:>8.0f}{m.latency_ms['p50']:>8.2f}"
             f"{m.latency_ms['p99']:>8.2f}{m.latency_ms['max']:>8.1f}{m.requests:>9}"
             f"{m.non_2xx:>8}{sum(m.socket_errors.values()):>8}"
-            f"{_pct(cpu.get('server_pct')):>8}{_pct(cpu.get('cpu0_busy_pct')):>6}"
+            f"{_pct(cpu.get('server_pct')):>8}{_pct(m.wrk_cpu_pct):>8}"
+            f"{_pct(cpu.get('cpu0_busy_pct')):>6}"
             f"{_pct(cpu.get('cpu1_busy_pct')):>6}  {check}"
         )
-        if _other_load(cpu) > NOISE_PCT:
-            disturbed.append(scenario.name)
+        other = _other_load(scenario)
+        if other[0] > NOISE_PCT or other[1] > NOISE_PCT_LOAD_CPU:
+            disturbed.append(f"{scenario.name} (CPU0 +{other[0]:.0f}%, CPU1 +{other[1]:.0f}%)")
     if disturbed:
         print(
-            f"\nwarning: other processes took more than {NOISE_PCT:g}% of CPU 0 during: "
-            f"{', '.join(disturbed)}. Those figures are low; rerun on a quiet machine."
+            "\nwarning: other processes used the benchmark's CPUs during: "
+            f"{'; '.join(disturbed)}. Those figures are low; rerun on a quiet machine."
         )
     ratios, targets = summary["ratios"], summary["targets"]
     print()
@@ -397,10 +402,14 @@ def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> Non
         print(f"  {label:<22}{value:>12}   {target:<18}{mark}")
 
 
-def _other_load(cpu: dict[str, float | None]) -> float:
-    """Percent of CPU 0 used by anything but the server (0 if unknown)."""
-    busy, server = cpu.get("cpu0_busy_pct"), cpu.get("server_pct")
-    return busy - server if busy is not None and server is not None else 0.0
+def _other_load(scenario: Scenario) -> dict[int, float]:
+    """Percent of CPU 0 and CPU 1 used by anything but the server and wrk (0 if unknown)."""
+    cpu = scenario.cpu
+    other = {}
+    for core, own in ((0, cpu.get("server_pct")), (1, scenario.measured.wrk_cpu_pct)):
+        busy = cpu.get(f"cpu{core}_busy_pct")
+        other[core] = busy - own if busy is not None and own is not None else 0.0
+    return other
 
 
 def _pct(value: float | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import shlex
 import shutil
 import subprocess
@@ -70,6 +71,8 @@ class WrkResult:
     active_s: float
     rps: float
     latency_ms: dict[str, float]
+    #: wrk's own CPU use over the active window (100 = one core): is the client the limit?
+    wrk_cpu_pct: float
     raw: dict[str, Any] = field(repr=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -106,6 +109,8 @@ def run_wrk(
     command += [url, "--", str(active_ms), *script_args]
     if cpu is not None:
         command = ["taskset", "-c", str(cpu), *command]
+    # wrk is our only child while it runs, so the children's rusage delta is its CPU time.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         done = subprocess.run(
             command,
@@ -116,6 +121,8 @@ def run_wrk(
         )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"wrk did not finish in time: {' '.join(command)}") from exc
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     with log.open("a") as handle:
         handle.write(f"$ {shlex.join(command)}\n{done.stdout}{done.stderr}\n")
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith(_MARKER)), None)
@@ -133,5 +140,6 @@ def run_wrk(
         active_s=round(active_s, 3),
         rps=round(requests / active_s, 1) if active_s > 0 else 0.0,
         latency_ms={k: round(v / 1000, 3) for k, v in raw["latency_us"].items()},
+        wrk_cpu_pct=round(100 * cpu_s / active_s, 1) if active_s > 0 else 0.0,
         raw=raw,
     )

@@ -249,7 +249,12 @@ def test_every_problem_is_reported_at_once(api: Api) -> None:
         (b"rows=1", "application/x-www-form-urlencoded", 415, "Unsupported media type"),
         (b"{}", "", 415, "Unsupported media type"),
         (b'{"invoice_no": "\xed\xa0\x80"}', "application/json", 400, "JSON parse error"),
-        (b'{"invoice_no": "A\\u0000B"}', "application/json", 400, "JSON parse error - Text may not contain the NUL"),
+        (
+            b'{"invoice_no": "A\\u0000B"}',
+            "application/json",
+            400,
+            "JSON parse error - Text may not contain the NUL",
+        ),
     ],
 )
 def test_unreadable_bodies(
@@ -359,7 +364,10 @@ def test_list_filters_and_paging(api: Api) -> None:
     assert bad.json() == {"limit": ["Ensure this value is greater than or equal to 1."]}
     assert client.get("/api/invoices?created_from=yesterday").status_code == 400
     nul = client.get("/api/invoices?invoice_no=N%00")
-    assert (nul.status_code, nul.json()) == (400, {"invoice_no": ["Text may not contain the NUL character (\\u0000)."]})
+    assert (nul.status_code, nul.json()) == (
+        400,
+        {"invoice_no": ["Text may not contain the NUL character (\\u0000)."]},
+    )
 
 
 @pytest.mark.parametrize(
