@@ -414,6 +414,12 @@ def test_long_poll_wakes_when_an_invoice_arrives(api: Api, pos1: Station) -> Non
     assert result["seconds"] < 20  # woke up, did not run into the timeout
 
 
+def test_a_station_key_finds_its_own_station(api: Api, pos1: Station) -> None:
+    me = pos1.get("/api/stations/me")
+    assert (me.status_code, me.json()["id"], me.json()["pos_id"]) == (200, pos1.id, "01")
+    assert api.as_(Role.ADMIN).get("/api/stations/me").status_code == 403
+
+
 def test_registration_rules(api: Api, pos1: Station) -> None:
     duplicate = api.as_(Role.ADMIN).post(
         "/api/stations", json={"name": "X", "pos_id": "1", "chassis_id": "c"}

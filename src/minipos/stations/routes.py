@@ -90,6 +90,20 @@ async def list_stations(request: Request, principal: Principal) -> Response:
 
 
 @router.endpoint(
+    "GET",
+    "/api/stations/me",
+    summary="The station a station key belongs to",
+    roles=(Role.STATION,),
+    response=StationOut,
+)
+async def my_station(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    found = await ctx.db.read(lambda conn: service.describe(conn, station_id, ctx.stations))
+    return JSONResponse(encode(found))
+
+
+@router.endpoint(
     "GET", "/api/stations/{station_id}", summary="One station", roles=STATION, response=StationOut
 )
 async def get_station(request: Request, principal: Principal) -> Response:
