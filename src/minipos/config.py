@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -53,17 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        fields = set(cls.__struct_fields__)
-        raw = {
-            name[len(ENV_PREFIX) :].lower(): value
-            for name, value in env.items()
-            if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :].lower() in fields
-        }
-        try:
-            settings = msgspec.convert(raw, cls, strict=False)
-        except msgspec.ValidationError as exc:
-            raise ConfigError(_env_message(str(exc))) from exc
+        settings = load_env(cls, environ)
         settings.zone()  # fail at start-up, not on the first request
         return settings
 
@@ -87,6 +78,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 m.id: PaymentMethod(m.id, m.code, m.name, m.is_cash) for m in data.payment_methods
             },
         )
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def load_env(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """Fill a settings struct from the ``MINIPOS_*`` variables named after its fields (each
+    settings struct takes its own and ignores the rest); a bad value names its variable."""
+    env = os.environ if environ is None else environ
+    fields = set(cls.__struct_fields__)
+    raw = {
+        name[len(ENV_PREFIX) :].lower(): value
+        for name, value in env.items()
+        if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :].lower() in fields
+    }
+    try:
+        return msgspec.convert(raw, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_env_message(str(exc))) from exc
 
 
 class _Tax(msgspec.Struct):

@@ -13,14 +13,13 @@ ignores the ones it does not know, so both read the same environment):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-from minipos.config import ENV_PREFIX, ConfigError
+from minipos.config import load_env
 from minipos.printing import ShopInfo
 from minipos.printing.layout import ENGLISH, LATVIAN, Wording
 
@@ -44,19 +43,7 @@ class PrintSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PrintSettings:
-        env = os.environ if environ is None else environ
-        fields = set(cls.__struct_fields__)
-        raw = {
-            name[len(ENV_PREFIX) :].lower(): value
-            for name, value in env.items()
-            if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :].lower() in fields
-        }
-        try:
-            return msgspec.convert(raw, cls, strict=False)
-        except msgspec.ValidationError as exc:
-            text, _, where = str(exc).partition(" - at `$.")
-            name = f"{ENV_PREFIX}{where.rstrip('`').upper()}: " if where else ""
-            raise ConfigError(f"{name}{text}") from exc
+        return load_env(cls, environ)
 
     @property
     def shop(self) -> ShopInfo:
