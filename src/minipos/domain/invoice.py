@@ -22,9 +22,11 @@ from minipos.domain.money import (
     DiscountType,
     DocumentPrice,
     Line,
+    amount_error,
     check_decimal,
     json_number,
     price_document,
+    quantity_error,
 )
 from minipos.domain.reference import ReferenceData
 
@@ -143,7 +145,7 @@ def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Documen
     _check_mode(invoice, errors)
     for index, row in enumerate(invoice.rows):
         _check_row(("rows", index), row, reference, errors)
-    _check_money(("discount",), invoice.discount, PRICE_PLACES, errors)
+    _check_money(("discount",), invoice.discount, errors)
     for path, block in invoice.print_blocks():
         errors.extend(path, block.problems())
     errors.extend((), invoice.other_problems())
@@ -182,13 +184,7 @@ def _check_mode(invoice: InvoiceInput, errors: ErrorCollector) -> None:
 
 
 def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: ErrorCollector) -> None:
-    message = check_decimal(
-        row.quantity,
-        places=QUANTITY_PLACES,
-        minimum=ZERO,
-        maximum=MAX_QUANTITY,
-        exclusive_minimum=True,
-    )
+    message = quantity_error(row.quantity)
     if message:
         errors.add((*path, "quantity"), message)
     if row.init_quantity is not None:
@@ -197,8 +193,8 @@ def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: Erro
         )
         if message:
             errors.add((*path, "init_quantity"), message)
-    _check_money((*path, "price"), row.price, PRICE_PLACES, errors)
-    _check_money((*path, "discount"), row.discount, PRICE_PLACES, errors)
+    _check_money((*path, "price"), row.price, errors)
+    _check_money((*path, "discount"), row.discount, errors)
     if row.tax not in reference.taxes:
         errors.add((*path, "tax"), f'"{row.tax}" is not a valid choice.')
     if row.fiscal_section not in reference.fiscal_sections:
@@ -207,8 +203,8 @@ def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: Erro
         errors.extend((*path, *block_path), block.problems())
 
 
-def _check_money(path: Path, value: Decimal, places: int, errors: ErrorCollector) -> None:
-    message = check_decimal(value, places=places, minimum=ZERO, maximum=MAX_PRICE)
+def _check_money(path: Path, value: Decimal, errors: ErrorCollector) -> None:
+    message = amount_error(value)
     if message:
         errors.add(path, message)
 

@@ -137,6 +137,18 @@ def check_decimal(
     return None
 
 
+def quantity_error(value: Decimal) -> str | None:
+    """Why ``value`` is not a quantity the API sells (0 < q ≤ 999,999.999, 3 places), or None."""
+    return check_decimal(
+        value, places=QUANTITY_PLACES, minimum=_ZERO, maximum=MAX_QUANTITY, exclusive_minimum=True
+    )
+
+
+def amount_error(value: Decimal) -> str | None:
+    """Why ``value`` is not a price or discount amount (0 ≤ a ≤ 99,999,999.99, 2 places)."""
+    return check_decimal(value, places=PRICE_PLACES, minimum=_ZERO, maximum=MAX_PRICE)
+
+
 def to_minor(value: Decimal, places: int) -> int:
     """Scale to an exact integer of minor units (cents, thousandths) for storage.
 

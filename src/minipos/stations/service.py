@@ -15,15 +15,14 @@ from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import Conflict, ErrorCollector, NotFound, Path, ValidationFailed
 from minipos.domain.invoice import InvoiceMode, InvoiceStatus, StationScope, check_transition
 from minipos.domain.money import (
-    MAX_PRICE,
-    MAX_QUANTITY,
     PRICE_PLACES,
     QUANTITY_PLACES,
     DiscountType,
     DocumentPrice,
-    check_decimal,
+    amount_error,
     from_minor,
     json_number,
+    quantity_error,
     to_minor,
 )
 from minipos.domain.receipt import (
@@ -486,22 +485,14 @@ def _edited_lines(rows: Sequence[Row], request: CompleteIn) -> list[SaleLine]:
                     ("rows", index, "quantity"),
                     "This row's quantity is fixed (it is not is_weight).",
                 )
-            elif message := check_decimal(
-                edit.quantity,
-                places=QUANTITY_PLACES,
-                minimum=ZERO,
-                maximum=MAX_QUANTITY,
-                exclusive_minimum=True,
-            ):
+            elif message := quantity_error(edit.quantity):
                 errors.add(("rows", index, "quantity"), message)
         if edit.price is not None:
             if not row["is_free_price"]:
                 errors.add(
                     ("rows", index, "price"), "This row's price is fixed (it is not is_free_price)."
                 )
-            elif message := check_decimal(
-                edit.price, places=PRICE_PLACES, minimum=ZERO, maximum=MAX_PRICE
-            ):
+            elif message := amount_error(edit.price):
                 errors.add(("rows", index, "price"), message)
         edits[edit.id] = (edit.quantity, edit.price)
     errors.raise_if_any()
@@ -780,13 +771,7 @@ def _free_text_line(
 
 def _line_numbers_ok(path: Path, line: SaleLine, errors: ErrorCollector) -> bool:
     before = len(errors.errors)
-    quantity = check_decimal(
-        line.quantity,
-        places=QUANTITY_PLACES,
-        minimum=ZERO,
-        maximum=MAX_QUANTITY,
-        exclusive_minimum=True,
-    )
+    quantity = quantity_error(line.quantity)
     if quantity:
         errors.add((*path, "quantity"), quantity)
     _check_amount((*path, "price"), line.price, errors)
@@ -795,7 +780,7 @@ def _line_numbers_ok(path: Path, line: SaleLine, errors: ErrorCollector) -> bool
 
 
 def _check_amount(path: Path, value: Decimal, errors: ErrorCollector) -> None:
-    message = check_decimal(value, places=PRICE_PLACES, minimum=ZERO, maximum=MAX_PRICE)
+    message = amount_error(value)
     if message:
         errors.add(path, message)
 
