@@ -161,17 +161,23 @@ class Page:
     def login_station(
         self, key: str, station_id: int, cashier: str = "Anna", shot: str | None = None
     ) -> None:
+        """Log in with a station key: the screen finds its station (GET /api/stations/me)."""
         self.login_with_key(key)
         self.el("login-key").submit()
-        self.wait_visible("login-station-id")
-        self.type("login-station-id", str(station_id))
+        self.wait_visible("login-station-name")
+        assert not self.visible("login-station-id")  # nothing to type but the cashier
         self.type("login-cashier", cashier)
         if shot:
             self.screenshot(shot)
         self.el("login-cashier").send_keys("\n")
         self.wait_visible("pos-screen")
         self.wait(lambda: self.text("bar-station") != "", message="station name never showed")
+        assert self.stored("minipos.login")["stationId"] == station_id
 
     def open_shift(self) -> None:
         self.el("shift-open").click()
         self.wait_text("shift-status", "open")
+
+    def scan(self, text: str) -> None:
+        """Type into the walk-in sale's product field and press Enter, as a scanner does."""
+        self.type("walkin-input", text + "\n")

@@ -316,3 +316,154 @@ def test_admin_at_a_station_with_auto_open_invoices(
     done = shop.invoice(sale["id"])
     assert (done["status"], done["changed_sum"], done["print_station"]) == (30, 0, pos2["id"])
     assert done["receipts"][0]["cashier_name"] == "Jānis"
+
+
+MILK = {
+    "name": "Piens 2 %",
+    "price": "1.25",
+    "code": 101,
+    "barcodes": [{"barcode": "4750000000017"}],
+}
+RYE = {"name": "Rupjmaize ar ķimenēm", "price": "2.10", "code": 202}
+
+
+def test_walk_in_sale_refund_and_print_jobs(shop: Shop, browsers: Callable[[], Page]) -> None:
+    """A walk-in sale by barcode, code and name search → receipt; a partial refund of it
+    lowers what the original may still refund; the print-jobs panel lists both jobs."""
+    pos1 = shop.register("Kase 1", "1")
+    products = {}
+    for body in (MILK, RYE, {"name": "Vecs produkts", "price": "3.00", "code": 303}):
+        status, product = shop.call(shop.admin, "POST", "/api/products", body)
+        assert status == 201, product
+        products[body["name"]] = product
+    page = browsers()
+    page.login_station(pos1["key"], pos1["id"], cashier="Anna Bērziņa")
+    page.open_shift()
+
+    # --- walk-in sale -------------------------------------------------------------------
+    page.el("mode-walkin").click()
+    page.wait_visible("walkin-view")
+    assert page.driver.switch_to.active_element == page.el("walkin-input")
+    page.scan("4750000000017")  # a scanner: digits, then Enter
+    page.wait_text("walkin-total", "1.25 €")
+    page.scan("4750000000017")  # the same again adds to its row
+    page.wait_text("walkin-total", "2.50 €")
+    assert page.el("walkin-qty-0").get_attribute("value") == "2"
+    page.type("walkin-input", "maize kimen")  # words of the name, without Latvian letters
+    page.wait(lambda: page.visible("walkin-results"))
+    page.driver.find_element(By.CSS_SELECTOR, "#walkin-results button").click()
+    page.wait_text("walkin-total", "4.60 €")
+    page.scan("303")  # a product code
+    page.wait_text("walkin-total", "7.60 €")
+    page.scan("999999")
+    page.wait_text("walkin-add-error", 'Nothing found for "999999".')
+    page.type("walkin-qty-0", "3")  # quantity edited by hand
+    page.wait_text("walkin-total", "8.85 €")
+    assert "Rupjmaize ar ķimenēm" in page.text("walkin-rows")
+
+    # The server's refusal shows next to the row it names.
+    old = products["Vecs produkts"]
+    status, _ = shop.call(shop.admin, "DELETE", f"/api/products/{old['id']}")
+    assert status == 204
+    page.type("walkin-amount-0", "10\n")
+    page.wait_text("walkin-err-2", "No product has this code.")
+    assert page.text("walkin-error") == ""
+    page.el("walkin-remove-2").click()
+    page.wait_text("walkin-total", "5.85 €")
+    page.type("walkin-amount-0", "10")
+    page.wait_text("walkin-change", "4.15 €")
+    page.screenshot("walk-in")
+    assert page.stored("minipos.walkin")["rows"][0]["quantity"] == "3"
+    page.el("walkin-amount-0").send_keys(Keys.ENTER)
+
+    page.wait_visible("receipt-view")
+    assert page.text("receipt-number") == "no. 1"
+    assert "5.85 €" in page.text("receipt-total")
+    assert "4.15 €" in page.text("receipt-change")
+    assert "Skaidrā nauda 10.00 €" in page.text("receipt-body")
+    page.wait(lambda: "Piens 2 %" in str(page.el("receipt-preview").get_attribute("textContent")))
+    assert page.stored("minipos.checkout") is None  # answered: nothing to retry
+    status, receipts = shop.call(pos1["key"], "GET", "/api/receipts?document_id=1")
+    assert status == 200
+    [sale] = receipts
+    assert (sale["mode"], sale["bruto_amount"], sale["changed_amount"]) == (1, 5.85, 4.15)
+    sold = [(r["product_name"], r["quantity"], r["barcode"]) for r in sale["rows"]]
+    assert sold == [("Piens 2 %", 3, "4750000000017"), ("Rupjmaize ar ķimenēm", 1, None)]
+    page.el("receipt-next").click()
+    page.wait_visible("walkin-view")  # the next customer's sale
+    assert page.text("walkin-rows") == ""
+
+    # --- refund of part of it -----------------------------------------------------------
+    page.el("mode-refund").click()
+    page.wait_visible("refund-view")
+    page.type("refund-number", "1\n")
+    page.wait_visible("refund-found")
+    assert page.text("refund-left-0") == "3 · 3.75 €"
+    page.type("refund-qty-0", "4")
+    page.el("refund-submit").click()
+    page.wait_text("refund-err-0", "At most 3 can be refunded.")
+    page.type("refund-qty-0", "1")
+    page.wait_text("refund-total", "1.25 €")
+    page.screenshot("refund")
+    page.el("refund-submit").click()
+    page.wait_visible("receipt-view")
+    assert page.text("receipt-number") == "no. 2"
+    assert page.text("receipt-body").startswith("Refund receipt")
+    assert "1.25 €" in page.text("receipt-total")
+    status, receipts = shop.call(shop.admin, "GET", f"/api/receipts?station_id={pos1['id']}")
+    original, refund = receipts
+    assert [(r["max_quantity"], r["max_amount"]) for r in original["rows"]] == [
+        (2, 2.5),
+        (1, 2.1),
+    ]
+    assert (refund["mode"], refund["bruto_amount"]) == (3, 1.25)
+    assert [(r["product_name"], r["quantity"]) for r in refund["rows"]] == [("Piens 2 %", 1)]
+
+    # --- print copy, and the print-jobs panel --------------------------------------------
+    page.el("receipt-copy").click()
+    page.wait_text("notice", "Copy queued")
+    page.el("receipt-next").click()
+    page.wait_visible("idle-view")
+    page.el("mode-printer").click()
+    page.wait_visible("printer-view")
+    page.wait_text("printer-state", "No printer configured")
+
+    # No printer configured: the worker marks the jobs printed at once (printing.md).
+    def jobs() -> list[dict[str, Any]]:
+        status, found = shop.call(shop.admin, "GET", f"/api/print-jobs?station_id={pos1['id']}")
+        assert status == 200
+        return list(found)
+
+    page.wait(lambda: all(j["status"] == "printed" for j in jobs()) and len(jobs()) == 3)
+    by_receipt = {(j["receipt_id"], j["is_copy"]): j for j in jobs()}
+    assert set(by_receipt) == {(sale["id"], False), (refund["id"], False), (refund["id"], True)}
+    sale_job = by_receipt[(sale["id"], False)]
+    page.wait_text(f"job-status-{sale_job['id']}", "printed")
+    listed = [
+        int(str(tr.get_attribute("data-job-id")))
+        for tr in page.driver.find_elements(By.CSS_SELECTOR, "#jobs-rows tr")
+    ]
+    assert listed == sorted(listed, reverse=True)  # latest first
+    assert sale_job["id"] in listed
+    assert "(copy)" in page.text("jobs-rows")
+
+    # A printer that cannot be reached: the queued copy gets a Retry button.
+    status, _ = shop.call(
+        shop.admin,
+        "PUT",
+        f"/api/stations/{pos1['id']}/printer",
+        {"kind": "network", "address": "127.0.0.1:9", "connect_timeout": 0.5},
+    )
+    assert status == 200, _
+    status, copy = shop.call(pos1["key"], "POST", f"/api/receipts/{sale['id']}/reprint")
+    assert status == 201
+    page.el("printer-refresh").click()
+    page.wait_text("printer-state", "Not reachable")
+    page.wait_visible(f"job-retry-{copy['id']}")
+    page.screenshot("print-jobs")
+    page.el(f"job-retry-{copy['id']}").click()
+    page.wait_text("notice", f"Job {copy['id']}")
+    assert shop.call(pos1["key"], "GET", f"/api/print-jobs/{copy['id']}")[1]["status"] in {
+        "queued",
+        "sending",
+    }

@@ -23,7 +23,26 @@ function withStation(path) {
   return `${path}${path.includes("?") ? "&" : "?"}station_id=${login.stationId}`;
 }
 
-export async function call(method, path, body, { signal, key, timeoutMs = 15000 } = {}) {
+export async function call(method, path, body, options = {}) {
+  return (await request(method, path, body, options)).data;
+}
+
+// A page of a list: the items, the next page's path (Link rel="next", made relative so it
+// goes to the server this page came from) and X-Total-Count.
+export async function callPage(path, options = {}) {
+  const { data, response } = await request("GET", path, undefined, options);
+  const link = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("Link") || "");
+  const next = link ? new URL(link[1], location.href) : null;
+  const total = Number(response.headers.get("X-Total-Count") ?? data.length);
+  return { items: data, next: next ? next.pathname + next.search : null, total };
+}
+
+// A text answer (the receipt's print preview), with the same errors as call().
+export async function callText(path, options = {}) {
+  return (await request("GET", path, undefined, { ...options, text: true })).text;
+}
+
+async function request(method, path, body, { signal, key, timeoutMs = 15000, text: asText } = {}) {
   const headers = { Authorization: `Token ${key || login.key}` };
   const init = { method, headers };
   if (body !== undefined) {
@@ -47,12 +66,12 @@ export async function call(method, path, body, { signal, key, timeoutMs = 15000 
   }
   let data = null;
   try {
-    data = text ? JSON.parse(text) : null;
+    data = text && !(asText && response.ok) ? JSON.parse(text) : null;
   } catch {
     data = null; // a proxy's HTML error page, say
   }
   if (!response.ok) throw new ApiError(response.status, data, plainMessage(response.status, data));
-  return data;
+  return { data, text, response };
 }
 
 function anySignal(...signals) {

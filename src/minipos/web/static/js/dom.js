@@ -25,7 +25,9 @@ export function setText(id, text) {
 }
 
 // Shows exactly one of the work area's views.
-const VIEWS = ["idle-view", "sale-view", "receipt-view", "report-view"];
+const VIEWS = [
+  "idle-view", "sale-view", "walkin-view", "refund-view", "printer-view", "receipt-view", "report-view",
+];
 export function showView(id) {
   for (const view of VIEWS) $(view).hidden = view !== id;
 }

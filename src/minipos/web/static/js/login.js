@@ -1,6 +1,7 @@
 // The login screen. Step one: a key. Step two depends on what the key turned out to be:
 // an admin key picks a station from GET /api/stations and must name the cashier; a station
-// key only needs its station's number, because the API has no "who am I" call.
+// key learns its own station from GET /api/stations/me, so only the cashier's name is left.
+// (A server without /me: the cashier types the station's number, as before.)
 
 import { call } from "./api.js";
 import { $, h, setText } from "./dom.js";
@@ -19,13 +20,14 @@ export function runLogin(message = "") {
   return new Promise((resolve) => {
     let key = "";
     let role = "";
+    let own = null; // a station key's own station, from /api/stations/me
 
     $("login-key-form").onsubmit = async (event) => {
       event.preventDefault();
       key = $("login-key").value.trim();
       setText("login-key-error", "");
       try {
-        role = await stepTwo(key);
+        ({ role, own } = await stepTwo(key));
       } catch (error) {
         setText("login-key-error", error.message);
         $("login-key").select();
@@ -43,7 +45,7 @@ export function runLogin(message = "") {
       setText("login-station-error", "");
       const stationId = role === "admin"
         ? $("login-station-select").value
-        : $("login-station-id").value.trim();
+        : own ? String(own.id) : $("login-station-id").value.trim();
       const cashier = $("login-cashier").value.trim();
       if (!/^\d+$/.test(stationId)) {
         setText("login-station-error", "Type the station's number (digits only).");
@@ -79,26 +81,42 @@ async function stepTwo(key) {
     if (error.status !== 403) throw error;
   }
   const admin = stations !== null;
+  let own = null;
   $("login-pick-station").hidden = !admin;
-  $("login-type-station").hidden = admin;
   if (admin) {
     if (!stations.length) throw new Error("No stations are registered yet (POST /api/stations).");
     setText("login-role-note", "Admin key: choose the station to work at.");
     $("login-station-select").replaceChildren(...stations.map((s) =>
       h("option", { value: s.id }, `${s.name} (POS ${s.pos_id})${s.open_shift ? " · shift open" : ""}`)));
   } else {
-    // A station key that may not list stations. Its own shifts name the station, so a till
-    // that has worked before can fill in its number by itself.
-    setText("login-role-note", "Station key: which station is this?");
-    try {
-      const shifts = await call("GET", "/api/shifts?limit=1", undefined, { key });
-      if (shifts.length) $("login-station-id").value = shifts[0].station;
-    } catch (error) {
-      if (error.status !== 403) throw error;
-    }
+    own = await myStation(key);
+  }
+  $("login-type-station").hidden = admin || own !== null;
+  $("login-station-name").hidden = own === null;
+  if (own) {
+    setText("login-role-note", "Station key for:");
+    setText("login-station-name", `${own.name} (POS ${own.pos_id})`);
   }
   $("login-key-form").hidden = true;
   $("login-station-form").hidden = false;
-  (admin ? $("login-station-select") : $("login-station-id")).focus();
-  return admin ? "admin" : "station";
+  (admin ? $("login-station-select") : own ? $("login-cashier") : $("login-station-id")).focus();
+  return { role: admin ? "admin" : "station", own };
+}
+
+// A station key's own station. A server older than GET /api/stations/me answers 404 or 405:
+// then the cashier types the number, and a till that has had a shift finds it in its shifts.
+async function myStation(key) {
+  try {
+    return await call("GET", "/api/stations/me", undefined, { key });
+  } catch (error) {
+    if (![400, 404, 405].includes(error.status)) throw error;
+  }
+  setText("login-role-note", "Station key: which station is this?");
+  try {
+    const shifts = await call("GET", "/api/shifts?limit=1", undefined, { key });
+    if (shifts.length) $("login-station-id").value = shifts[0].station;
+  } catch (error) {
+    if (error.status !== 403) throw error;
+  }
+  return null;
 }

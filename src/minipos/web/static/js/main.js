@@ -1,6 +1,7 @@
 // The cashier screen's conductor: logs in, starts the feed, and decides what opens when.
-// Screens live in their own modules (login, shift, feed, sale, receipt, report); this one
-// wires them together and holds the rules of the issue:
+// Screens live in their own modules (login, shift, feed, sale, receipt, report, and the
+// modes walk-in, refund and printer); this one wires them together and holds the rules of
+// the issue:
 //   - an invoice this station holds (status 20) reopens by itself: a reload resumes the sale;
 //   - is_auto_open invoices open by themselves when the station is idle;
 //   - an is_auto_open non-fiscal slip (mode 3) is completed at once, even mid-sale.
@@ -9,9 +10,14 @@ import { call, useLogin } from "./api.js";
 import { $, currentView, notice, setText, showView } from "./dom.js";
 import { renderFeed, startFeed } from "./feed.js";
 import { runLogin } from "./login.js";
-import { renderReceipt } from "./receipt.js";
+import { startCatalogue, stopCatalogue } from "./catalogue.js";
+import { resendPending } from "./checkout.js";
+import { configurePrinter, showPrinter } from "./printer.js";
+import { configureReceipt, renderReceipt, renderSaleReceipt } from "./receipt.js";
+import { configureRefund, showRefund } from "./refund.js";
 import { configureSale, currentInvoice, dropSale, lostMessage, openSale } from "./sale.js";
 import { configureShift, refreshShift, shiftIsOpen } from "./shift.js";
+import { configureWalkin, showWalkin } from "./walkin.js";
 import { forgetAll, loadLogin, loadSale, saveLogin, saveSale, uuid4 } from "./store.js";
 
 // The API's defaults (decisions §2), for a server without GET /api/payment-methods.
@@ -29,6 +35,7 @@ const app = {
   claiming: false,
   declined: new Set(), // auto-open invoices not to open again (released, or failed to open)
   slips: new Set(), // auto-open slips being printed now, or that failed (left to the cashier)
+  afterReceipt: "idle-view", // where "Next customer" goes: back to the mode the sale came from
 };
 
 async function start() {
@@ -44,8 +51,13 @@ async function enter(login) {
   $("pos-screen").hidden = false;
   setText("bar-cashier", login.cashier ? `Cashier: ${login.cashier}` : "");
   const env = { stationId: login.stationId, cashier: login.cashier, onUnauthorized: relogin };
-  configureSale({ ...env, methods: await paymentMethods(), onClosed });
+  const methods = await paymentMethods();
+  configureSale({ ...env, methods, onClosed });
   configureShift({ ...env, back });
+  configureWalkin({ ...env, methods, onReceipt: (r) => showSaleReceipt(r, "walkin-view") });
+  configureRefund({ ...env, methods, onReceipt: (r) => showSaleReceipt(r, "idle-view") });
+  configurePrinter(env);
+  configureReceipt(env);
   showView("idle-view");
   try {
     await refreshShift();
@@ -55,6 +67,12 @@ async function enter(login) {
     setText("shift-error", error.message);
   }
   await finishPendingComplete();
+  await finishPendingCheckout(login.stationId);
+  // The walk-in sale's catalogue loads in the background; a scan before it is there is
+  // looked up on the server instead (walkin.js).
+  startCatalogue().catch((error) => {
+    if (error.status === 401) relogin(error.message);
+  });
   app.stopFeed = startFeed(login.stationId, { onItems, onTrouble });
   $("scan-input").focus();
 }
@@ -81,6 +99,18 @@ async function finishPendingComplete() {
   } catch (error) {
     if (error.status === 0) return; // still offline: the sale screen offers the retry
     saveSale({ ...saved, pending: null }); // answered: that attempt is over
+  }
+}
+
+// The same for a walk-in sale or refund (checkout.js keeps the attempt).
+async function finishPendingCheckout(stationId) {
+  const result = await resendPending(stationId);
+  if (!result) return;
+  if (result.receipt) {
+    showSaleReceipt(result.receipt, result.kind === "walkin" ? "walkin-view" : "idle-view");
+  } else {
+    notice(`The last ${result.kind === "walkin" ? "sale" : "refund"} was refused: ` +
+      `${result.error.message}`, "error");
   }
 }
 
@@ -216,13 +246,36 @@ function showDone(invoice) {
     return;
   }
   renderReceipt(invoice);
+  app.afterReceipt = "idle-view";
   showView("receipt-view");
   $("receipt-next").focus();
 }
 
-// Back from a receipt or a report: to the open sale if there is one, else idle.
+function showSaleReceipt(receipt, afterwards) {
+  renderSaleReceipt(receipt);
+  app.afterReceipt = afterwards;
+  showView("receipt-view");
+  $("receipt-next").focus();
+}
+
+// The modes beside the feed. An open invoice comes first: it holds a claim on the server.
+function switchMode(show) {
+  if (currentInvoice()) {
+    setText("feed-error", "Finish or release the open invoice first.");
+    showView("sale-view");
+    return;
+  }
+  setText("feed-error", "");
+  show();
+}
+
+// Back from a receipt or a report: to the open sale if there is one, else idle (or, after
+// a walk-in sale, a new walk-in sale).
 function back() {
+  const next = app.afterReceipt;
+  app.afterReceipt = "idle-view";
   if (currentInvoice()) showView("sale-view");
+  else if (next === "walkin-view" && currentView() === "receipt-view") showWalkin();
   else {
     showView("idle-view");
     $("scan-input").focus();
@@ -249,6 +302,7 @@ async function logout() {
 async function relogin(message) {
   app.stopFeed?.();
   app.stopFeed = null;
+  stopCatalogue();
   dropSale();
   saveLogin(null);
   await enter(await runLogin(message));
@@ -256,6 +310,9 @@ async function relogin(message) {
 
 function bindOnce() {
   $("logout").onclick = logout;
+  $("mode-walkin").onclick = () => switchMode(showWalkin);
+  $("mode-refund").onclick = () => switchMode(showRefund);
+  $("mode-printer").onclick = () => switchMode(showPrinter);
   $("receipt-next").onclick = back;
   $("receipt-print").onclick = () => window.print();
   $("scan-form").onsubmit = (event) => {
@@ -269,11 +326,13 @@ function bindOnce() {
   };
   // A barcode scanner "types" into whatever has focus. On the idle screen nothing does, so
   // the first key sends focus to the invoice-number field and the scan lands there.
+  // In a walk-in sale the scan belongs in the product field instead.
   document.addEventListener("keydown", (event) => {
-    const idle = !$("pos-screen").hidden && currentView() === "idle-view";
-    if (idle && event.target === document.body && event.key.length === 1 &&
+    const view = !$("pos-screen").hidden && currentView();
+    if (event.target === document.body && event.key.length === 1 &&
         !event.ctrlKey && !event.metaKey && !event.altKey) {
-      $("scan-input").focus();
+      if (view === "idle-view") $("scan-input").focus();
+      if (view === "walkin-view") $("walkin-input").focus();
     }
   });
 }

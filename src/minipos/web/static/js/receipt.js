@@ -1,12 +1,55 @@
 // The receipt on screen after complete: what the server recorded (document number, rows,
-// totals, payments, change), read from the Done invoice's embedded receipt, never from the
-// form. The paper copy is the server's print job; "Print" here is only the browser's print.
+// totals, payments, change), read from the Done invoice's embedded receipt (or, for a walk-in
+// sale or refund, the receipt the server answered), never from the form. The paper is the
+// server's print job; "Print copy" queues another one (KOPIJA), and the server's own text
+// preview shows what the paper says. "Print" is only the browser's print.
 
-import { $, h, localTime } from "./dom.js";
+import { call, callText } from "./api.js";
+import { $, h, localTime, notice, setText } from "./dom.js";
 import { euro, quantityText } from "./money.js";
 
-export function renderReceipt(invoice) {
-  const receipt = invoice.receipts[0];
+let shownId = null; // the receipt on screen, for Print copy
+
+export function configureReceipt({ onUnauthorized }) {
+  $("receipt-copy").onclick = async () => {
+    setText("receipt-error", "");
+    try {
+      const job = await call("POST", `/api/receipts/${shownId}/reprint`);
+      notice(`Copy queued (job ${job.id}).`);
+    } catch (error) {
+      if (error.status === 401) onUnauthorized(error.message);
+      else setText("receipt-error", error.message);
+    }
+  };
+}
+
+// The server's text preview: exactly the lines the printer gets (printing.md, Previews).
+async function showPreview(receiptId) {
+  shownId = receiptId;
+  setText("receipt-error", "");
+  $("receipt-preview").textContent = "";
+  try {
+    const text = await callText(`/api/receipts/${receiptId}/preview?format=txt`);
+    if (shownId === receiptId) $("receipt-preview").textContent = text;
+  } catch {
+    if (shownId === receiptId) $("receipt-preview").textContent = "(no preview)";
+  }
+}
+
+// A walk-in sale's or refund's receipt: the GET /api/receipts shape.
+export function renderSaleReceipt(receipt) {
+  const invoice = {
+    check_num: receipt.document_id,
+    print_pos_id: receipt.station_pos_id,
+    invoice_no: null,
+    changed_sum: receipt.changed_amount,
+    print_paper_receipt: true,
+  };
+  renderReceipt(invoice, { ...receipt, cashier_name: null });
+}
+
+export function renderReceipt(invoice, given = null) {
+  const receipt = given || invoice.receipts[0];
   const refund = receipt.mode === 3;
   const line = (label, value, attrs = {}) => h("tr", attrs, h("th", {}, label), h("td", { class: "num" }, value));
   $("receipt-body").replaceChildren(
@@ -14,7 +57,7 @@ export function renderReceipt(invoice) {
     h("p", { class: "note" },
       `${receipt.station_name} · POS ${invoice.print_pos_id} · ${localTime(receipt.print_time)}`,
       receipt.cashier_name ? ` · ${receipt.cashier_name}` : "",
-      h("br"), `Invoice ${invoice.invoice_no}`),
+      invoice.invoice_no ? [h("br"), `Invoice ${invoice.invoice_no}`] : null),
     h("table", { class: "rows" },
       h("thead", {}, h("tr", {}, h("th", {}, "Item"), h("th", { class: "num" }, "Qty"),
         h("th", { class: "num" }, "Price"), h("th", { class: "num" }, "Amount"))),
@@ -33,4 +76,5 @@ export function renderReceipt(invoice) {
     h("p", { class: "note" }, invoice.print_paper_receipt === false
       ? "No paper receipt was asked for."
       : "The paper receipt is queued for the printer."));
+  showPreview(receipt.id);
 }

@@ -1,11 +1,15 @@
 // What survives a reload, in localStorage (docs/cashier-ui.md explains each key):
 //   minipos.login  who is logged in: {key, role, stationId, cashier}
 //   minipos.sale   the sale in progress: {invoiceId, payments, edits, pending}
+//   minipos.walkin the walk-in sale being rung up: {rows, lines}
+//   minipos.checkout a walk-in sale or refund sent but not answered: {kind, requestId, body}
 // Only the sale's *form* lives here; the claim itself lives on the server, and the feed
 // hands it back after a reload.
 
 const LOGIN = "minipos.login";
 const SALE = "minipos.sale";
+const WALKIN = "minipos.walkin";
+const CHECKOUT = "minipos.checkout";
 
 function read(name) {
   try {
@@ -26,10 +30,18 @@ export const saveLogin = (login) => write(LOGIN, login);
 export const loadSale = () => read(SALE);
 export const saveSale = (sale) => write(SALE, sale);
 
-// Logging out forgets the key and any half-entered payment.
+export const loadWalkin = () => read(WALKIN);
+export const saveWalkin = (walkin) => write(WALKIN, walkin);
+
+export const loadCheckout = () => read(CHECKOUT);
+export const saveCheckout = (checkout) => write(CHECKOUT, checkout);
+
+// Logging out forgets the key and any half-entered sale. A checkout still waiting for its
+// answer is kept: it may have gone through, and the next login must find out.
 export function forgetAll() {
   write(LOGIN, null);
   write(SALE, null);
+  write(WALKIN, null);
 }
 
 // A random UUID v4 for complete's request_id. crypto.randomUUID exists only in secure
