@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
+from minipos.api.jsonio import decode
 from minipos.auth.service import Role
+from minipos.config import Settings
+from minipos.db import open_database
+from minipos.invoices import service
+from minipos.invoices.schemas import InvoiceIn
+from minipos.invoices.service import InvoiceContext
 from support import Api
 
 EXAMPLES = Path(__file__).with_name("examples")
@@ -393,3 +399,41 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
     page = api.as_(None).get("/docs")
     assert "swagger-ui-bundle.js" in page.text
     assert api.as_(None).get("/docs/static/swagger-ui-bundle.js").status_code == 200
+
+
+def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -> None:
+    ctx = InvoiceContext(settings.reference(), settings.zone(), "1")
+    request = json.loads(example("sales_basic"))
+    request["invoice_no"] = None
+    same_second = 1_771_340_927_000_000  # 2026-02-17 17:08:47 in Riga
+    db = open_database(settings.database_url)
+    try:
+        numbers = [
+            db.run(
+                lambda conn: service.create(
+                    conn, service.prepare(_decoded(request), ctx, same_second), ctx
+                )
+            ).invoice_no
+            for _ in range(3)
+        ]
+        # A restarted server (a fresh hint) still finds the next free number.
+        fresh = InvoiceContext(settings.reference(), settings.zone(), "1")
+        numbers.append(
+            db.run(
+                lambda conn: service.create(
+                    conn, service.prepare(_decoded(request), fresh, same_second), fresh
+                )
+            ).invoice_no
+        )
+    finally:
+        db.close()
+    assert numbers == [
+        "20260217_160847",
+        "20260217_160847_2",
+        "20260217_160847_3",
+        "20260217_160847_4",
+    ]
+
+
+def _decoded(body: dict[str, Any]) -> InvoiceIn:
+    return decode(json.dumps(body).encode(), InvoiceIn)

@@ -8,7 +8,8 @@ together.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,11 +44,36 @@ from minipos.timeutil import local_naive, parse_local, to_datetime
 _AUTO_NUMBER_TRIES = 1000
 
 
+class NumberHint:
+    """Where to start looking for a free automatic ``invoice_no`` suffix.
+
+    Numbers are ``YYYYMMDD_HHMMSS``, then ``_2``, ``_3``… for more invoices in the same second.
+    Probing from 1 every time would cost n tries for the n-th invoice of a busy second; this
+    remembers the last suffix taken for the current second. It is only a hint: the unique
+    index decides, so another process taking a number just means one more try.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._base = ""
+        self._last = 0
+
+    def start(self, base: str) -> int:
+        with self._lock:
+            return self._last + 1 if base == self._base else 1
+
+    def taken(self, base: str, suffix: int) -> None:
+        with self._lock:
+            if base != self._base or suffix > self._last:
+                self._base, self._last = base, suffix
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceContext:
     reference: ReferenceData
     zone: ZoneInfo
     station_group: str
+    numbers: NumberHint = field(default_factory=NumberHint)
 
 
 @dataclass(slots=True)
@@ -149,7 +175,7 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> I
     """Store the invoice. Re-posting an ``invoice_no`` with the same content gives the stored one
     back (a safe retry); with other content it is refused (decisions.md §8)."""
     if invoice.auto_number:
-        _insert_with_free_number(conn, invoice)
+        _insert_with_free_number(conn, invoice, ctx.numbers)
         return detail(invoice.header, invoice.rows, invoice.payments, ctx)
     try:
         with conn.savepoint("invoice"):
@@ -166,9 +192,10 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> I
     return detail(invoice.header, invoice.rows, invoice.payments, ctx)
 
 
-def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice) -> None:
+def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: NumberHint) -> None:
     base = invoice.header["invoice_no"]
-    for attempt in range(1, _AUTO_NUMBER_TRIES + 1):
+    first = hint.start(base)
+    for attempt in range(first, first + _AUTO_NUMBER_TRIES):
         invoice.header["invoice_no"] = base if attempt == 1 else f"{base}_{attempt}"
         try:
             with conn.savepoint("invoice"):
@@ -177,6 +204,7 @@ def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice) -> None
             if not exc.involves("invoice_no"):
                 raise
             continue
+        hint.taken(base, attempt)
         return
     raise ValidationFailed.single(("invoice_no",), "No free automatic invoice number; send one.")
 
