@@ -428,10 +428,10 @@ def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -
     finally:
         db.close()
     assert numbers == [
-        "20260217_160847",
-        "20260217_160847_2",
-        "20260217_160847_3",
-        "20260217_160847_4",
+        "20260217_170847",
+        "20260217_170847_2",
+        "20260217_170847_3",
+        "20260217_170847_4",
     ]
 
 
