@@ -139,10 +139,25 @@ _CLAIMABLE = (
 )
 
 
+#: The feed as four index range scans (New for any POS of the group, New for this POS, held by
+#: this station, lease run out) merged by id: one OR'ed condition would scan every New invoice.
+_FEED = " UNION ".join(
+    f"SELECT id FROM (SELECT id FROM invoices WHERE {where} ORDER BY id LIMIT :limit) AS part{n}"
+    for n, where in enumerate(
+        (
+            f"status = {NEW} AND station_group = :group AND pos_id IS NULL",
+            f"status = {NEW} AND station_group = :group AND pos_id = :pos",
+            f"status = {OPENED} AND station = :station",
+            f"status = {OPENED} AND lease_expires_at < :now AND {_VISIBLE}",
+        )
+    )
+)
+
+
 def feed(conn: Connection, station: Row, now_us: int, limit: int) -> list[Row]:
     """Invoice ids for a station, oldest first: what it may take, and what it holds."""
     return conn.fetchall(
-        f"SELECT id FROM invoices WHERE {_VISIBLE} AND {_CLAIMABLE} ORDER BY id LIMIT :limit",
+        f"SELECT id FROM ({_FEED}) AS feed ORDER BY id LIMIT :limit",
         {
             "group": station["station_group"],
             "pos": station["pos_number"],
