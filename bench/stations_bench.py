@@ -139,7 +139,7 @@ def cycles(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             client, latencies = Client(server.port, station["key"]), []
             shuffle = random.Random(index).shuffle
             while not stop.is_set():
-                _, feed = client.call("GET", f"/api/stations/{station['id']}/feed?limit=10")
+                _, feed = client.call("GET", f"/api/stations/{station['id']}/feed?limit=40")
                 if not feed:
                     return latencies
                 # Each cashier takes a different customer first, as at a real counter; all four
