@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
+from msgspec import Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,6 +16,7 @@ from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.service import Principal, Role
+from minipos.db import Connection
 from minipos.domain.errors import ValidationFailed
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.receipts.schemas import ReceiptOut
@@ -30,6 +33,7 @@ from minipos.stations.schemas import (
     StationIn,
     StationOut,
 )
+from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 
 router = Router("Stations")
@@ -97,21 +101,21 @@ async def list_stations(request: Request, principal: Principal) -> Response:
     response=StationOut,
 )
 async def my_station(request: Request, principal: Principal) -> Response:
-    ctx = context(request)
-    station_id = acting_station(request, principal)
-    found = await ctx.db.read(lambda conn: service.describe(conn, station_id, ctx.stations))
-    return JSONResponse(encode(found))
+    return await _describe(request, principal)
 
 
 @router.endpoint(
     "GET", "/api/stations/{station_id}", summary="One station", roles=STATION, response=StationOut
 )
 async def get_station(request: Request, principal: Principal) -> Response:
+    return await _describe(request, principal)
+
+
+async def _describe(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     station_id = acting_station(request, principal)
-    return JSONResponse(
-        encode(await ctx.db.read(lambda conn: service.describe(conn, station_id, ctx.stations)))
-    )
+    found = await ctx.db.read(lambda conn: service.describe(conn, station_id, ctx.stations))
+    return JSONResponse(encode(found))
 
 
 @router.endpoint(
@@ -123,13 +127,7 @@ async def get_station(request: Request, principal: Principal) -> Response:
     response=ShiftOut,
 )
 async def open_shift(request: Request, principal: Principal) -> Response:
-    ctx = context(request)
-    station_id = acting_station(request, principal)
-    cashier = jsonio.decode(await _body(request, ctx) or b"{}", CashierIn)
-    shift = await ctx.db.write(
-        lambda conn: service.open_shift(conn, station_id, cashier, ctx.stations, now_us())
-    )
-    return JSONResponse(encode(shift))
+    return await _shift_change(request, principal, service.open_shift)
 
 
 @router.endpoint(
@@ -156,13 +154,22 @@ async def x_report(request: Request, principal: Principal) -> Response:
     response=ShiftWithReport,
 )
 async def close_shift(request: Request, principal: Principal) -> Response:
+    return await _shift_change(request, principal, service.close_shift)
+
+
+async def _shift_change(
+    request: Request,
+    principal: Principal,
+    change: Callable[[Connection, int, CashierIn, StationContext, int], Struct],
+) -> Response:
+    """Open or close a shift: the cashier from an optional body, one write."""
     ctx = context(request)
     station_id = acting_station(request, principal)
     cashier = jsonio.decode(await _body(request, ctx) or b"{}", CashierIn)
-    report = await ctx.db.write(
-        lambda conn: service.close_shift(conn, station_id, cashier, ctx.stations, now_us())
+    result = await ctx.db.write(
+        lambda conn: change(conn, station_id, cashier, ctx.stations, now_us())
     )
-    return JSONResponse(encode(report))
+    return JSONResponse(encode(result))
 
 
 @router.endpoint(
