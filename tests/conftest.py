@@ -29,6 +29,7 @@ TABLES = (
     "product_addons", "product_barcodes", "products", "categories",
     "printers", "print_jobs", "receipt_payments", "receipt_rows", "receipts", "shifts", "stations",
     "invoice_payments", "invoice_rows", "invoices", "idempotency_keys", "api_keys",
+    "events", "webhook_attempts", "webhook_deliveries", "webhooks", "messages",
 )  # fmt: skip
 
 

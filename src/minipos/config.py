@@ -51,6 +51,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_log: bool = True
     #: Seconds an API key lookup is cached in memory (revocation takes effect within this).
     auth_cache_seconds: float = 10.0
+    #: Write the event log (``/api/events``, webhooks). Off only to measure what it costs:
+    #: changes made while it is off are never announced.
+    events: bool = True
+    #: Days the event log keeps an event (``GET /api/events`` can replay this far back).
+    event_retention_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

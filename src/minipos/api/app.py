@@ -25,16 +25,18 @@ from minipos.auth.service import KeyCache, load_pepper
 from minipos.catalogue import routes as catalogue_routes
 from minipos.config import Settings
 from minipos.db import open_database
-from minipos.events import Notifier
+from minipos.events import repository as event_repository
+from minipos.events import routes as event_routes
 from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
 from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import InvoiceContext
+from minipos.notifier import Notifier
 from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
-from minipos.stations import repository as station_repository
 from minipos.stations import routes as station_routes
+from minipos.stations import service as station_service
 from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 
@@ -42,6 +44,8 @@ log = logging.getLogger("minipos")
 
 #: How often expired idempotency records are swept.
 PURGE_INTERVAL_SECONDS = 3600
+#: Events one retention transaction removes.
+EVENT_PURGE_BATCH = 5000
 #: How often expired invoice claims are put back to New.
 LEASE_CHECK_SECONDS = 5
 
@@ -54,6 +58,7 @@ def operations() -> list[Operation]:
         *station_routes.router.operations,
         *receipt_routes.router.operations,
         *print_job_routes.router.operations,
+        *event_routes.router.operations,
     ]
 
 
@@ -68,7 +73,12 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = open_database(settings.database_url, pool_size=settings.pg_pool_size, exclusive=True)
+        db = open_database(
+            settings.database_url,
+            pool_size=settings.pg_pool_size,
+            exclusive=True,
+            events=settings.events,
+        )
         pepper = load_pepper(settings.secret_key, settings.secret_file)
         invoices = InvoiceContext(
             reference=settings.reference(),
@@ -83,12 +93,16 @@ def create_app(settings: Settings) -> Starlette:
             idempotency=Idempotency(settings.idempotency_ttl_hours * 3_600_000_000),
             invoices=invoices,
             stations=StationContext(invoices, pepper, settings.lease_seconds * 1_000_000),
-            events=Notifier(),
+            feed=Notifier(),
+            event_log=Notifier(),
         )
+        loop = asyncio.get_running_loop()
+        db.on_commit = functools.partial(loop.call_soon_threadsafe, ctx.event_log.notify)
         app.state.ctx = ctx
         chores = [
             asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _sweep_idempotency, ctx)),
             asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
+            asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _trim_event_log, ctx)),
             start_print_worker(ctx),
         ]
         try:
@@ -145,14 +159,25 @@ async def _sweep_idempotency(ctx: AppContext) -> None:
         log.info("removed %d expired idempotency records", removed)
 
 
+async def _trim_event_log(ctx: AppContext) -> None:
+    """Drop events past retention, a batch per transaction so writers are never held long."""
+    cutoff = now_us() - ctx.settings.event_retention_days * 86_400_000_000
+    removed = 0
+    while count := await ctx.db.write(
+        functools.partial(event_repository.purge, older_than_us=cutoff, batch=EVENT_PURGE_BATCH)
+    ):
+        removed += count
+    if removed:
+        log.info("removed %d events past retention", removed)
+
+
 async def _expire_leases(ctx: AppContext) -> None:
-    """Claims a silent station stopped renewing go back to New (decisions §6)."""
     expired = await ctx.db.write(
-        functools.partial(station_repository.expire_leases, now_us=now_us())
+        lambda conn: station_service.expire_leases(conn, ctx.stations, now_us())
     )
     if expired:
         log.info("%d invoice claims expired; back to New", expired)
-        ctx.events.notify()
+        ctx.feed.notify()
 
 
 _DOCS_PAGE = """<!doctype html>

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from minipos.auth.service import KeyCache
 from minipos.config import Settings
 from minipos.db import Database
-from minipos.events import Notifier
 from minipos.idempotency.service import Idempotency
 from minipos.invoices.service import InvoiceContext
+from minipos.notifier import Notifier
 from minipos.stations.service import StationContext
 
 
@@ -24,7 +24,10 @@ class AppContext:
     idempotency: Idempotency
     invoices: InvoiceContext
     stations: StationContext
-    events: Notifier
+    #: Wakes stations long-polling their feed (a new or released invoice).
+    feed: Notifier
+    #: Wakes event readers (streams, the webhook sender) after a commit that wrote events.
+    event_log: Notifier
 
 
 def context(request: Request) -> AppContext:

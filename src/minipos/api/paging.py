@@ -15,12 +15,20 @@ from starlette.responses import Response
 from minipos.api.jsonio import JSONResponse, encode
 
 
-def paged_response(request: Request, items: Sequence[Any], total: int, limit: int) -> Response:
-    headers = {"X-Total-Count": str(total)}
+def paged_response(
+    request: Request,
+    items: Sequence[Any],
+    total: int | None,
+    limit: int,
+    *,
+    cursor: str = "after_id",
+) -> Response:
+    """The page, with ``X-Total-Count`` (unless ``total`` is None) and the next page's link."""
+    headers = {} if total is None else {"X-Total-Count": str(total)}
     if len(items) == limit and items:
         params = dict(request.query_params)
         params.pop("offset", None)
-        params["after_id"] = str(items[-1].id)
+        params[cursor] = str(items[-1].id)
         params["limit"] = str(limit)
         url = request.url.replace_query_params(**params)
         headers["Link"] = f'<{url}>; rel="next"'

@@ -255,6 +255,15 @@ def search(
     )
 
 
+def with_revisions(conn: Connection, first: int, count: int) -> list[Row]:
+    """The live products holding revisions ``first`` … ``first + count - 1``."""
+    return conn.fetchall(
+        _SELECT_PRODUCT + " WHERE revision >= :first AND revision < :end AND deleted_at IS NULL"
+        " ORDER BY revision",
+        {"first": first, "end": first + count},
+    )
+
+
 def changes(
     conn: Connection, after_revision: int, *, limit: int, offset: int
 ) -> tuple[list[Row], int]:

@@ -13,7 +13,7 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import Principal, Role
+from minipos.auth.service import ADMIN, READERS, Principal
 from minipos.catalogue import service
 from minipos.catalogue.schemas import (
     CategoryDeleteQuery,
@@ -37,9 +37,6 @@ from minipos.timeutil import now_us
 
 router = Router("Catalogue")
 reference_router = Router("Reference data")
-
-READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
-WRITERS = (Role.ADMIN,)
 
 
 def _catalogue(ctx: AppContext) -> CatalogueContext:
@@ -127,7 +124,7 @@ async def get_product(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/products",
     summary="Create a product (basic: name and price; advanced: every field)",
-    roles=WRITERS,
+    roles=ADMIN,
     body=ProductIn,
     response=ProductOut,
     status=201,
@@ -149,7 +146,7 @@ async def create_product(request: Request, principal: Principal) -> Response:
     "PUT",
     "/api/products/{id}",
     summary="Replace a product (fields not sent take their defaults)",
-    roles=WRITERS,
+    roles=ADMIN,
     body=ProductIn,
     response=ProductOut,
 )
@@ -168,7 +165,7 @@ async def replace_product(request: Request, principal: Principal) -> Response:
     "PATCH",
     "/api/products/{id}",
     summary="Change some fields of a product (a list sent replaces the whole list)",
-    roles=WRITERS,
+    roles=ADMIN,
     body=ProductPatch,
     response=ProductOut,
 )
@@ -187,14 +184,14 @@ async def patch_product(request: Request, principal: Principal) -> Response:
     "DELETE",
     "/api/products/{id}",
     summary="Delete a product (it stays in the sync feed as deleted)",
-    roles=WRITERS,
+    roles=ADMIN,
     status=204,
     description="Products that list it as an addon lose it from their `addons`.",
 )
 async def delete_product(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     product_id: int = request.path_params["id"]
-    await ctx.db.write(lambda conn: service.delete(conn, product_id, now_us()))
+    await ctx.db.write(lambda conn: service.delete(conn, product_id, _catalogue(ctx), now_us()))
     return Response(status_code=204)
 
 
@@ -232,7 +229,7 @@ async def get_category(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/categories",
     summary="Create a category (optionally under a parent category)",
-    roles=WRITERS,
+    roles=ADMIN,
     body=CategoryIn,
     response=CategoryOut,
     status=201,
@@ -253,7 +250,7 @@ async def create_category(request: Request, principal: Principal) -> Response:
     "PUT",
     "/api/categories/{id}",
     summary="Rename or move a category",
-    roles=WRITERS,
+    roles=ADMIN,
     body=CategoryIn,
     response=CategoryOut,
 )
@@ -272,7 +269,7 @@ async def replace_category(request: Request, principal: Principal) -> Response:
     "DELETE",
     "/api/categories/{id}",
     summary="Delete a category (409 while products or child categories use it)",
-    roles=WRITERS,
+    roles=ADMIN,
     query=CategoryDeleteQuery,
     status=204,
     description=(
@@ -285,7 +282,9 @@ async def delete_category(request: Request, principal: Principal) -> Response:
     category_id: int = request.path_params["id"]
     detach = jsonio.query(request, CategoryDeleteQuery).detach
     await ctx.db.write(
-        lambda conn: service.delete_category(conn, category_id, now_us(), detach=detach)
+        lambda conn: service.delete_category(
+            conn, category_id, _catalogue(ctx), now_us(), detach=detach
+        )
     )
     return Response(status_code=204)
 

@@ -39,6 +39,7 @@ from minipos.domain.catalogue import (
     product_problems,
 )
 from minipos.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from minipos.domain.events import EventType
 from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
@@ -48,6 +49,7 @@ from minipos.domain.money import (
     to_minor,
 )
 from minipos.domain.reference import ReferenceData
+from minipos.events import service as events
 from minipos.timeutil import local_aware, parse_local
 
 #: Products read per query when exporting.
@@ -78,7 +80,7 @@ def create(conn: Connection, product: ProductIn, ctx: CatalogueContext, now_us: 
     barcodes = _barcode_rows(product)
     repository.insert(conn, row)
     repository.replace_links(conn, row["id"], barcodes, product.addons)
-    return _product(row, barcodes, list(product.addons), ctx)
+    return _changed(conn, _product(row, barcodes, list(product.addons), ctx), now)
 
 
 def replace(
@@ -95,7 +97,18 @@ def replace(
     barcodes = _barcode_rows(product)
     repository.update(conn, row)
     repository.replace_links(conn, product_id, barcodes, product.addons)
-    return _product(row, barcodes, list(product.addons), ctx)
+    return _changed(conn, _product(row, barcodes, list(product.addons), ctx), now)
+
+
+def _changed(conn: Connection, product: ProductOut, now_us: int) -> ProductOut:
+    events.record(conn, EventType.PRODUCT_CHANGED, product.id, product, now_us)
+    return product
+
+
+def _bumped(conn: Connection, first: int, count: int, ctx: CatalogueContext, now_us: int) -> None:
+    """Announce products a change elsewhere touched (given revisions ``first`` … on)."""
+    for product in _render(conn, repository.with_revisions(conn, first, count), ctx):
+        _changed(conn, product, now_us)
 
 
 def patch(
@@ -119,7 +132,7 @@ def patch(
     return replace(conn, product_id, msgspec.structs.replace(current, **sent), ctx, now_us)
 
 
-def delete(conn: Connection, product_id: int, now_us: int) -> None:
+def delete(conn: Connection, product_id: int, ctx: CatalogueContext, now_us: int) -> None:
     """Delete a product, leaving a tombstone for the sync feed.
 
     Products that list it as an addon lose it from their lists in the same transaction, and
@@ -129,12 +142,15 @@ def delete(conn: Connection, product_id: int, now_us: int) -> None:
     if repository.get(conn, product_id) is None:
         raise NotFound()
     repository.delete(conn, product_id, revision, now)
+    deleted = {"id": product_id, "revision": revision, "deleted_at": _aware(now, ctx)}
+    events.record(conn, EventType.PRODUCT_DELETED, product_id, deleted, now)
     owners = {"addon": product_id}
     count = repository.count_selected(conn, repository.ADDON_OWNERS, owners)
     if count:
         first, now = repository.take_revisions(conn, count, now)
         repository.bump(conn, repository.ADDON_OWNERS, owners, first_revision=first, now_us=now)
         repository.remove_addon(conn, product_id)
+        _bumped(conn, first, count, ctx, now)
 
 
 def search(
@@ -242,7 +258,9 @@ def replace_category(
     return _category(row, ctx)
 
 
-def delete_category(conn: Connection, category_id: int, now_us: int, *, detach: bool) -> None:
+def delete_category(
+    conn: Connection, category_id: int, ctx: CatalogueContext, now_us: int, *, detach: bool
+) -> None:
     """Delete a category that nothing uses; with ``detach``, first set its products' category
     to null (each gets a new revision) and move its children up to its own parent."""
     _, now = repository.take_revisions(conn, 0, now_us)
@@ -267,6 +285,7 @@ def delete_category(conn: Connection, category_id: int, now_us: int, *, detach: 
             now_us=now,
             also="category = NULL, ",
         )
+        _bumped(conn, first, products, ctx, now)
     if children:
         repository.reparent_children(conn, category_id, stored["parent"], now)
     repository.delete_category(conn, category_id)
@@ -368,6 +387,14 @@ def import_products(
             addons.append((product_id, product.addons))
     repository.insert_barcodes(conn, barcodes)
     repository.insert_addons(conn, addons)
+    if products:
+        # One event for the lot: the products themselves are in the catalogue feed.
+        imported = {
+            "created": len(products),
+            "first_revision": first,
+            "last_revision": first + len(products) - 1,
+        }
+        events.record(conn, EventType.CATALOGUE_IMPORTED, first, imported, now)
     return len(products)
 
 

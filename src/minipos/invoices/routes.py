@@ -10,7 +10,7 @@ from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import Principal, Role
+from minipos.auth.service import INTEGRATOR, READERS, Principal, Role
 from minipos.db import Connection
 from minipos.domain.errors import NotFound, ValidationFailed
 from minipos.domain.invoice import StationScope
@@ -22,8 +22,6 @@ from minipos.timeutil import now_us
 
 router = Router("Invoices")
 
-READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
-WRITERS = (Role.ADMIN, Role.INTEGRATOR)
 
 _TRUE = frozenset({"1", "true", "yes"})
 _FALSE = frozenset({"", "0", "false", "no"})
@@ -33,7 +31,7 @@ _FALSE = frozenset({"", "0", "false", "no"})
     "POST",
     "/api/invoice/new",
     summary="Create a sales, refund or non-fiscal slip invoice (or only validate it)",
-    roles=WRITERS,
+    roles=INTEGRATOR,
     body=InvoiceIn,
     response=InvoiceDetail,
     extra_query={
@@ -65,7 +63,7 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
         job=lambda conn: StoredResponse(200, encode(service.create(conn, invoice, ctx.invoices))),
     )
     if not stored.replayed:
-        ctx.events.notify()  # wake stations long-polling their feed
+        ctx.feed.notify()  # wake stations long-polling their feed
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 

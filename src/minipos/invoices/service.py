@@ -18,6 +18,7 @@ import msgspec
 
 from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import NotFound, ValidationFailed
+from minipos.domain.events import EventType
 from minipos.domain.invoice import InvoiceStatus, StationScope, validate_invoice
 from minipos.domain.money import (
     PRICE_PLACES,
@@ -27,6 +28,7 @@ from minipos.domain.money import (
     to_minor,
 )
 from minipos.domain.reference import ReferenceData
+from minipos.events import service as events
 from minipos.invoices import repository
 from minipos.invoices.schemas import (
     InvoiceDetail,
@@ -176,7 +178,7 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> I
     back (a safe retry); with other content it is refused (decisions.md §8)."""
     if invoice.auto_number:
         _insert_with_free_number(conn, invoice, ctx.numbers)
-        return detail(invoice.header, invoice.rows, invoice.payments, ctx)
+        return _created(conn, invoice, ctx)
     try:
         with conn.savepoint("invoice"):
             repository.insert(conn, invoice.header, invoice.rows, invoice.payments)
@@ -189,7 +191,14 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> I
                 ("invoice_no",), "An invoice with this invoice_no already exists."
             ) from exc
         return load(conn, existing, ctx)
-    return detail(invoice.header, invoice.rows, invoice.payments, ctx)
+    return _created(conn, invoice, ctx)
+
+
+def _created(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> InvoiceDetail:
+    header = invoice.header
+    out = detail(header, invoice.rows, invoice.payments, ctx)
+    events.record(conn, EventType.INVOICE_CREATED, header["id"], out, header["created_at"])
+    return out
 
 
 def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: NumberHint) -> None:

@@ -11,7 +11,7 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import Principal, Role
+from minipos.auth.service import ADMIN, READERS, STATION, Principal, Role
 from minipos.db import Connection
 from minipos.domain.errors import NotFound
 from minipos.invoices import repository as invoices
@@ -34,9 +34,6 @@ from minipos.timeutil import now_us
 
 router = Router("Printing")
 
-ADMIN = (Role.ADMIN,)
-STATION = (Role.ADMIN, Role.STATION)
-READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
 PREVIEW_TYPES = ("text/plain", "image/png")
 _PREVIEW_DESCRIPTION = (
     "The same layout the printer gets, for the station's printer profile (the default 42-column "

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from minipos.db import Connection, Row
 from minipos.domain.errors import Conflict, NotFound
+from minipos.domain.events import EventType
+from minipos.events import service as events
 from minipos.print_jobs import repository
 from minipos.print_jobs.schemas import PrintJobOut, PrintJobQuery
 from minipos.timeutil import local_aware
@@ -57,6 +59,18 @@ def enqueue(
             "created_at": now_us,
         },
     )
+
+
+def tell_failed(conn: Connection, job_ids: list[int], zone: ZoneInfo, now_us: int) -> None:
+    """Announce jobs that need a person now (``print_job.failed``)."""
+    for job_id in job_ids:
+        events.record(
+            conn,
+            EventType.PRINT_JOB_FAILED,
+            job_id,
+            job_out(_must(repository.get(conn, job_id)), zone),
+            now_us,
+        )
 
 
 def job_out(row: Any, zone: ZoneInfo) -> PrintJobOut:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from minipos.db import Connection, Database, Row
-from minipos.print_jobs import printers, repository
+from minipos.print_jobs import printers, repository, service
 from minipos.print_jobs.documents import PrintContext, job_document
 from minipos.print_jobs.printers import Printer
 from minipos.print_jobs.settings import PrintSettings
@@ -211,7 +211,13 @@ class PrintWorker:
         stale = await self.db.read(lambda conn: repository.stale_sending(conn, cutoff))
         if not stale:
             return []
-        failed = await self.db.write(lambda conn: repository.fail_stale(conn, cutoff, INTERRUPTED))
+
+        def fail(conn: Connection) -> list[int]:
+            failed = repository.fail_stale(conn, cutoff, INTERRUPTED)
+            service.tell_failed(conn, failed, self.context.zone, self.clock())
+            return failed
+
+        failed = await self.db.write(fail)
         if failed:
             log.warning("print jobs %s were being sent when a server stopped: failed", failed)
         return failed
@@ -305,9 +311,12 @@ class PrintWorker:
                 delay = backoff_seconds(job["attempts"], self.settings.print_backoff_cap_seconds)
                 later = self.clock() + int(delay * 1_000_000)
                 return repository.requeue(conn, job_id, token, later, outcome.error)
-            return repository.fail(
+            failed = repository.fail(
                 conn, job_id, token, outcome.error, may_have_printed=outcome.may_have_printed
             )
+            if failed:
+                service.tell_failed(conn, [job_id], self.context.zone, self.clock())
+            return failed
 
         recorded = await _retrying(lambda: self.db.write(write), f"print job {job_id}")
         if recorded is False:

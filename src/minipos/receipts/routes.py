@@ -9,7 +9,7 @@ from minipos.api import jsonio
 from minipos.api.context import context
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import Principal, Role
+from minipos.auth.service import READERS, Principal, Role
 from minipos.receipts import service
 from minipos.receipts.schemas import ReceiptOut, ReceiptQuery
 
@@ -20,7 +20,7 @@ router = Router("Receipts")
     "GET",
     "/api/receipts",
     summary="Fiscal receipts, filtered by POS, station, Z number or document number",
-    roles=(Role.ADMIN, Role.INTEGRATOR, Role.STATION),
+    roles=READERS,
     query=ReceiptQuery,
     response=list[ReceiptOut],
 )

@@ -202,13 +202,14 @@ def set_status(
     )
 
 
-def expire_leases(conn: Connection, now_us: int) -> int:
-    cursor = conn.execute(
+def expire_leases(conn: Connection, now_us: int) -> list[int]:
+    """Put invoices whose claim ran out back to New; their ids."""
+    rows = conn.fetchall(
         f"UPDATE invoices SET status = {NEW}, station = NULL, lease_expires_at = NULL,"
-        f" updated_at = :now WHERE status = {OPENED} AND lease_expires_at < :now",
+        f" updated_at = :now WHERE status = {OPENED} AND lease_expires_at < :now RETURNING id",
         {"now": now_us},
     )
-    return int(cursor.rowcount)
+    return sorted(row["id"] for row in rows)
 
 
 def mark_done(conn: Connection, invoice_id: int, values: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import Principal, Role
+from minipos.auth.service import ADMIN, READERS, STATION, Principal, Role
 from minipos.db import Connection
 from minipos.domain.errors import ValidationFailed
 from minipos.invoices.schemas import InvoiceDetail
@@ -37,10 +37,6 @@ from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 
 router = Router("Stations")
-
-ADMIN = (Role.ADMIN,)
-STATION = (Role.ADMIN, Role.STATION)
-READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
 
 
 def acting_station(request: Request, principal: Principal) -> int:
@@ -194,7 +190,7 @@ async def station_feed(request: Request, principal: Principal) -> Response:
         if items or remaining <= 0:
             return JSONResponse(encode(items))
         # Woken at once by a new invoice in this process; re-checks each second for others.
-        await ctx.events.wait(min(remaining, 1.0))
+        await ctx.feed.wait(min(remaining, 1.0))
 
 
 def _claim_route(action: str, summary: str) -> None:
@@ -207,7 +203,7 @@ def _claim_route(action: str, summary: str) -> None:
             lambda conn: operation(conn, station_id, invoice_id, ctx.stations, now_us())
         )
         if action == "release":
-            ctx.events.notify()
+            ctx.feed.notify()
         return JSONResponse(encode(found))
 
     handler.__name__ = f"{action}_invoice"

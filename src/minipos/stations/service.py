@@ -13,6 +13,7 @@ from minipos.auth.service import Role, create_key
 from minipos.catalogue import repository as catalogue
 from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import Conflict, ErrorCollector, NotFound, Path, ValidationFailed
+from minipos.domain.events import EventType
 from minipos.domain.invoice import InvoiceMode, InvoiceStatus, StationScope, check_transition
 from minipos.domain.money import (
     PRICE_PLACES,
@@ -34,6 +35,7 @@ from minipos.domain.receipt import (
     settle,
 )
 from minipos.domain.shift import ShiftTotals
+from minipos.events import service as events
 from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
 from minipos.invoices.schemas import InvoiceDetail
@@ -178,7 +180,9 @@ def open_shift(
     )
     shift = repository.get_shift(conn, shift_id)
     assert shift is not None
-    return shift_out(shift, ctx)
+    out = shift_out(shift, ctx)
+    events.record(conn, EventType.SHIFT_OPENED, shift_id, out, now_us)
+    return out
 
 
 def current_shift(conn: Connection, station_id: int) -> Row:
@@ -230,7 +234,9 @@ def close_shift(
     enqueue(conn, station_id=station_id, kind=JobKind.Z_REPORT, shift_id=shift["id"], now_us=now_us)
     closed = repository.get_shift(conn, shift["id"])
     assert closed is not None
-    return with_report(closed, totals, ctx)
+    out = with_report(closed, totals, ctx)
+    events.record(conn, EventType.SHIFT_CLOSED, shift["id"], out, now_us)
+    return out
 
 
 def search_shifts(
@@ -325,7 +331,24 @@ def claim(
         if status is InvoiceStatus.OPENED:
             raise Conflict(f"Invoice {invoice_id} is open at station {invoice['station']}.")
         raise Conflict(f"Invoice {invoice_id} is {status.label} and cannot be opened.")
-    return invoice_service.get(conn, invoice_id, ctx.invoices)
+    return _changed(conn, EventType.INVOICE_OPENED, invoice_id, ctx, now_us)
+
+
+def _changed(
+    conn: Connection, event_type: EventType, invoice_id: int, ctx: StationContext, now_us: int
+) -> InvoiceDetail:
+    """The invoice as it is now, told to the event log as ``event_type``."""
+    out = invoice_service.get(conn, invoice_id, ctx.invoices)
+    events.record(conn, event_type, invoice_id, out, now_us)
+    return out
+
+
+def expire_leases(conn: Connection, ctx: StationContext, now_us: int) -> int:
+    """Claims a silent station stopped renewing go back to New (decisions §6)."""
+    expired = repository.expire_leases(conn, now_us)
+    for invoice_id in expired:
+        _changed(conn, EventType.INVOICE_RELEASED, invoice_id, ctx, now_us)
+    return len(expired)
 
 
 def _held(conn: Connection, station: Row, invoice_id: int, now_us: int) -> Row:
@@ -342,7 +365,7 @@ def release(
     station = get_station(conn, station_id)
     _held(conn, station, invoice_id, now_us)
     repository.set_status(conn, invoice_id, int(InvoiceStatus.NEW), now_us, station=None)
-    return invoice_service.get(conn, invoice_id, ctx.invoices)
+    return _changed(conn, EventType.INVOICE_RELEASED, invoice_id, ctx, now_us)
 
 
 def cancel(
@@ -360,7 +383,7 @@ def cancel(
     repository.set_status(
         conn, invoice_id, int(InvoiceStatus.CANCELLED), now_us, station=invoice["station"]
     )
-    return invoice_service.get(conn, invoice_id, ctx.invoices)
+    return _changed(conn, EventType.INVOICE_CANCELLED, invoice_id, ctx, now_us)
 
 
 # --- completing an invoice ---------------------------------------------------------------------
@@ -465,7 +488,19 @@ def complete(
         },
     )
     _queue_printing(conn, station_id, invoice, receipt, now_us)
-    return invoice_service.get(conn, invoice_id, ctx.invoices)
+    done = _changed(conn, EventType.INVOICE_DONE, invoice_id, ctx, now_us)
+    if receipt is not None:
+        _issued(conn, receipt["id"], ctx, now_us)
+    return done
+
+
+def _issued(conn: Connection, receipt_id: int, ctx: StationContext, now_us: int) -> ReceiptOut:
+    """The new receipt, told to the event log as a receipt or a refund."""
+    out = receipt_service.get(conn, receipt_id, ctx.invoices.zone)
+    refund = out.mode == ReceiptMode.REFUND
+    kind = EventType.REFUND_CREATED if refund else EventType.RECEIPT_CREATED
+    events.record(conn, kind, receipt_id, out, now_us)
+    return out
 
 
 def _edited_lines(rows: Sequence[Row], request: CompleteIn) -> list[SaleLine]:
@@ -695,7 +730,7 @@ def sell(
     enqueue(
         conn, station_id=station_id, kind=JobKind.RECEIPT, receipt_id=receipt["id"], now_us=now_us
     )
-    return receipt_service.get(conn, receipt["id"], zone)
+    return _issued(conn, receipt["id"], ctx, now_us)
 
 
 def _sale_line(

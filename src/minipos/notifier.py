@@ -1,8 +1,8 @@
-"""In-process wake-ups for long-polling stations.
+"""In-process wake-ups for long-polling readers (station feeds, the event stream, workers).
 
-A new or released invoice wakes every waiting feed request in this process at once. Other
-processes (PostgreSQL deployments) are not told: their waiters re-check the database every
-second, which bounds the delay.
+A commit that a waiter cares about (a new or released invoice, a new event) wakes every waiter
+in this process at once. Other processes (PostgreSQL deployments) are not told: their waiters
+re-check the database every second, which bounds the delay.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The event log: every change worth telling, written in the transaction of the change."""

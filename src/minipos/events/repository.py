@@ -1,0 +1,68 @@
+"""The ``events`` table: appended in commit order, read by id, trimmed from the oldest end."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from minipos.db import Connection, Row, insert_statement
+
+_COLUMNS = ("type", "resource", "resource_id", "created_at", "data")
+_INSERT = insert_statement("events", _COLUMNS)
+#: Any constant shared by every writer: the PostgreSQL advisory lock that orders event commits.
+_ORDER_LOCK = 0x4D504F5345  # "MPOSE"
+
+
+def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write a unit of work's events, last thing before its COMMIT.
+
+    SQLite has one writer, so ids are handed out in commit order anyway. PostgreSQL hands out
+    sequence numbers as transactions run, and a reader could pass an id whose transaction
+    commits later; the transaction lock (released at COMMIT) makes the id order the commit
+    order, at the price of event-writing commits taking turns (docs/events.md).
+    """
+    if conn.dialect == "postgresql":
+        conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": _ORDER_LOCK})
+    conn.insert_many(_INSERT, rows)
+
+
+def after(conn: Connection, cursor: int, types: Collection[str] | None, limit: int) -> list[Row]:
+    """The next ``limit`` events after ``cursor`` in id order, of ``types`` (None: all)."""
+    if types is None:
+        return conn.fetchall(
+            "SELECT * FROM events WHERE id > :cursor ORDER BY id LIMIT :limit",
+            {"cursor": cursor, "limit": limit},
+        )
+    names = sorted(types)
+    marks = ", ".join(f":t{i}" for i in range(len(names)))
+    params: dict[str, Any] = {f"t{i}": name for i, name in enumerate(names)}
+    return conn.fetchall(
+        f"SELECT * FROM events WHERE type IN ({marks}) AND id > :cursor ORDER BY id LIMIT :limit",
+        {**params, "cursor": cursor, "limit": limit},
+    )
+
+
+def last_id(conn: Connection) -> int:
+    row = conn.fetchone("SELECT max(id) AS id FROM events")
+    return int(row["id"]) if row and row["id"] is not None else 0
+
+
+def get(conn: Connection, event_id: int) -> Row | None:
+    return conn.fetchone("SELECT * FROM events WHERE id = :id", {"id": event_id})
+
+
+def purge(conn: Connection, older_than_us: int, batch: int) -> int:
+    """Remove up to ``batch`` of the oldest events created before ``older_than_us``.
+
+    Walks the primary key from the oldest end, so each call costs ``batch`` rows however long
+    the log. Ids never restart after a purge (AUTOINCREMENT, sequences).
+    """
+    row = conn.fetchone(
+        "SELECT max(id) AS id FROM (SELECT id, created_at FROM events ORDER BY id LIMIT :batch) "
+        "AS oldest WHERE created_at < :cutoff",
+        {"batch": batch, "cutoff": older_than_us},
+    )
+    if row is None or row["id"] is None:
+        return 0
+    count: int = conn.execute("DELETE FROM events WHERE id <= :upto", {"upto": row["id"]}).rowcount
+    return count

@@ -1,0 +1,66 @@
+"""Recording events with the change they tell of, and reading the log back.
+
+``record`` only queues the event on the unit of work; the database writes it just before the
+COMMIT that also carries the change (``Connection.batch``). So an event exists exactly when
+its change does: a rolled-back change leaves no event, a committed one always has its event,
+whatever crashes afterwards (the transactional outbox).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from minipos.db import Connection, Row
+from minipos.domain.events import ALL, EventType, select_types
+from minipos.events import repository
+from minipos.events.schemas import EventOut
+from minipos.timeutil import local_aware
+
+# The API's own encoding (decimals as JSON numbers): ``data`` is byte for byte what the
+# resource's GET would have answered at that moment.
+_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+def record(
+    conn: Connection, event_type: EventType, resource_id: int, data: Any, now_us: int
+) -> None:
+    """Tell of a change made in this unit of work; written (or dropped) with it."""
+    if not conn.events:
+        return
+    conn.batch(repository.append).append(
+        {
+            "type": event_type.value,
+            "resource": event_type.resource,
+            "resource_id": resource_id,
+            "created_at": now_us,
+            "data": _encoder.encode(data).decode(),
+        }
+    )
+
+
+def wanted(type_filter: str | None) -> frozenset[str] | None:
+    """The types a ``type`` query names (None: every type)."""
+    if type_filter is None:
+        return None
+    types = select_types(type_filter.split(","), ("type",))
+    return None if types == ALL else frozenset(types)
+
+
+def after(
+    conn: Connection, cursor: int, types: frozenset[str] | None, limit: int, zone: ZoneInfo
+) -> list[EventOut]:
+    return [event_out(row, zone) for row in repository.after(conn, cursor, types, limit)]
+
+
+def event_out(row: Row, zone: ZoneInfo) -> EventOut:
+    return EventOut(
+        id=row["id"],
+        type=row["type"],
+        created_at=local_aware(row["created_at"], zone) or "",
+        resource=row["resource"],
+        resource_id=row["resource_id"],
+        data=msgspec.Raw(row["data"].encode()),
+    )
