@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
+import time
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -66,3 +70,64 @@ def post_invoice(api: Api, body: dict[str, Any] | None = None) -> dict[str, Any]
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 standing in for an integrator's webhook endpoint.
+
+    It records every request (headers and body) and answers each with the next of
+    ``answers`` (then 200s): an int is a status code, ``"hang"`` holds the request for
+    ``hang_seconds`` before answering 200.
+    """
+
+    def __init__(self, answers: list[int | str] | None = None, hang_seconds: float = 2.0) -> None:
+        self.answers = list(answers or [])
+        self.hang_seconds = hang_seconds
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.lock:
+                    answer = receiver.answers.pop(0) if receiver.answers else 200
+                    receiver.requests.append((dict(self.headers.items()), body))
+                if answer == "hang":
+                    time.sleep(receiver.hang_seconds)
+                    answer = 200
+                self.send_response(int(answer))
+                reply = b"ok" if answer == 200 else b"receiver is unhappy"
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/minipos?shop=1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(body) for _, body in self.requests]
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[tuple[dict[str, str], bytes]]:
+        """The first ``count`` requests, once that many have arrived (polls to a deadline)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.requests) >= count:
+                    return list(self.requests)
+            time.sleep(0.02)
+        raise AssertionError(f"{len(self.requests)} of {count} webhook requests arrived")

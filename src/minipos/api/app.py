@@ -39,6 +39,9 @@ from minipos.stations import routes as station_routes
 from minipos.stations import service as station_service
 from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
+from minipos.webhooks import routes as webhook_routes
+from minipos.webhooks.settings import WebhookSettings
+from minipos.webhooks.worker import start_webhook_sender
 
 log = logging.getLogger("minipos")
 
@@ -59,6 +62,7 @@ def operations() -> list[Operation]:
         *receipt_routes.router.operations,
         *print_job_routes.router.operations,
         *event_routes.router.operations,
+        *webhook_routes.router.operations,
     ]
 
 
@@ -95,7 +99,9 @@ def create_app(settings: Settings) -> Starlette:
             stations=StationContext(invoices, pepper, settings.lease_seconds * 1_000_000),
             feed=Notifier(),
             event_log=Notifier(),
+            webhooks=WebhookSettings.from_env(),
         )
+        ctx.webhooks.check_retention(settings.event_retention_days)
         loop = asyncio.get_running_loop()
         db.on_commit = functools.partial(loop.call_soon_threadsafe, ctx.event_log.notify)
         app.state.ctx = ctx
@@ -104,6 +110,7 @@ def create_app(settings: Settings) -> Starlette:
             asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
             asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _trim_event_log, ctx)),
             start_print_worker(ctx),
+            start_webhook_sender(ctx),
         ]
         try:
             yield

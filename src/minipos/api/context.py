@@ -13,6 +13,7 @@ from minipos.idempotency.service import Idempotency
 from minipos.invoices.service import InvoiceContext
 from minipos.notifier import Notifier
 from minipos.stations.service import StationContext
+from minipos.webhooks.settings import WebhookSettings
 
 
 @dataclass
@@ -28,6 +29,7 @@ class AppContext:
     feed: Notifier
     #: Wakes event readers (streams, the webhook sender) after a commit that wrote events.
     event_log: Notifier
+    webhooks: WebhookSettings
 
 
 def context(request: Request) -> AppContext:

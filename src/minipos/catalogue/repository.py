@@ -7,12 +7,11 @@ here except the feed's leaves them out.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from minipos import db
-from minipos.db import Connection, Row, insert_statement
+from minipos.db import Connection, Row, insert_statement, select_in
 from minipos.domain.catalogue import CatalogueFacts, ProductInput
 
 PRODUCT_COLUMNS = (
@@ -37,9 +36,6 @@ _UPDATE_PRODUCT = (
 )
 _SELECT_CATEGORY = "SELECT id, " + ", ".join(CATEGORY_COLUMNS) + " FROM categories"
 _INSERT_CATEGORY = insert_statement("categories", CATEGORY_COLUMNS)
-
-#: Most values in one ``IN (…)`` list.
-_CHUNK = 512
 
 
 # --- the catalogue revision -----------------------------------------------------------------
@@ -169,7 +165,7 @@ def remove_addon(conn: Connection, addon_id: int) -> None:
 
 def barcodes_of(conn: Connection, product_ids: Collection[int]) -> dict[int, list[Row]]:
     found: dict[int, list[Row]] = {}
-    for row in _select_in(
+    for row in select_in(
         conn,
         "SELECT " + ", ".join(BARCODE_COLUMNS) + " FROM product_barcodes"
         " WHERE product_id IN ({}) ORDER BY product_id, position",
@@ -181,7 +177,7 @@ def barcodes_of(conn: Connection, product_ids: Collection[int]) -> dict[int, lis
 
 def addons_of(conn: Connection, product_ids: Collection[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
-    for row in _select_in(
+    for row in select_in(
         conn,
         "SELECT product_id, addon_id FROM product_addons"
         " WHERE product_id IN ({}) ORDER BY product_id, position",
@@ -201,17 +197,17 @@ def facts(conn: Connection, products: Sequence[ProductInput]) -> CatalogueFacts:
     return CatalogueFacts(
         products=frozenset(
             int(r["id"])
-            for r in _select_in(
+            for r in select_in(
                 conn, "SELECT id FROM products WHERE id IN ({}) AND deleted_at IS NULL", addons
             )
         ),
         categories=frozenset(
             int(r["id"])
-            for r in _select_in(conn, "SELECT id FROM categories WHERE id IN ({})", categories)
+            for r in select_in(conn, "SELECT id FROM categories WHERE id IN ({})", categories)
         ),
         barcodes={
             r["barcode"]: int(r["product_id"])
-            for r in _select_in(
+            for r in select_in(
                 conn,
                 "SELECT barcode, product_id FROM product_barcodes WHERE barcode IN ({})",
                 barcodes,
@@ -219,7 +215,7 @@ def facts(conn: Connection, products: Sequence[ProductInput]) -> CatalogueFacts:
         },
         codes={
             int(r["code"]): int(r["id"])
-            for r in _select_in(
+            for r in select_in(
                 conn,
                 "SELECT code, id FROM products WHERE code IN ({}) AND deleted_at IS NULL",
                 codes,
@@ -383,27 +379,6 @@ def search_categories(
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _select_in(conn: Connection, sql: str, values: Collection[Any]) -> Iterator[Row]:
-    """Rows of ``sql`` (with ``{}`` where the ``IN`` list goes) for every value, in chunks.
-
-    Each list is padded to a power of two with its last value, so only a few statement
-    texts ever exist: each is prepared and cached once, not once per list length.
-    """
-    ordered = sorted(values)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        size = 1 << (len(chunk) - 1).bit_length()
-        padded = chunk + [chunk[-1]] * (size - len(chunk))
-        yield from conn.fetchall(
-            _in_sql(sql, size), {f"v{i}": value for i, value in enumerate(padded)}
-        )
-
-
-@functools.lru_cache(maxsize=128)
-def _in_sql(sql: str, size: int) -> str:
-    return sql.format(", ".join(f":v{i}" for i in range(size)))
 
 
 #: A live product as a station sells it: its fields, its category's name, and (by barcode)

@@ -9,6 +9,7 @@ from minipos.db.database import (
     insert_statement,
     open_database,
     search,
+    select_in,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "insert_statement",
     "open_database",
     "search",
+    "select_in",
 ]

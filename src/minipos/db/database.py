@@ -22,13 +22,14 @@ import asyncio
 import concurrent.futures
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import queue
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -201,6 +202,31 @@ def search(
         counted,
     )
     return rows, int(total["n"]) if total else 0
+
+
+#: Most values in one ``IN (…)`` list.
+_CHUNK = 512
+
+
+def select_in(conn: Connection, sql: str, values: Collection[Any]) -> Iterator[Row]:
+    """Rows of ``sql`` (with ``{}`` where the ``IN`` list goes) for every value, in chunks.
+
+    Each list is padded to a power of two with its last value, so only a few statement
+    texts ever exist: each is prepared and cached once, not once per list length.
+    """
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        size = 1 << (len(chunk) - 1).bit_length()
+        padded = chunk + [chunk[-1]] * (size - len(chunk))
+        yield from conn.fetchall(
+            _in_sql(sql, size), {f"v{i}": value for i, value in enumerate(padded)}
+        )
+
+
+@functools.lru_cache(maxsize=128)
+def _in_sql(sql: str, size: int) -> str:
+    return sql.format(", ".join(f":v{i}" for i in range(size)))
 
 
 class Database(Protocol):

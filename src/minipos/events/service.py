@@ -8,6 +8,7 @@ whatever crashes afterwards (the transactional outbox).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,7 +56,12 @@ def after(
     return [event_out(row, zone) for row in repository.after(conn, cursor, types, limit)]
 
 
-def event_out(row: Row, zone: ZoneInfo) -> EventOut:
+def encode_event(event: EventOut) -> bytes:
+    """An event as the API and webhooks send it."""
+    return _encoder.encode(event)
+
+
+def event_out(row: Row | Mapping[str, Any], zone: ZoneInfo) -> EventOut:
     return EventOut(
         id=row["id"],
         type=row["type"],
