@@ -80,7 +80,12 @@ class Receiver:
     ``hang_seconds`` before answering 200.
     """
 
-    def __init__(self, answers: list[int | str] | None = None, hang_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        answers: list[int | str] | None = None,
+        hang_seconds: float = 2.0,
+        port: int = 0,
+    ) -> None:
         self.answers = list(answers or [])
         self.hang_seconds = hang_seconds
         self.requests: list[tuple[dict[str, str], bytes]] = []
@@ -107,7 +112,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks/minipos?shop=1"

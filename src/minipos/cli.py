@@ -12,12 +12,13 @@ import uvicorn
 from minipos.auth.service import Role, create_key, load_pepper
 from minipos.catalogue import io as catalogue_io
 from minipos.catalogue import service as catalogue_service
-from minipos.config import ConfigError, Settings
+from minipos.clitools import settings_or_exit
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.print_jobs.cli import app as printer_app
 from minipos.receipts import service as receipt_service
 from minipos.timeutil import now_us
+from minipos.webhooks.cli import app as webhook_app
 
 app = typer.Typer(help="MiniPOS server: invoice middleware and back office.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -27,14 +28,7 @@ catalogue_app = typer.Typer(help="Product catalogue files.", no_args_is_help=Tru
 app.add_typer(key_app, name="key")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(printer_app, name="printer")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+app.add_typer(webhook_app, name="webhook")
 
 
 @app.command()
@@ -46,7 +40,7 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the API server (migrating the database first unless MINIPOS_AUTO_MIGRATE=false)."""
-    settings = _settings()
+    settings = settings_or_exit()
     if workers > 1 and settings.database_url.startswith("sqlite"):
         typer.echo("SQLite is served by one process; use PostgreSQL for --workers > 1", err=True)
         raise typer.Exit(2)
@@ -71,7 +65,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "heads") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    settings = _settings()
+    settings = settings_or_exit()
     migrations.upgrade(settings.database_url, revision)
     typer.echo(f"database at {migrations.current(settings.database_url)}", err=True)
 
@@ -79,7 +73,7 @@ def db_upgrade(revision: str = "heads") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision the database is at."""
-    typer.echo(migrations.current(_settings().database_url) or "empty")
+    typer.echo(migrations.current(settings_or_exit().database_url) or "empty")
 
 
 @key_app.command("create")
@@ -89,7 +83,7 @@ def key_create(
     name: Annotated[str | None, typer.Option(help="A note: who or what uses it.")] = None,
 ) -> None:
     """Create an API key and print it once (it is stored only as a digest)."""
-    settings = _settings()
+    settings = settings_or_exit()
     migrations.upgrade(settings.database_url)
     pepper = load_pepper(settings.secret_key, settings.secret_file)
     db = open_database(settings.database_url, pool_size=1)
@@ -116,7 +110,7 @@ def catalogue_import(
     path: Annotated[Path, typer.Argument(help="A .csv or .json file of products.")],
 ) -> None:
     """Create every product in PATH, or none: all bad rows are reported with their lines."""
-    settings = _settings()
+    settings = settings_or_exit()
     migrations.upgrade(settings.database_url)
     try:
         rows, unit = catalogue_io.read_file(path)
@@ -152,7 +146,7 @@ def catalogue_export(
     if fmt not in ("csv", "json"):
         typer.echo("--format is csv or json", err=True)
         raise typer.Exit(2)
-    settings = _settings()
+    settings = settings_or_exit()
     db = open_database(settings.database_url, pool_size=1)
     try:
         if fmt == "csv":
@@ -175,7 +169,7 @@ def catalogue_export(
 @app.command()
 def verify() -> None:
     """Check every station's receipt chain, numbering and Z-reports; exit 1 at any break."""
-    settings = _settings()
+    settings = settings_or_exit()
     cash = {m.id for m in settings.reference().payment_methods.values() if m.is_cash}
     db = open_database(settings.database_url, pool_size=1)
     try:

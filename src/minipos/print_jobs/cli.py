@@ -5,15 +5,12 @@ A typer sub-app; ``minipos.cli`` adds it with ``app.add_typer(printer_app, name=
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 import typer
 
-from minipos.config import ConfigError, Settings
-from minipos.db import DatabaseUnavailable, open_database
-from minipos.db import migrate as migrations
-from minipos.domain.errors import DomainError, NotFound, ValidationFailed
+from minipos.clitools import as_json, run_job, settings_or_exit
 from minipos.print_jobs import printers, repository
 from minipos.print_jobs.schemas import PrinterIn
 from minipos.timeutil import now_us
@@ -21,30 +18,6 @@ from minipos.timeutil import now_us
 app = typer.Typer(help="Receipt printers of the stations.", no_args_is_help=True)
 
 _KINDS = ("network", "file", "usb", "serial", "none")
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    if isinstance(exc, ValidationFailed):
-        for error in exc.errors:
-            typer.echo(f"{'.'.join(map(str, error.path)) or 'printer'}: {error.message}", err=True)
-        return typer.Exit(2)
-    if isinstance(exc, NotFound):
-        typer.echo(exc.detail if exc.detail != "Not found." else "No such station.", err=True)
-        return typer.Exit(1)
-    typer.echo(str(exc), err=True)
-    return typer.Exit(1)
 
 
 @app.command("set")
@@ -80,7 +53,7 @@ def set_printer(
     ] = True,
 ) -> None:
     """Set (replace) STATION_ID's printer, e.g. --kind network --address 10.0.0.5:9100."""
-    settings = _settings()
+    settings = settings_or_exit()
     if kind not in _KINDS:
         typer.echo(f"--kind must be one of {', '.join(_KINDS)}", err=True)
         raise typer.Exit(2)
@@ -105,55 +78,45 @@ def set_printer(
     except msgspec.ValidationError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    migrations.upgrade(settings.database_url)
-    db = open_database(settings.database_url, pool_size=1)
-    try:
-        out = db.run(
-            lambda conn: printers.configure(conn, station_id, data, settings.zone(), now_us())
-        )
-    except (DomainError, DatabaseUnavailable) as exc:
-        raise _fail(exc) from exc
-    finally:
-        db.close()
-    typer.echo(_json(out))
+    out = run_job(
+        settings,
+        lambda conn: printers.configure(conn, station_id, data, settings.zone(), now_us()),
+        migrate=True,
+        subject="station",
+    )
+    typer.echo(as_json(out))
 
 
 @app.command("show")
 def show_printer(station_id: Annotated[int, typer.Argument(help="The station's id.")]) -> None:
     """Print STATION_ID's printer configuration as JSON."""
-    settings = _settings()
-    db = open_database(settings.database_url, pool_size=1)
-    try:
-        out = db.run(lambda conn: printers.describe(conn, station_id, settings.zone()))
-    except (DomainError, DatabaseUnavailable) as exc:
-        raise _fail(exc) from exc
-    finally:
-        db.close()
-    typer.echo(_json(out))
+    settings = settings_or_exit()
+    out = run_job(
+        settings,
+        lambda conn: printers.describe(conn, station_id, settings.zone()),
+        subject="station",
+    )
+    typer.echo(as_json(out))
 
 
 @app.command("status")
 def printer_status(station_id: Annotated[int, typer.Argument(help="The station's id.")]) -> None:
     """Read STATION_ID's printer status now; exit 1 unless it is ready."""
-    settings = _settings()
-    db = open_database(settings.database_url, pool_size=1)
-    try:
-        printer, counts = db.run(
-            lambda conn: (
-                printers.load(conn, station_id),
-                repository.count_by_status(conn, station_id),
-            )
-        )
-    except DatabaseUnavailable as exc:
-        raise _fail(exc) from exc
-    finally:
-        db.close()
+    settings = settings_or_exit()
+    printer, counts = run_job(
+        settings,
+        lambda conn: (
+            printers.load(conn, station_id),
+            repository.count_by_status(conn, station_id),
+        ),
+        subject="station",
+    )
     if printer is None:
         typer.echo("This station has no printer configured.", err=True)
         raise typer.Exit(1)
     out = printers.status_out(
         printer, printers.read_status(printer), counts, settings.zone(), now_us()
     )
-    typer.echo(_json(out))
+    typer.echo(as_json(out))
     if not out.ready:
         raise typer.Exit(1)

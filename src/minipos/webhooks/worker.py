@@ -53,8 +53,9 @@ log = logging.getLogger("minipos.webhooks")
 
 #: Deliveries read (and sent, if all goes well) per round.
 SEND_BATCH = 200
-#: An endpoint's lease: renewed every round; another process takes over after it runs out.
-LEASE_SECONDS = 60.0
+#: An endpoint's shortest lease (renewed every round). Another process, or this one restarted
+#: after a crash on PostgreSQL, takes the endpoint over once it ran out.
+MIN_LEASE_SECONDS = 15.0
 #: How often the endpoint list is re-read (new and deleted endpoints are noticed this fast).
 POLL_SECONDS = 1.0
 #: How long a resolved (and checked) address is used before the host is looked up again.
@@ -92,7 +93,10 @@ class WebhookSender:
         self.wake = wake
         self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self.lease_us = int(LEASE_SECONDS * 1_000_000)
+        # A round stops sending after a third of the lease, and its last request may take a
+        # whole timeout: three timeouts keep the round inside the lease.
+        lease = max(MIN_LEASE_SECONDS, 3 * settings.webhook_timeout_seconds)
+        self.lease_us = int(lease * 1_000_000)
         self.give_up_us = int(settings.webhook_give_up_hours * 3_600_000_000)
         self._endpoints: dict[int, asyncio.Task[None]] = {}
 
@@ -164,7 +168,7 @@ class _Endpoint:
             # Only when something changes: an idle endpoint costs no write (and no fsync).
             webhook = await s.db.write(self._lease_and_fan_out)
             if webhook is None:
-                return LEASE_SECONDS / 4  # another process sends this endpoint's events
+                return s.lease_us / 4_000_000  # another process sends this endpoint's events
         batch = await s.db.read(lambda conn: service.due(conn, self.id, SEND_BATCH, s.zone))
         if not batch:
             return POLL_SECONDS
@@ -172,7 +176,7 @@ class _Endpoint:
         if wait_us > 0:  # the head is backing off; the rest wait behind it
             return min(wait_us / 1_000_000, POLL_SECONDS)
         attempts = []
-        deadline = time.monotonic() + LEASE_SECONDS / 3
+        deadline = time.monotonic() + s.lease_us / 3_000_000
         for item in batch:
             attempt = await self._send(webhook, item)
             attempts.append(attempt)
