@@ -31,6 +31,8 @@ from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
 from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import InvoiceContext
+from minipos.messages import routes as messages_routes
+from minipos.messages.worker import start_message_worker
 from minipos.notifier import Notifier
 from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.worker import start_print_worker
@@ -63,6 +65,7 @@ def operations() -> list[Operation]:
         *print_job_routes.router.operations,
         *event_routes.router.operations,
         *webhook_routes.router.operations,
+        *messages_routes.router.operations,
     ]
 
 
@@ -111,6 +114,7 @@ def create_app(settings: Settings) -> Starlette:
             asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _trim_event_log, ctx)),
             start_print_worker(ctx),
             start_webhook_sender(ctx),
+            start_message_worker(ctx),
         ]
         try:
             yield

@@ -28,6 +28,8 @@ Name = Annotated[str, Meta(min_length=1, max_length=255)]
 Byte = Annotated[int, Meta(ge=0, le=255)]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+#: E.164-ish: an optional +, then 6 to 15 digits; single spaces between digits are allowed.
+_PHONE = re.compile(r"\+?[0-9](?: ?[0-9]){5,14}")  # fullmatch: no trailing newline, ASCII digits
 
 
 class TextBlock(Struct, tag_field="kind", tag="text", omit_defaults=True):
@@ -91,6 +93,12 @@ class Customer(Struct, omit_defaults=True):
     def problems(self) -> Iterable[FieldError]:
         if isinstance(self.email, str) and self.email and not _EMAIL.match(self.email):
             yield FieldError(("email",), "Enter a valid email address.")
+        if isinstance(self.phone, str) and self.phone and not _PHONE.fullmatch(self.phone):
+            yield FieldError(
+                ("phone",),
+                "Enter a phone number in international form: an optional +, then 6 to 15 "
+                'digits (spaces allowed), e.g. "+371 2000 0000".',
+            )
 
 
 class InvoiceInfo(Struct, omit_defaults=True):

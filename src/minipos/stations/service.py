@@ -40,6 +40,7 @@ from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.invoices.service import InvoiceContext
+from minipos.messages.service import queue_receipt
 from minipos.print_jobs.service import JobKind, enqueue
 from minipos.receipts import repository as receipts
 from minipos.receipts import service as receipt_service
@@ -488,6 +489,7 @@ def complete(
         },
     )
     _queue_printing(conn, station_id, invoice, receipt, now_us)
+    queue_receipt(conn, invoice, receipt, now_us)  # e-receipts (info.customer), if a receipt
     done = _changed(conn, EventType.INVOICE_DONE, invoice_id, ctx, now_us)
     if receipt is not None:
         _issued(conn, receipt["id"], ctx, now_us)

@@ -1,0 +1,1 @@
+"""Electronic receipts: the receipt emailed (or texted) to the customer the invoice names."""
