@@ -80,17 +80,21 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = open_database(
-            settings.database_url,
-            pool_size=settings.pg_pool_size,
-            exclusive=True,
-            events=settings.events,
-        )
+        # Every setting is checked before the database is opened: a bad one stops start-up
+        # with its message and leaves nothing half-started.
+        webhooks = WebhookSettings.from_env()
+        webhooks.check_retention(settings.event_retention_days)
         pepper = load_pepper(settings.secret_key, settings.secret_file)
         invoices = InvoiceContext(
             reference=settings.reference(),
             zone=settings.zone(),
             station_group=settings.station_group,
+        )
+        db = open_database(
+            settings.database_url,
+            pool_size=settings.pg_pool_size,
+            exclusive=True,
+            events=settings.events,
         )
         ctx = AppContext(
             settings=settings,
@@ -102,21 +106,25 @@ def create_app(settings: Settings) -> Starlette:
             stations=StationContext(invoices, pepper, settings.lease_seconds * 1_000_000),
             feed=Notifier(),
             event_log=Notifier(),
-            webhooks=WebhookSettings.from_env(),
+            webhooks=webhooks,
         )
-        ctx.webhooks.check_retention(settings.event_retention_days)
         loop = asyncio.get_running_loop()
         db.on_commit = functools.partial(loop.call_soon_threadsafe, ctx.event_log.notify)
         app.state.ctx = ctx
-        chores = [
-            asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _sweep_idempotency, ctx)),
-            asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
-            asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _trim_event_log, ctx)),
-            start_print_worker(ctx),
-            start_webhook_sender(ctx),
-            start_message_worker(ctx),
-        ]
+        chores: list[asyncio.Task[None]] = []
         try:
+            starters: list[Callable[[], asyncio.Task[None]]] = [
+                lambda: asyncio.create_task(
+                    _every(PURGE_INTERVAL_SECONDS, _sweep_idempotency, ctx)
+                ),
+                lambda: asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
+                lambda: asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _trim_event_log, ctx)),
+                lambda: start_print_worker(ctx),
+                lambda: start_webhook_sender(ctx),
+                lambda: start_message_worker(ctx),
+            ]
+            for start in starters:  # one by one: a failing start stops those already running
+                chores.append(start())
             yield
         finally:
             for chore in chores:
