@@ -236,3 +236,36 @@ def test_loopback_is_refused_unless_allowed(settings: Settings, keys: dict[Role,
         response = api.as_(Role.ADMIN).post("/api/webhooks", json={"url": "http://127.0.0.1/"})
     assert response.status_code == 400
     assert "MINIPOS_WEBHOOK_ALLOW_NETWORKS" in response.json()["url"][0]
+
+
+def test_a_paused_endpoint_gets_what_it_missed_in_order_once_resumed(
+    api: Api, receiver: Receiver
+) -> None:
+    webhook = add(api, receiver.url, ["invoice.created"])
+    admin = api.as_(Role.ADMIN)
+    paused = admin.patch(f"/api/webhooks/{webhook['id']}", json={"active": False})
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["active"] is False
+    first, second = post_invoice(api), post_invoice(api)
+    time.sleep(0.5)  # a running sender would have sent both by now
+    assert receiver.requests == []
+    assert deliveries(api, webhook["id"]) == []
+    resumed = api.as_(Role.ADMIN).patch(
+        f"/api/webhooks/{webhook['id']}", json={"active": True, "description": "ERP v2"}
+    )
+    assert resumed.json()["description"] == "ERP v2"
+    receiver.wait_for(2)
+    assert [e["resource_id"] for e in receiver.events()] == [first["id"], second["id"]]
+
+
+def test_patch_checks_what_it_changes(api: Api) -> None:
+    webhook = add(api, "http://127.0.0.1:9/hook")
+    admin = api.as_(Role.ADMIN)
+    bad_url = admin.patch(f"/api/webhooks/{webhook['id']}", json={"url": "http://10.0.0.1/"})
+    assert bad_url.status_code == 400
+    assert "url" in bad_url.json()
+    bad_type = admin.patch(f"/api/webhooks/{webhook['id']}", json={"events": ["nope"]})
+    assert bad_type.status_code == 400
+    assert "events" in bad_type.json()
+    assert admin.patch("/api/webhooks/999", json={"active": False}).status_code == 404
+    assert admin.get(f"/api/webhooks/{webhook['id']}").json()["url"] == "http://127.0.0.1:9/hook"

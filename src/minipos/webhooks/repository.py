@@ -40,6 +40,14 @@ def all_webhooks(conn: Connection) -> list[Row]:
     return conn.fetchall("SELECT * FROM webhooks ORDER BY id")
 
 
+def update(conn: Connection, webhook: Mapping[str, Any]) -> None:
+    conn.execute(
+        "UPDATE webhooks SET url = :url, events = :events, description = :description,"
+        " active = :active, updated_at = :updated_at WHERE id = :id",
+        webhook,
+    )
+
+
 def delete(conn: Connection, webhook_id: int) -> bool:
     # Attempts and deliveries go with it (ON DELETE CASCADE; SQLite enforces it per connection).
     conn.execute(

@@ -21,6 +21,7 @@ from minipos.webhooks.schemas import (
     WebhookCreated,
     WebhookIn,
     WebhookOut,
+    WebhookPatch,
 )
 
 router = Router("Webhooks")
@@ -66,6 +67,29 @@ async def get_webhook(request: Request, principal: Principal) -> Response:
     webhook_id: int = request.path_params["id"]
     row = await ctx.db.read(lambda conn: service.get(conn, webhook_id))
     return JSONResponse(encode(service.webhook_out(row, ctx.invoices.zone)))
+
+
+@router.endpoint(
+    "PATCH",
+    "/api/webhooks/{id}",
+    summary="Change an endpoint: url, events, description; active false pauses it",
+    roles=ADMIN,
+    body=WebhookPatch,
+    response=WebhookOut,
+    description="A paused endpoint's events wait for it and go out in order when it is resumed.",
+)
+async def patch_webhook(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    webhook_id: int = request.path_params["id"]
+    jsonio.require_json(request)
+    body = await jsonio.read_body(request, ctx.settings.max_body_bytes)
+    data = jsonio.decode(body, WebhookPatch)
+    if isinstance(data.url, str):
+        await asyncio.to_thread(service.check_url, data.url, ctx.webhooks.networks())
+    zone = ctx.invoices.zone
+    found = await ctx.db.write(lambda conn: service.change(conn, webhook_id, data, zone, now_us()))
+    ctx.event_log.notify()  # a resumed endpoint starts sending at once
+    return JSONResponse(encode(found))
 
 
 @router.endpoint(

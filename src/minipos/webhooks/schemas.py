@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from minipos.api.fields import QueryInt
 
@@ -18,6 +18,18 @@ class WebhookIn(Struct, kw_only=True):
     )
     description: Annotated[str, Meta(max_length=255)] = ""
     active: bool = True
+
+
+class WebhookPatch(Struct, kw_only=True):
+    """Fields sent replace the stored ones. ``active: false`` pauses the endpoint: its events
+    wait (nothing is skipped) and go out, in order, once it is active again."""
+
+    url: Annotated[str, Meta(min_length=1, max_length=2048)] | UnsetType = UNSET
+    events: (
+        Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=64)] | UnsetType
+    ) = UNSET
+    description: Annotated[str, Meta(max_length=255)] | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
 
 
 class WebhookOut(Struct, kw_only=True):

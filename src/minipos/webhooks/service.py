@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from msgspec import UNSET
+
 from minipos.db import Connection, Row
 from minipos.domain.errors import Conflict, NotFound, ValidationFailed
 from minipos.domain.events import ALL, select_types, type_names
@@ -25,6 +27,7 @@ from minipos.webhooks.schemas import (
     WebhookCreated,
     WebhookIn,
     WebhookOut,
+    WebhookPatch,
 )
 from minipos.webhooks.signing import new_secret
 
@@ -57,6 +60,26 @@ def create(conn: Connection, data: WebhookIn, zone: ZoneInfo, now_us: int) -> We
     }
     repository.insert(conn, row)
     return WebhookCreated(**_fields(row, zone), secret=row["secret"])
+
+
+def change(
+    conn: Connection, webhook_id: int, data: WebhookPatch, zone: ZoneInfo, now_us: int
+) -> WebhookOut:
+    """``PATCH``: the fields sent replace the stored ones (a new ``url`` is checked by the
+    caller, outside the transaction: the check looks the host up)."""
+    stored = get(conn, webhook_id)
+    row = {
+        "id": webhook_id,
+        "url": stored["url"] if data.url is UNSET else data.url,
+        "events": stored["events"]
+        if data.events is UNSET
+        else json.dumps(type_names(select_types(data.events, ("events",)))),
+        "description": stored["description"] if data.description is UNSET else data.description,
+        "active": bool(stored["active"]) if data.active is UNSET else data.active,
+        "updated_at": now_us,
+    }
+    repository.update(conn, row)
+    return webhook_out(get(conn, webhook_id), zone)
 
 
 def get(conn: Connection, webhook_id: int) -> Row:
