@@ -15,6 +15,7 @@ from minipos.catalogue import service as catalogue_service
 from minipos.clitools import settings_or_exit
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
+from minipos.events.cli import app as events_app
 from minipos.print_jobs.cli import app as printer_app
 from minipos.receipts import service as receipt_service
 from minipos.timeutil import now_us
@@ -28,6 +29,7 @@ catalogue_app = typer.Typer(help="Product catalogue files.", no_args_is_help=Tru
 app.add_typer(key_app, name="key")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(printer_app, name="printer")
+app.add_typer(events_app, name="events")
 app.add_typer(webhook_app, name="webhook")
 
 
