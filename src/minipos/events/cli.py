@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from minipos.api.jsonio import encode
-from minipos.config import ConfigError, Settings
+from minipos.clitools import settings_or_exit
 from minipos.db import Database, DatabaseUnavailable, open_database
 from minipos.domain.errors import ValidationFailed
 from minipos.events import repository, service
@@ -34,14 +34,6 @@ app = typer.Typer(help="The event log.", no_args_is_help=True)
 POLL_SECONDS = 0.5
 #: Events one read takes; a follower far behind catches up in steps of this, without pausing.
 BATCH = 500
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 @app.command("tail")
@@ -75,7 +67,7 @@ def tail(
     if after is not None and from_start:
         typer.echo("--after and --from-start exclude each other", err=True)
         raise typer.Exit(2)
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         wanted = service.wanted(types)
     except ValidationFailed as exc:
