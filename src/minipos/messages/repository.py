@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from minipos import db
-from minipos.db import Connection, Row, insert_statement
+from minipos.db import Connection, Row, claims, insert_statement
 
 COLUMNS = (
     "channel", "recipient", "receipt_id", "invoice_id", "status", "attempts",
@@ -72,22 +72,21 @@ def due(conn: Connection, now_us: int, limit: int, channels: tuple[str, ...]) ->
 
 def claim(conn: Connection, message_id: int, token: str, now_us: int) -> Row | None:
     """pending → sending for this worker, or ``None`` if another worker was first."""
-    return conn.fetchone(
-        "UPDATE messages SET status = 'sending', claim_token = :token, claimed_at = :now,"
-        " attempts = attempts + 1, updated_at = :now WHERE id = :id AND status = 'pending'"
-        f" RETURNING {_ALL}",
-        {"id": message_id, "token": token, "now": now_us},
+    return claims.claim(
+        conn,
+        "messages",
+        message_id,
+        token=token,
+        now_us=now_us,
+        waiting="pending",
+        returning=_ALL,
+        touch=("updated_at",),
     )
 
 
 def renew(conn: Connection, message_id: int, token: str, now_us: int) -> bool:
     """Renew the lease of a message this worker is sending."""
-    cursor = conn.execute(
-        "UPDATE messages SET claimed_at = :now"
-        " WHERE id = :id AND claim_token = :token AND status = 'sending'",
-        {"id": message_id, "token": token, "now": now_us},
-    )
-    return int(cursor.rowcount) == 1
+    return claims.renew(conn, "messages", message_id, token, now_us)
 
 
 def mark_sent(conn: Connection, message_id: int, token: str, now_us: int) -> Row | None:
@@ -153,10 +152,7 @@ def has_pending(conn: Connection, channel: str) -> bool:
 
 def stale_sending(conn: Connection, cutoff_us: int) -> list[Row]:
     """Messages left ``sending`` whose lease ran out before ``cutoff_us``."""
-    return conn.fetchall(
-        "SELECT id FROM messages WHERE status = 'sending' AND claimed_at < :cutoff",
-        {"cutoff": cutoff_us},
-    )
+    return claims.stale(conn, "messages", cutoff_us)
 
 
 def release_stale(conn: Connection, cutoff_us: int, error: str, now_us: int) -> list[int]:

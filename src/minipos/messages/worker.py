@@ -1,6 +1,8 @@
 """The message worker: sends queued e-receipts (email, SMS), at least once each.
 
-One asyncio task per server process (:func:`start_message_worker`). Each pass:
+One asyncio task per server process (:func:`start_message_worker`), on the machinery it
+shares with the print worker (:class:`~minipos.queue_worker.QueueWorker`: the loop, claims,
+leases, recovery). Each pass:
 
 1. messages left ``sending`` by a process that died go back to ``pending`` once their lease
    has run out (at once on start-up with SQLite: one server process per file);
@@ -22,14 +24,11 @@ false``) is not. Each resend carries the same ``Message-ID``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-import secrets
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from minipos.db import Connection, Database, Row
@@ -44,6 +43,7 @@ from minipos.messages.sms import PermanentSmsError, SmsSender, load_sms_sender
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
 from minipos.printing.layout import Wording
+from minipos.queue_worker import ClaimStore, QueueWorker
 from minipos.timeutil import now_us
 
 if TYPE_CHECKING:
@@ -51,14 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minipos.messages")
 
-T = TypeVar("T")
-
-#: Messages sent at the same time by one process.
-MAX_PARALLEL = 4
-#: On shutdown, how long sends in progress may take to finish and be recorded.
-SHUTDOWN_GRACE_SECONDS = 15.0
-#: Tries at recording an outcome while the database is unavailable.
-RECORD_TRIES = 5
 
 NO_SMTP = "no SMTP server configured (MINIPOS_SMTP_HOST); retry once one is"
 INTERRUPTED = "interrupted: the server stopped while sending; sending again"
@@ -124,7 +116,16 @@ class Outcome:
     error: str = ""
 
 
-class MessageWorker:
+class MessageWorker(QueueWorker[PrintContext, MessageSettings]):
+    """The e-receipt queue on :class:`QueueWorker`: the channels this process can send, sent
+    again if its sender died."""
+
+    store: ClassVar[ClaimStore] = repository
+    noun = "message"
+    #: At least once: a message its sender left mid-send goes out again (same Message-ID).
+    stale_fate = "sending again"
+    log = log
+
     def __init__(
         self,
         db: Database,
@@ -137,18 +138,14 @@ class MessageWorker:
         words: MessageWords,
         clock: Callable[[], int] = now_us,
     ) -> None:
-        self.db = db
-        self.context = context
-        self.settings = settings
+        super().__init__(db, context, settings, clock=clock)
         self.mailer = mailer
         self.sms = sms
         self.wording = wording
         self.words = words
-        self.clock = clock
-        self._executor = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="minipos-message")
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._wake = asyncio.Event()
-        self._next_recovery = 0
+
+    def _poll_and_lease(self) -> tuple[float, float]:
+        return self.settings.message_poll_seconds, self.settings.message_lease_seconds
 
     @property
     def zone(self) -> ZoneInfo:
@@ -169,94 +166,21 @@ class MessageWorker:
             "message worker started (email %s)",
             f"via {self.settings.smtp_host}:{self.settings.port}" if self.mailer else "off",
         )
-        failures = 0
-        try:
-            while True:
-                self._wake.clear()
-                try:
-                    await self.recover()
-                    await self.run_once()
-                    failures = 0
-                except Exception:
-                    failures += 1
-                    if failures == 1 or failures % 100 == 0:
-                        log.exception("message worker pass failed (%d in a row)", failures)
-                pause = self.settings.message_poll_seconds * 2 ** min(failures, 6)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), pause)
-        finally:
-            await self.drain(SHUTDOWN_GRACE_SECONDS)
-            self._executor.shutdown(wait=False)
+        await super().run()
 
     async def run_once(self) -> int:
         """Claim the due messages this process has room for and start sending them; how many."""
         if self.mailer is None:
             await self._fail_unsendable(Channel.EMAIL, NO_SMTP)
-        room = MAX_PARALLEL - len(self._inflight)
-        if room <= 0:
-            return 0
+        return await super().run_once()
+
+    async def _candidates(self, room: int) -> list[Row]:
         now = self.clock()
-        candidates = await self.db.read(
-            lambda conn: repository.due(conn, now, room * 2, self.channels)
-        )
-        started = 0
-        for message in candidates:
-            if started >= room:
-                break
-            claimed = await self.db.write(
-                functools.partial(
-                    repository.claim,
-                    message_id=message["id"],
-                    token=secrets.token_hex(12),
-                    now_us=self.clock(),
-                )
-            )
-            if claimed is None:
-                continue  # another process was first
-            message_id: int = claimed["id"]
-            task = asyncio.create_task(self._deliver(claimed), name=f"message-{message_id}")
-            self._inflight[message_id] = task
-            task.add_done_callback(functools.partial(self._finished, message_id))
-            started += 1
-        return started
+        return await self.db.read(lambda conn: repository.due(conn, now, room * 2, self.channels))
 
-    def close(self) -> None:
-        """Let the sending threads go (after :meth:`drain`, for callers that drive passes)."""
-        self._executor.shutdown(wait=True)
-
-    async def drain(self, timeout: float | None = None) -> None:
-        """Wait for the sends in progress (all of them, or until ``timeout``)."""
-        tasks = list(self._inflight.values())
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
-
-    async def recover(self, *, force: bool = False) -> list[int]:
-        """Put back to pending the messages left ``sending`` by a process that died.
-
-        On SQLite the first call takes every ``sending`` message (one server process per file:
-        no one else can be sending); otherwise those whose lease ran out. Checked at most twice
-        a lease, with a read first, so an idle queue costs no write.
-        """
-        now = self.clock()
-        if not force and now < self._next_recovery:
-            return []
-        first = self._next_recovery == 0
-        lease = self.settings.lease_us
-        self._next_recovery = now + lease // 2
-        cutoff = now - lease
-        if first and self.db.dialect == "sqlite":
-            cutoff = now + 1
-        stale = await self.db.read(lambda conn: repository.stale_sending(conn, cutoff))
-        if not stale:
-            return []
-        released = await self.db.write(
-            lambda conn: repository.release_stale(conn, cutoff, INTERRUPTED, self.clock())
-        )
-        if released:
-            log.warning(
-                "messages %s were being sent when a server stopped: sending again", released
-            )
-        return released
+    def _release_stale(self, conn: Connection, cutoff_us: int) -> list[int]:
+        """Put back to pending, due now, the messages left ``sending`` by a process that died."""
+        return repository.release_stale(conn, cutoff_us, INTERRUPTED, self.clock())
 
     async def _fail_unsendable(self, channel: Channel, reason: str) -> None:
         pending = await self.db.read(lambda conn: repository.has_pending(conn, channel.value))
@@ -273,14 +197,9 @@ class MessageWorker:
         failed = await self.db.write(fail)
         log.warning("%s messages %s failed: %s", channel.value, failed, reason)
 
-    def _finished(self, message_id: int, _: object = None) -> None:
-        self._inflight.pop(message_id, None)
-        self._wake.set()
-
     # --- one message ----------------------------------------------------------------------------
 
     async def _deliver(self, message: Row) -> None:
-        token: str = message["claim_token"]
         try:
             receipt = await self.db.read(
                 lambda conn: service.mail_receipt(
@@ -289,25 +208,12 @@ class MessageWorker:
             )
         except Exception as exc:
             log.exception("message %s: cannot load its receipt", message["id"])
-            await self._record(message, token, Outcome("failed", f"cannot load the receipt: {exc}"))
+            await self._record(message, Outcome("failed", f"cannot load the receipt: {exc}"))
             return
-        loop = asyncio.get_running_loop()
-        sending = loop.run_in_executor(self._executor, self._send, message, receipt)
-        renew_every = self.settings.message_lease_seconds / 3
-        while True:
-            done, _ = await asyncio.wait({sending}, timeout=renew_every)
-            if done:
-                break
-            try:
-                await self.db.write(
-                    lambda conn: repository.renew(conn, message["id"], token, self.clock())
-                )
-            except Exception:
-                log.exception("message %s: cannot renew its lease", message["id"])
-        outcome = sending.result()
+        outcome = await self._in_thread(message, functools.partial(self._send, message, receipt))
         if outcome.result != "sent":
             log.warning("message %s (%s): %s", message["id"], outcome.result, outcome.error)
-        await self._record(message, token, outcome)
+        await self._record(message, outcome)
 
     def _send(self, message: Row, receipt: MailReceipt) -> Outcome:
         """Render and send, in a worker thread. Never raises: the outcome says what happened."""
@@ -342,9 +248,10 @@ class MessageWorker:
             return Outcome("retry", f"{type(exc).__name__}: {exc}")
         return Outcome("sent")
 
-    async def _record(self, message: Row, token: str, outcome: Outcome) -> None:
+    async def _record(self, message: Row, outcome: Outcome) -> None:
         """Write the outcome (conditional on still owning the message), retrying a lost database."""
         message_id: int = message["id"]
+        token: str = message["claim_token"]
         attempts: int = message["attempts"]
 
         def write(conn: Connection) -> bool:
@@ -373,25 +280,8 @@ class MessageWorker:
                 self._tell(conn, EventType.MESSAGE_FAILED, failed, now)
             return failed is not None
 
-        recorded = await _retrying(lambda: self.db.write(write), f"message {message_id}")
-        if recorded is False:
-            log.warning("message %s changed hands before its outcome was recorded", message_id)
+        await self._write_outcome(message, write)
 
     def _tell(self, conn: Connection, event: EventType, row: Row, now: int) -> None:
         """The change, in the event log, in the same transaction (``message.sent|failed``)."""
         events.record(conn, event, int(row["id"]), service.message_out(row, self.zone), now)
-
-
-async def _retrying(action: Callable[[], Awaitable[T]], what: str) -> T | None:
-    delay = 0.5
-    for attempt in range(1, RECORD_TRIES + 1):
-        try:
-            return await action()
-        except Exception:
-            if attempt == RECORD_TRIES:
-                log.exception("%s: cannot record the outcome; its lease will run out", what)
-                return None
-            log.warning("%s: cannot record the outcome yet; retrying", what, exc_info=True)
-            await asyncio.sleep(delay)
-            delay *= 2
-    return None

@@ -11,15 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from minipos import db
-from minipos.db import Connection, Row, insert_statement
+from minipos.db import Connection, Row, claims, insert_statement
 
 COLUMNS = (
     "station_id", "kind", "receipt_id", "invoice_id", "shift_id", "status", "is_copy",
     "attempts", "next_attempt_at", "last_error", "created_at", "printed_at",
 )  # fmt: skip
 WORKER_COLUMNS = ("claimed_at", "claim_token", "may_have_printed")
+_ALL = ", ".join(("id", *COLUMNS, *WORKER_COLUMNS))
 _INSERT = insert_statement("print_jobs", COLUMNS)
-_SELECT = "SELECT id, " + ", ".join((*COLUMNS, *WORKER_COLUMNS)) + " FROM print_jobs"
+_SELECT = f"SELECT {_ALL} FROM print_jobs"
 
 PRINTER_COLUMNS = (
     "station_id", "kind", "address", "columns", "code_page", "code_page_number", "model",
@@ -132,22 +133,14 @@ def settle_unprinted(conn: Connection, now_us: int) -> int:
 
 def claim(conn: Connection, job_id: int, token: str, now_us: int) -> Row | None:
     """queued → sending for this worker, or ``None`` if another worker was first."""
-    return conn.fetchone(
-        "UPDATE print_jobs SET status = 'sending', claimed_at = :now, claim_token = :token,"
-        " attempts = attempts + 1 WHERE id = :id AND status = 'queued'"
-        " RETURNING id, " + ", ".join((*COLUMNS, *WORKER_COLUMNS)),
-        {"id": job_id, "token": token, "now": now_us},
+    return claims.claim(
+        conn, "print_jobs", job_id, token=token, now_us=now_us, waiting="queued", returning=_ALL
     )
 
 
 def renew(conn: Connection, job_id: int, token: str, now_us: int) -> bool:
     """Renew the lease of a job this worker is sending."""
-    cursor = conn.execute(
-        "UPDATE print_jobs SET claimed_at = :now"
-        " WHERE id = :id AND claim_token = :token AND status = 'sending'",
-        {"id": job_id, "token": token, "now": now_us},
-    )
-    return int(cursor.rowcount) == 1
+    return claims.renew(conn, "print_jobs", job_id, token, now_us)
 
 
 def mark_printed(conn: Connection, job_id: int, token: str, now_us: int) -> bool:
@@ -187,10 +180,7 @@ def fail(conn: Connection, job_id: int, token: str, error: str, *, may_have_prin
 
 def stale_sending(conn: Connection, cutoff_us: int) -> list[Row]:
     """Jobs left ``sending`` whose lease ran out before ``cutoff_us``."""
-    return conn.fetchall(
-        "SELECT id FROM print_jobs WHERE status = 'sending' AND claimed_at < :cutoff",
-        {"cutoff": cutoff_us},
-    )
+    return claims.stale(conn, "print_jobs", cutoff_us)
 
 
 def fail_stale(conn: Connection, cutoff_us: int, error: str) -> list[int]:
@@ -208,8 +198,7 @@ def retry(conn: Connection, job_id: int, now_us: int) -> Row | None:
     return conn.fetchone(
         "UPDATE print_jobs SET status = 'queued', next_attempt_at = :now,"
         " is_copy = (is_copy OR may_have_printed), may_have_printed = :no"
-        " WHERE id = :id AND status IN ('queued', 'failed')"
-        " RETURNING id, " + ", ".join((*COLUMNS, *WORKER_COLUMNS)),
+        f" WHERE id = :id AND status IN ('queued', 'failed') RETURNING {_ALL}",
         {"id": job_id, "now": now_us, "no": False},
     )
 

@@ -1,6 +1,8 @@
 """The print worker: sends queued jobs to the stations' printers, at most once each.
 
-One asyncio task per server process (:func:`start_print_worker`). It loops:
+One asyncio task per server process (:func:`start_print_worker`), on the machinery it shares
+with the e-receipt sender (:class:`~minipos.queue_worker.QueueWorker`: the loop, claims,
+leases, recovery). It loops:
 
 1. pick due jobs: each station's oldest queued job whose ``next_attempt_at`` has come, while
    nothing of that station is being sent (a station's documents print in order). The jobs of
@@ -23,39 +25,26 @@ prints as a copy. docs/printing.md has the argument.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-import secrets
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from minipos.db import Connection, Database, Row
+from minipos.db import Connection, Row
 from minipos.print_jobs import printers, repository, service
 from minipos.print_jobs.documents import PrintContext, job_document
 from minipos.print_jobs.printers import Printer
 from minipos.print_jobs.settings import PrintSettings
 from minipos.printing import Document, PrinterError, PrinterStatus, to_escpos
-from minipos.printing.layout import Wording
-from minipos.timeutil import now_us
+from minipos.queue_worker import ClaimStore, QueueWorker
 
 if TYPE_CHECKING:
     from minipos.api.context import AppContext
 
 log = logging.getLogger("minipos.print")
 
-T = TypeVar("T")
-
-#: Jobs sent at the same time (each to another station's printer).
-MAX_PARALLEL = 4
 #: The first retry waits this long; each further one twice as long, up to the cap.
 BACKOFF_BASE_SECONDS = 1.0
-#: On shutdown, how long in-flight sends may take to finish and be recorded.
-SHUTDOWN_GRACE_SECONDS = 15.0
-#: Tries at recording an outcome while the database is unavailable.
-RECORD_TRIES = 5
 
 INTERRUPTED = (
     "interrupted: the server stopped while sending; the printer may have printed part or all "
@@ -101,161 +90,65 @@ class _Plan:
     document: Document | None
 
 
-class PrintWorker:
-    def __init__(
-        self,
-        db: Database,
-        context: PrintContext,
-        settings: PrintSettings,
-        *,
-        clock: Callable[[], int] = now_us,
-    ) -> None:
-        self.db = db
-        self.context = context
-        self.settings = settings
-        self.wording: Wording = settings.wording
-        self.clock = clock
-        self.lease_us = int(settings.print_lease_seconds * 1_000_000)
-        self._executor = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="minipos-print")
-        #: Deliveries in progress in this process, by station.
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._wake = asyncio.Event()
-        self._next_recovery = 0
+class PrintWorker(QueueWorker[PrintContext, PrintSettings]):
+    """The print queue on :class:`QueueWorker`: one job in flight per station (so up to
+    :attr:`parallel` jobs at once, each to another station's printer), failed if its sender
+    died."""
 
-    # --- the loop -------------------------------------------------------------------------------
+    store: ClassVar[ClaimStore] = repository
+    noun = "print job"
+    #: A job its sender left mid-send may have printed: a person decides (a retry is a copy).
+    stale_fate = "failed"
+    log = log
+
+    def _poll_and_lease(self) -> tuple[float, float]:
+        return self.settings.print_poll_seconds, self.settings.print_lease_seconds
 
     async def run(self) -> None:
         """Forever: recover, claim due jobs, start their delivery, wait for the next poll."""
         log.info("print worker started")
-        failures = 0
-        try:
-            while True:
-                self._wake.clear()
-                try:
-                    await self.recover()
-                    await self.run_once()
-                    failures = 0
-                except Exception:
-                    failures += 1
-                    if failures == 1 or failures % 100 == 0:
-                        log.exception("print worker pass failed (%d in a row); retrying", failures)
-                pause = self.settings.print_poll_seconds * 2 ** min(failures, 6)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), pause)
-        finally:
-            await self.drain(SHUTDOWN_GRACE_SECONDS)
-            self._executor.shutdown(wait=False)
+        await super().run()
 
-    async def run_once(self) -> int:
-        """Claim the due jobs this process has room for and start sending them; how many."""
-        room = MAX_PARALLEL - len(self._inflight)
-        if room <= 0:
-            return 0
+    async def _candidates(self, room: int) -> list[Row]:
         now = self.clock()
         candidates, unprinted = await self.db.read(
             lambda conn: (
-                repository.due(conn, now, MAX_PARALLEL * 4),
+                repository.due(conn, now, self.parallel * 4),
                 repository.has_unprinted(conn),
             )
         )
         if unprinted:  # stations without a printer: nothing to send, done in one statement
             await self.db.write(lambda conn: repository.settle_unprinted(conn, self.clock()))
-        started = 0
-        for job in candidates:
-            if started >= room:
-                break
-            if job["station_id"] in self._inflight:
-                continue
-            claimed = await self.db.write(
-                functools.partial(
-                    repository.claim,
-                    job_id=job["id"],
-                    token=secrets.token_hex(12),
-                    now_us=self.clock(),
-                )
-            )
-            if claimed is None:
-                continue  # another process was first
-            station: int = job["station_id"]
-            task = asyncio.create_task(self._deliver(claimed), name=f"print-job-{job['id']}")
-            self._inflight[station] = task
-            task.add_done_callback(functools.partial(self._finished, station))
-            started += 1
-        return started
+        return candidates
 
-    def close(self) -> None:
-        """Let the sending threads go (after :meth:`drain`, for callers that drive passes)."""
-        self._executor.shutdown(wait=True)
+    def _key(self, candidate: Row) -> int:
+        """A station's documents print in order: one of its jobs in flight at a time."""
+        return int(candidate["station_id"])
 
-    async def drain(self, timeout: float | None = None) -> None:
-        """Wait for the deliveries in progress (all of them, or until ``timeout``)."""
-        tasks = list(self._inflight.values())
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
-
-    async def recover(self, *, force: bool = False) -> list[int]:
-        """Fail the jobs left ``sending`` by a process that died mid-send.
-
-        On SQLite the first call fails every ``sending`` job (one server process per file: no
-        one else can be sending); otherwise those whose lease ran out. Checked at most twice a
-        lease, with a read first, so an idle queue costs no write.
-        """
-        now = self.clock()
-        if not force and now < self._next_recovery:
-            return []
-        first = self._next_recovery == 0
-        self._next_recovery = now + self.lease_us // 2
-        cutoff = now - self.lease_us
-        if first and self.db.dialect == "sqlite":
-            cutoff = now + 1
-        stale = await self.db.read(lambda conn: repository.stale_sending(conn, cutoff))
-        if not stale:
-            return []
-
-        def fail(conn: Connection) -> list[int]:
-            failed = repository.fail_stale(conn, cutoff, INTERRUPTED)
-            service.tell_failed(conn, failed, self.context.zone, self.clock())
-            return failed
-
-        failed = await self.db.write(fail)
-        if failed:
-            log.warning("print jobs %s were being sent when a server stopped: failed", failed)
+    def _release_stale(self, conn: Connection, cutoff_us: int) -> list[int]:
+        """Fail the jobs left ``sending`` by a process that died mid-send (may have printed)."""
+        failed = repository.fail_stale(conn, cutoff_us, INTERRUPTED)
+        service.tell_failed(conn, failed, self.context.zone, self.clock())
         return failed
-
-    def _finished(self, station_id: int, _: object = None) -> None:
-        self._inflight.pop(station_id, None)
-        self._wake.set()  # the station's next job may go now
 
     # --- one job --------------------------------------------------------------------------------
 
     async def _deliver(self, job: Row) -> None:
-        token: str = job["claim_token"]
         try:
             plan = await self.db.read(lambda conn: self._plan(conn, job))
         except Exception as exc:
             log.exception("print job %s: cannot build its document", job["id"])
-            await self._record(job, token, Outcome("failed", f"cannot build the document: {exc}"))
+            await self._record(job, Outcome("failed", f"cannot build the document: {exc}"))
             return
         if plan.printer is None or plan.document is None:
-            await self._record(job, token, Outcome("printed"))  # nothing to print
+            await self._record(job, Outcome("printed"))  # nothing to print
             return
-        loop = asyncio.get_running_loop()
-        sending = loop.run_in_executor(self._executor, self._send, plan.printer, plan.document)
-        renew_every = self.settings.print_lease_seconds / 3
-        while True:
-            done, _ = await asyncio.wait({sending}, timeout=renew_every)
-            if done:
-                break
-            try:
-                await self.db.write(
-                    lambda conn: repository.renew(conn, job["id"], token, self.clock())
-                )
-            except Exception:
-                log.exception("print job %s: cannot renew its lease", job["id"])
-        outcome = sending.result()
+        outcome = await self._in_thread(
+            job, functools.partial(self._send, plan.printer, plan.document)
+        )
         if outcome.result != "printed":
             log.warning("print job %s (%s): %s", job["id"], outcome.result, outcome.error)
-        await self._record(job, token, outcome)
+        await self._record(job, outcome)
 
     def _plan(self, conn: Connection, job: Row) -> _Plan:
         printer = printers.load(conn, job["station_id"])
@@ -266,7 +159,7 @@ class PrintWorker:
     def _send(self, printer: Printer, document: Document) -> Outcome:
         """Render and send, in a worker thread. Never raises: the outcome says what happened."""
         try:
-            data = to_escpos(document, printer.profile, self.wording)
+            data = to_escpos(document, printer.profile, self.settings.wording)
         except Exception as exc:
             log.exception("print job: cannot render")
             return Outcome("failed", f"cannot render the document: {exc}")
@@ -300,9 +193,10 @@ class PrintWorker:
             )
         return Outcome("printed")
 
-    async def _record(self, job: Row, token: str, outcome: Outcome) -> None:
+    async def _record(self, job: Row, outcome: Outcome) -> None:
         """Write the outcome (conditional on still owning the job), retrying a lost database."""
         job_id = job["id"]
+        token: str = job["claim_token"]
 
         def write(conn: Connection) -> bool:
             if outcome.result == "printed":
@@ -318,9 +212,7 @@ class PrintWorker:
                 service.tell_failed(conn, [job_id], self.context.zone, self.clock())
             return failed
 
-        recorded = await _retrying(lambda: self.db.write(write), f"print job {job_id}")
-        if recorded is False:
-            log.warning("print job %s changed hands before its outcome was recorded", job_id)
+        await self._write_outcome(job, write)
 
 
 def describe_status(status: PrinterStatus) -> str:
@@ -336,18 +228,3 @@ def describe_status(status: PrinterStatus) -> str:
         if flag
     ]
     return ", ".join(problems) or "not ready"
-
-
-async def _retrying(action: Callable[[], Awaitable[T]], what: str) -> T | None:
-    delay = 0.5
-    for attempt in range(1, RECORD_TRIES + 1):
-        try:
-            return await action()
-        except Exception:
-            if attempt == RECORD_TRIES:
-                log.exception("%s: cannot record the outcome; its lease will run out", what)
-                return None
-            log.warning("%s: cannot record the outcome yet; retrying", what, exc_info=True)
-            await asyncio.sleep(delay)
-            delay *= 2
-    return None
