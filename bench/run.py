@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -154,59 +154,77 @@ class Bench:
 # --- the scenarios --------------------------------------------------------------------------
 
 
-def bench_ours(bench: Bench) -> list[Scenario]:
-    """``minipos serve`` with product defaults: POST, POST ?validateonly=1, GET by id."""
-    db_path = bench.tmp / "bench.sqlite3"
-    env = _clean_env() | {
-        "MINIPOS_DATABASE_URL": f"sqlite:///{db_path}",
+def ours_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of ``minipos serve`` and its CLI: product defaults plus ``settings``."""
+    return _clean_env() | {
+        "MINIPOS_DATABASE_URL": database_url,
         "MINIPOS_SECRET_KEY": PEPPER,
         "MINIPOS_ACCESS_LOG": "false",
+        **settings,
     }
+
+
+def ours_server(
+    bench: Bench, env: dict[str, str], name: str = "minipos"
+) -> tuple[Server, dict[str, str]]:
+    """A ``minipos serve`` (not yet started) on ``env``'s database, and an integrator's headers.
+
+    The key is created (and the database migrated) by the real CLI before the server starts.
+    """
     key = run_cli(["key", "create", "--role", "integrator", "--name", "bench"], env, bench.tmp)
     headers = {
         "Authorization": f"Token {key.strip().splitlines()[-1]}",
         "Content-Type": "application/json",
     }
-    template = bench.tmp / "invoice_template.json"
-    template.write_bytes(invoice_payload.template())
     port = free_port()
     command = [*minipos_command(), "serve", "--host", HOST, "--port", str(port)]
     server = Server(
-        "minipos",
-        command,
-        env=env,
-        cwd=bench.tmp,
-        port=port,
-        ready_path="/health",
-        cpu=bench.server_cpu,
+        name, command, env=env, cwd=bench.tmp, port=port, ready_path="/health", cpu=bench.server_cpu
     )
+    return server, headers
 
-    def post_args(path: str, name: str) -> Callable[[str], list[str]]:
-        return lambda phase: [
+
+def load_post(
+    bench: Bench,
+    server: Server,
+    headers: dict[str, str],
+    label: str,
+    name: str,
+    path: str = "/api/invoice/new",
+) -> Scenario:
+    """Check that ``server`` takes the benchmark invoice at ``path``, then load it with POSTs.
+
+    ``name`` goes into every ``invoice_no`` (with the run id and the phase), so two scenarios
+    of one run never send the same number.
+    """
+    template = bench.tmp / "invoice_template.json"
+    template.write_bytes(invoice_payload.template())
+    stores = "validateonly" not in path
+    _check_post(server.base_url + path, headers, f"{bench.prefix}-{name}-check", want_id=stores)
+    return bench.load(
+        label,
+        server.base_url + path,
+        "post",
+        headers,
+        lambda phase: [
             path,
             str(template),
             invoice_payload.INVOICE_NO_PLACEHOLDER,
             f"{bench.prefix}-{name}-{phase[0]}",
-        ]
+        ],
+        server,
+    )
 
+
+def bench_ours(bench: Bench) -> list[Scenario]:
+    """``minipos serve`` with product defaults: POST, POST ?validateonly=1, GET by id."""
+    db_path = bench.tmp / "bench.sqlite3"
+    server, headers = ours_server(bench, ours_environment(f"sqlite:///{db_path}"))
     with server:
-        url = server.base_url + "/api/invoice/new"
-        _check_post(url, headers, f"{bench.prefix}-verify", want_id=True)
-        post = bench.load(
-            "ours POST", url, "post", headers, post_args("/api/invoice/new", "p"), server
+        post = load_post(bench, server, headers, "ours POST", "p")
+        validate = load_post(
+            bench, server, headers, "ours validateonly", "v", "/api/invoice/new?validateonly=1"
         )
-
-        vo_path = "/api/invoice/new?validateonly=1"
-        _check_post(server.base_url + vo_path, headers, f"{bench.prefix}-vo", want_id=False)
-        validate = bench.load(
-            "ours validateonly",
-            server.base_url + vo_path,
-            "post",
-            headers,
-            post_args(vo_path, "v"),
-            server,
-        )
-
         low, high = _id_range(db_path)
         status, _ = request("GET", f"{server.base_url}/api/invoice/{high}", headers=headers)
         if status != 200:
@@ -350,38 +368,7 @@ def summarize(scenarios: dict[str, Scenario]) -> dict[str, Any]:
 
 
 def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> None:
-    head = (
-        f"{'scenario':<19}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'requests':>9}"
-        f"{'non-2xx':>8}{'sockerr':>8}{'srv CPU':>8}{'wrk CPU':>8}{'CPU0':>6}{'CPU1':>6}"
-        "  rows in DB"
-    )
-    print()
-    print(head)
-    print("-" * len(head))
-    disturbed = []
-    for scenario in scenarios.values():
-        m, cpu = scenario.measured, scenario.cpu
-        check = "-"
-        if scenario.rows is not None:
-            r = scenario.rows
-            verdict = "OK" if r.ok else "MISMATCH"
-            check = f"{verdict} ({r.invoices} stored, {r.expected} acknowledged)"
-        print(
-            f"{scenario.name:<19}{m.rps:>8.0f}{m.latency_ms['p50']:>8.2f}"
-            f"{m.latency_ms['p99']:>8.2f}{m.latency_ms['max']:>8.1f}{m.requests:>9}"
-            f"{m.non_2xx:>8}{sum(m.socket_errors.values()):>8}"
-            f"{_pct(cpu.get('server_pct')):>8}{_pct(m.wrk_cpu_pct):>8}"
-            f"{_pct(cpu.get('cpu0_busy_pct')):>6}"
-            f"{_pct(cpu.get('cpu1_busy_pct')):>6}  {check}"
-        )
-        other = _other_load(scenario)
-        if other[0] > NOISE_PCT or other[1] > NOISE_PCT_LOAD_CPU:
-            disturbed.append(f"{scenario.name} (CPU0 +{other[0]:.0f}%, CPU1 +{other[1]:.0f}%)")
-    if disturbed:
-        print(
-            "\nwarning: other processes used the benchmark's CPUs during: "
-            f"{'; '.join(disturbed)}. Those figures are low; rerun on a quiet machine."
-        )
+    print_table(scenarios.values())
     ratios, targets = summary["ratios"], summary["targets"]
     print()
     print(f"ours POST / baseline POST       = {_fmt(ratios['ours_post_vs_baseline_post'])}")
@@ -400,6 +387,47 @@ def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> Non
         value = f"{_fmt(t['value'])}{unit}"
         target = f"target {op} {t['target']:g}{unit}"
         print(f"  {label:<22}{value:>12}   {target:<18}{mark}")
+
+
+def print_table(scenarios: Iterable[Scenario], *, flag_noise: bool = True) -> list[str]:
+    """One line per scenario, and a warning naming the runs other processes disturbed.
+
+    ``flag_noise=False`` when a database server shares the cores: its work is not noise.
+    Gives the disturbed scenarios' names.
+    """
+    head = (
+        f"{'scenario':<19}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'requests':>9}"
+        f"{'non-2xx':>8}{'sockerr':>8}{'srv CPU':>8}{'wrk CPU':>8}{'CPU0':>6}{'CPU1':>6}"
+        "  rows in DB"
+    )
+    print()
+    print(head)
+    print("-" * len(head))
+    disturbed = []
+    for scenario in scenarios:
+        m, cpu = scenario.measured, scenario.cpu
+        check = "-"
+        if scenario.rows is not None:
+            r = scenario.rows
+            verdict = "OK" if r.ok else "MISMATCH"
+            check = f"{verdict} ({r.invoices} stored, {r.expected} acknowledged)"
+        print(
+            f"{scenario.name:<19}{m.rps:>8.0f}{m.latency_ms['p50']:>8.2f}"
+            f"{m.latency_ms['p99']:>8.2f}{m.latency_ms['max']:>8.1f}{m.requests:>9}"
+            f"{m.non_2xx:>8}{sum(m.socket_errors.values()):>8}"
+            f"{_pct(cpu.get('server_pct')):>8}{_pct(m.wrk_cpu_pct):>8}"
+            f"{_pct(cpu.get('cpu0_busy_pct')):>6}"
+            f"{_pct(cpu.get('cpu1_busy_pct')):>6}  {check}"
+        )
+        other = _other_load(scenario)
+        if flag_noise and (other[0] > NOISE_PCT or other[1] > NOISE_PCT_LOAD_CPU):
+            disturbed.append(f"{scenario.name} (CPU0 +{other[0]:.0f}%, CPU1 +{other[1]:.0f}%)")
+    if disturbed:
+        print(
+            "\nwarning: other processes used the benchmark's CPUs during: "
+            f"{'; '.join(disturbed)}. Those figures are low; rerun on a quiet machine."
+        )
+    return disturbed
 
 
 def _other_load(scenario: Scenario) -> dict[int, float]:
