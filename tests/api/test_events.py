@@ -207,6 +207,11 @@ def test_retention_trims_the_oldest_only(api: Api, settings: Settings) -> None:
         assert db.run(lambda conn: repository.purge(conn, cutoff, 100)) == 1
         [left] = events(api)
         assert left["resource_id"] == 4
+        # Even when every event is past retention the newest stays, so ids never go back.
+        later = now_us() + 3_600_000_000
+        assert db.run(lambda conn: repository.purge(conn, later, 100)) == 0
+        post_invoice(api)
+        assert [e["id"] for e in events(api)] == [left["id"], left["id"] + 1]
     finally:
         db.close()
 

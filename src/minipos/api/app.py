@@ -107,6 +107,7 @@ def create_app(settings: Settings) -> Starlette:
             feed=Notifier(),
             event_log=Notifier(),
             webhooks=webhooks,
+            webhook_changes=Notifier(),
         )
         loop = asyncio.get_running_loop()
         db.on_commit = functools.partial(loop.call_soon_threadsafe, ctx.event_log.notify)

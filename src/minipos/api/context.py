@@ -30,6 +30,8 @@ class AppContext:
     #: Wakes event readers (streams, the webhook sender) after a commit that wrote events.
     event_log: Notifier
     webhooks: WebhookSettings
+    #: Wakes the webhook sender when an endpoint was added, changed or removed.
+    webhook_changes: Notifier
 
 
 def context(request: Request) -> AppContext:

@@ -129,6 +129,10 @@ class Connection:
         assert row is not None, "INSERT without RETURNING id"
         return int(row["id"])
 
+    def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One statement for many parameter rows (an INSERT whose ids nobody needs)."""
+        self.raw.cursor().executemany(self._translate(sql), rows)
+
     def insert_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         """Run one ``INSERT … RETURNING id`` for many rows in one call; their new ids, in order.
 

@@ -8,7 +8,7 @@ from typing import Any
 from minipos.db import Connection, Row, insert_statement
 
 _COLUMNS = ("type", "resource", "resource_id", "created_at", "data")
-_INSERT = insert_statement("events", _COLUMNS)
+_INSERT = insert_statement("events", _COLUMNS).removesuffix(" RETURNING id")
 #: Any constant shared by every writer: the PostgreSQL advisory lock that orders event commits.
 _ORDER_LOCK = 0x4D504F5345  # "MPOSE"
 
@@ -23,7 +23,7 @@ def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """
     if conn.dialect == "postgresql":
         conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": _ORDER_LOCK})
-    conn.insert_many(_INSERT, rows)
+    conn.execute_many(_INSERT, rows)
 
 
 def after(conn: Connection, cursor: int, types: Collection[str] | None, limit: int) -> list[Row]:
@@ -55,7 +55,8 @@ def purge(conn: Connection, older_than_us: int, batch: int) -> int:
     """Remove up to ``batch`` of the oldest events created before ``older_than_us``.
 
     Walks the primary key from the oldest end, so each call costs ``batch`` rows however long
-    the log. Ids never restart after a purge (AUTOINCREMENT, sequences).
+    the log. The newest event always stays: SQLite hands out max(rowid) + 1, so ids never go
+    back (PostgreSQL's sequence never does anyway).
     """
     row = conn.fetchone(
         "SELECT max(id) AS id FROM (SELECT id, created_at FROM events ORDER BY id LIMIT :batch) "
@@ -64,5 +65,6 @@ def purge(conn: Connection, older_than_us: int, batch: int) -> int:
     )
     if row is None or row["id"] is None:
         return 0
-    count: int = conn.execute("DELETE FROM events WHERE id <= :upto", {"upto": row["id"]}).rowcount
-    return count
+    upto = min(int(row["id"]), last_id(conn) - 1)
+    count: int = conn.execute("DELETE FROM events WHERE id <= :upto", {"upto": upto}).rowcount
+    return max(count, 0)

@@ -47,6 +47,7 @@ async def create_webhook(request: Request, principal: Principal) -> Response:
     await asyncio.to_thread(service.check_url, data.url, ctx.webhooks.networks())
     zone = ctx.invoices.zone
     created = await ctx.db.write(lambda conn: service.create(conn, data, zone, now_us()))
+    ctx.webhook_changes.notify()
     return JSONResponse(encode(created), status_code=201)
 
 
@@ -88,7 +89,7 @@ async def patch_webhook(request: Request, principal: Principal) -> Response:
         await asyncio.to_thread(service.check_url, data.url, ctx.webhooks.networks())
     zone = ctx.invoices.zone
     found = await ctx.db.write(lambda conn: service.change(conn, webhook_id, data, zone, now_us()))
-    ctx.event_log.notify()  # a resumed endpoint starts sending at once
+    ctx.webhook_changes.notify()  # a resumed endpoint starts sending at once
     return JSONResponse(encode(found))
 
 

@@ -56,7 +56,8 @@ SEND_BATCH = 200
 #: An endpoint's shortest lease (renewed every round). Another process, or this one restarted
 #: after a crash on PostgreSQL, takes the endpoint over once it ran out.
 MIN_LEASE_SECONDS = 15.0
-#: How often the endpoint list is re-read (new and deleted endpoints are noticed this fast).
+#: How often the endpoint list is re-read when no change was announced in this process
+#: (endpoints added by another process or the CLI are noticed this fast).
 POLL_SECONDS = 1.0
 #: How long a resolved (and checked) address is used before the host is looked up again.
 DNS_TTL_SECONDS = 30.0
@@ -72,7 +73,7 @@ def start_webhook_sender(ctx: AppContext) -> asyncio.Task[None]:
     if not settings.webhook_worker:
         log.info("webhook sender disabled (MINIPOS_WEBHOOK_WORKER=false)")
         return asyncio.create_task(asyncio.sleep(0), name="webhook-sender (disabled)")
-    sender = WebhookSender(ctx.db, ctx.invoices.zone, settings, ctx.event_log)
+    sender = WebhookSender(ctx.db, ctx.invoices.zone, settings, ctx.event_log, ctx.webhook_changes)
     return asyncio.create_task(sender.run(), name="webhook-sender")
 
 
@@ -83,6 +84,7 @@ class WebhookSender:
         zone: ZoneInfo,
         settings: WebhookSettings,
         wake: Notifier,
+        changes: Notifier,
         *,
         clock: Callable[[], int] = now_us,
     ) -> None:
@@ -91,6 +93,7 @@ class WebhookSender:
         self.settings = settings
         self.networks = settings.networks()
         self.wake = wake
+        self.changes = changes
         self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         # A round stops sending after a third of the lease, and its last request may take a
@@ -115,7 +118,9 @@ class WebhookSender:
                             )
                 except Exception:
                     log.exception("cannot read the webhook endpoints; retrying")
-                await self.wake.wait(POLL_SECONDS)
+                # Not on every commit with events (that would cost each POST a read even with no
+                # webhook configured): when an endpoint is added or changed here, else each poll.
+                await self.changes.wait(POLL_SECONDS)
         finally:
             for task in self._endpoints.values():
                 task.cancel()

@@ -1,8 +1,9 @@
 """The event log (transactional outbox), webhooks with their delivery log, and e-receipt messages.
 
 ``events``: one row per change worth telling, written in the transaction of the change. Its id
-is the public cursor, so it must never be handed out twice: AUTOINCREMENT on SQLite (a plain
-rowid would reuse numbers once retention has emptied the table).
+is the public cursor, so it must never be handed out twice: retention always keeps the newest
+event, so SQLite's max(rowid) + 1 never goes back (without AUTOINCREMENT's extra write of
+``sqlite_sequence`` at every commit).
 
 ``webhooks`` keep a ``cursor``: the last event id already turned into ``webhook_deliveries``
 rows. A delivery is one event for one endpoint, retried under the same id; each try is a
@@ -41,7 +42,6 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger, nullable=False),
         # The resource's state after the change, as its own GET shows it (JSON).
         sa.Column("data", sa.Text, nullable=False),
-        sqlite_autoincrement=True,
     )
     op.create_index("ix_events_type", "events", ["type", "id"])
 
