@@ -12,7 +12,7 @@ import pytest
 from minipos.api.jsonio import decode
 from minipos.auth.service import Role
 from minipos.config import Settings
-from minipos.db import open_database
+from minipos.db import Database, open_database
 from minipos.invoices import service
 from minipos.invoices.schemas import InvoiceIn
 from minipos.invoices.service import InvoiceContext
@@ -401,6 +401,13 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
     assert api.as_(None).get("/docs/static/swagger-ui-bundle.js").status_code == 200
 
 
+def created(db: Database, invoice: service.PreparedInvoice, ctx: InvoiceContext) -> str:
+    """The ``invoice_no`` the stored invoice got."""
+    body = db.run(lambda conn: service.create(conn, invoice, ctx))
+    number: str = json.loads(bytes(body))["invoice_no"]
+    return number
+
+
 def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -> None:
     ctx = InvoiceContext(settings.reference(), settings.zone(), "1")
     request = json.loads(example("sales_basic"))
@@ -409,22 +416,11 @@ def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -
     db = open_database(settings.database_url)
     try:
         numbers = [
-            db.run(
-                lambda conn: service.create(
-                    conn, service.prepare(_decoded(request), ctx, same_second), ctx
-                )
-            ).invoice_no
-            for _ in range(3)
+            created(db, service.prepare(_decoded(request), ctx, same_second), ctx) for _ in range(3)
         ]
         # A restarted server (a fresh hint) still finds the next free number.
         fresh = InvoiceContext(settings.reference(), settings.zone(), "1")
-        numbers.append(
-            db.run(
-                lambda conn: service.create(
-                    conn, service.prepare(_decoded(request), fresh, same_second), fresh
-                )
-            ).invoice_no
-        )
+        numbers.append(created(db, service.prepare(_decoded(request), fresh, same_second), fresh))
     finally:
         db.close()
     assert numbers == [

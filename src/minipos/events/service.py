@@ -42,6 +42,12 @@ def record(
     )
 
 
+def encoded(data: Any) -> msgspec.Raw:
+    """``data`` as the API encodes it, once: a route answers with it and ``record`` stores it
+    as it is (a ``Raw`` is encoded by copying)."""
+    return msgspec.Raw(_encoder.encode(data))
+
+
 def wanted(type_filter: str | None) -> frozenset[str] | None:
     """The types a ``type`` query names (None: every type)."""
     if type_filter is None:

@@ -173,9 +173,10 @@ def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> InvoiceDetail:
-    """Store the invoice. Re-posting an ``invoice_no`` with the same content gives the stored one
-    back (a safe retry); with other content it is refused (decisions.md §8)."""
+def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> msgspec.Raw:
+    """Store the invoice; the answer is its detail, encoded. Re-posting an ``invoice_no`` with
+    the same content gives the stored one back (a safe retry); with other content it is refused
+    (decisions.md §8)."""
     if invoice.auto_number:
         _insert_with_free_number(conn, invoice, ctx.numbers)
         return _created(conn, invoice, ctx)
@@ -190,13 +191,14 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> I
             raise ValidationFailed.single(
                 ("invoice_no",), "An invoice with this invoice_no already exists."
             ) from exc
-        return load(conn, existing, ctx)
+        return events.encoded(load(conn, existing, ctx))
     return _created(conn, invoice, ctx)
 
 
-def _created(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> InvoiceDetail:
+def _created(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> msgspec.Raw:
+    # Encoded once, for the answer and for the event (the hot path of the API).
     header = invoice.header
-    out = detail(header, invoice.rows, invoice.payments, ctx)
+    out = events.encoded(detail(header, invoice.rows, invoice.payments, ctx))
     events.record(conn, EventType.INVOICE_CREATED, header["id"], out, header["created_at"])
     return out
 
