@@ -110,6 +110,8 @@ class WebhookSender:
         try:
             while True:
                 try:
+                    # Tasks of removed or paused endpoints have ended: forget them.
+                    self._endpoints = {k: t for k, t in self._endpoints.items() if not t.done()}
                     for row in await self.db.read(repository.all_webhooks):
                         task = self._endpoints.get(row["id"])
                         if row["active"] and (task is None or task.done()):
