@@ -14,6 +14,9 @@ from starlette.testclient import TestClient
 from minipos.api.app import create_app
 from minipos.auth.service import Role
 from minipos.config import Settings
+from minipos.db import open_database
+from minipos.timeutil import now_us
+from minipos.webhooks import repository
 from minipos.webhooks.signing import verify
 from support import Api, Receiver, Station, post_invoice, register
 
@@ -269,3 +272,35 @@ def test_patch_checks_what_it_changes(api: Api) -> None:
     assert "events" in bad_type.json()
     assert admin.patch("/api/webhooks/999", json={"active": False}).status_code == 404
     assert admin.get(f"/api/webhooks/{webhook['id']}").json()["url"] == "http://127.0.0.1:9/hook"
+
+
+def test_retention_trims_finished_deliveries_only(
+    api: Api, receiver: Receiver, settings: Settings
+) -> None:
+    taken = add(api, receiver.url, ["invoice.created"])
+    gone = Receiver()
+    gone.close()  # its port now refuses connections
+    refused = add(api, f"http://127.0.0.1:{gone.port}/down", ["invoice.created"])
+    post_invoice(api)
+    settled(api, taken["id"], 1)
+    until_retrying = time.monotonic() + 10
+    while not (pending := deliveries(api, refused["id"])) or pending[0]["attempts"] < 1:
+        assert time.monotonic() < until_retrying, pending
+        time.sleep(0.05)
+    db = open_database(settings.database_url)
+    try:
+        later = now_us() + 3_600_000_000
+        assert db.run(lambda conn: repository.purge_deliveries(conn, later, 100)) == 1
+        left = db.run(
+            lambda conn: conn.fetchone(
+                "SELECT count(*) AS n FROM webhook_attempts a"
+                " JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.webhook_id = :w",
+                {"w": taken["id"]},
+            )
+        )
+    finally:
+        db.close()
+    assert left is not None
+    assert left["n"] == 0
+    assert deliveries(api, taken["id"]) == []
+    assert [d["status"] for d in deliveries(api, refused["id"])] == ["pending"]

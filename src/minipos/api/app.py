@@ -41,6 +41,7 @@ from minipos.stations import routes as station_routes
 from minipos.stations import service as station_service
 from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
+from minipos.webhooks import repository as webhook_repository
 from minipos.webhooks import routes as webhook_routes
 from minipos.webhooks.settings import WebhookSettings
 from minipos.webhooks.worker import start_webhook_sender
@@ -180,15 +181,20 @@ async def _sweep_idempotency(ctx: AppContext) -> None:
 
 
 async def _trim_event_log(ctx: AppContext) -> None:
-    """Drop events past retention, a batch per transaction so writers are never held long."""
+    """Drop events and finished webhook deliveries past retention, a batch per transaction so
+    writers are never held long."""
     cutoff = now_us() - ctx.settings.event_retention_days * 86_400_000_000
-    removed = 0
-    while count := await ctx.db.write(
-        functools.partial(event_repository.purge, older_than_us=cutoff, batch=EVENT_PURGE_BATCH)
+    for purge, what in (
+        (event_repository.purge, "events"),
+        (webhook_repository.purge_deliveries, "webhook deliveries"),
     ):
-        removed += count
-    if removed:
-        log.info("removed %d events past retention", removed)
+        removed = 0
+        while count := await ctx.db.write(
+            functools.partial(purge, older_than_us=cutoff, batch=EVENT_PURGE_BATCH)
+        ):
+            removed += count
+        if removed:
+            log.info("removed %d %s past retention", removed, what)
 
 
 async def _expire_leases(ctx: AppContext) -> None:

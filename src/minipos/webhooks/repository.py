@@ -110,6 +110,19 @@ def update_delivery(conn: Connection, values: Mapping[str, Any]) -> None:
     )
 
 
+def purge_deliveries(conn: Connection, older_than_us: int, batch: int) -> int:
+    """Remove up to ``batch`` finished deliveries (and their tries) last touched before
+    ``older_than_us``; pending ones stay whatever their age."""
+    finished = (
+        "SELECT id FROM webhook_deliveries WHERE status <> 'pending'"
+        " AND updated_at < :cutoff ORDER BY id LIMIT :batch"
+    )
+    params = {"cutoff": older_than_us, "batch": batch}
+    conn.execute(f"DELETE FROM webhook_attempts WHERE delivery_id IN ({finished})", params)
+    cursor = conn.execute(f"DELETE FROM webhook_deliveries WHERE id IN ({finished})", params)
+    return max(int(cursor.rowcount), 0)
+
+
 def get_delivery(conn: Connection, webhook_id: int, delivery_id: int) -> Row | None:
     return conn.fetchone(
         "SELECT * FROM webhook_deliveries WHERE id = :id AND webhook_id = :webhook",
