@@ -47,10 +47,6 @@ def last_id(conn: Connection) -> int:
     return int(row["id"]) if row and row["id"] is not None else 0
 
 
-def get(conn: Connection, event_id: int) -> Row | None:
-    return conn.fetchone("SELECT * FROM events WHERE id = :id", {"id": event_id})
-
-
 def purge(conn: Connection, older_than_us: int, batch: int) -> int:
     """Remove up to ``batch`` of the oldest events created before ``older_than_us``.
 

@@ -110,6 +110,15 @@ def update_delivery(conn: Connection, values: Mapping[str, Any]) -> None:
     )
 
 
+def send_again(conn: Connection, delivery_id: int, now_us: int) -> None:
+    """A failed delivery back to pending, due now; its log and counts stay."""
+    conn.execute(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = :now,"
+        " updated_at = :now WHERE id = :id",
+        {"now": now_us, "id": delivery_id},
+    )
+
+
 def purge_deliveries(conn: Connection, older_than_us: int, batch: int) -> int:
     """Remove up to ``batch`` finished deliveries (and their tries) last touched before
     ``older_than_us``; pending ones stay whatever their age."""

@@ -171,16 +171,7 @@ def redeliver(
         raise NotFound()
     if row["status"] != "failed":
         raise Conflict(f"Delivery {delivery_id} is {row['status']}; only a failed one is retried.")
-    repository.update_delivery(
-        conn,
-        {
-            **_outcome_fields(row),
-            "status": "pending",
-            "next_attempt_at": now_us,
-            "updated_at": now_us,
-            "id": delivery_id,
-        },
-    )
+    repository.send_again(conn, delivery_id, now_us)
     found = repository.get_delivery(conn, webhook_id, delivery_id)
     assert found is not None
     return delivery_out(found, repository.attempts_of(conn, [delivery_id])[delivery_id], zone)
@@ -300,12 +291,3 @@ def record(conn: Connection, attempts: Sequence[Attempt]) -> None:
         else:
             values.update(status="pending", next_attempt_at=a.retry_at)
         repository.update_delivery(conn, values)
-
-
-def _outcome_fields(row: Row) -> dict[str, Any]:
-    return {
-        "attempts": row["attempts"],
-        "last_status_code": row["last_status_code"],
-        "last_error": row["last_error"],
-        "delivered_at": row["delivered_at"],
-    }
