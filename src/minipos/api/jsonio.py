@@ -8,6 +8,7 @@ are encoded by msgspec with decimals written as plain JSON numbers.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -76,11 +77,47 @@ _NUL_ESCAPE = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
 _NUL_MESSAGE = "Text may not contain the NUL character (\\u0000)."
 
 
+#: Deepest nesting of arrays and objects in a body. The deepest documented shape, a print block
+#: of an invoice row (body → rows → row → info → blocks → block), is 6 levels; msgspec recurses
+#: per level and fails with RecursionError near 1,000, so the limit has to come first.
+MAX_DEPTH = 32
+#: Opening brackets → 2, closing → 0, quotes kept, everything else dropped (see _too_deep).
+_MARKS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_NOT_MARKS = bytes(sorted(set(range(256)) - set(b'[]{}"')))
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether arrays and objects nest deeper than ``MAX_DEPTH``, brackets in strings aside.
+
+    Linear, and all in C but the last step over the brackets alone: this runs on every body of
+    the invoice hot path. Past the first syntax error the count may be off, but msgspec stops
+    there too.
+    """
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return False
+    if b"\\" in body:
+        # Escaped backslashes first (left to right, as a parser pairs them), then escaped
+        # quotes: every quote left delimits a string.
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Dropping adjacent quote pairs keeps the quotes' parity: either an empty string (most
+    # strings, once their other text is gone) or two strings with no bracket between them.
+    marks = body.translate(_MARKS, _NOT_MARKS).replace(b'""', b"")
+    if b'"' in marks:
+        marks = b"".join(marks.split(b'"')[::2])  # the odd pieces are inside strings
+    # After k marks with o openings the depth is o - (k - o) = 2o - k.
+    depths = map(operator.sub, itertools.accumulate(marks), itertools.count(1))
+    return max(depths, default=0) > MAX_DEPTH
+
+
 def decode(body: bytes, type_: type[T]) -> T:
     """Decode ``body`` as ``type_``; malformed JSON → 400 detail, wrong shape → field error."""
     # PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
     if b"\\u0000" in body and _NUL_ESCAPE.search(body):
         raise HTTPProblem(400, f"JSON parse error - {_NUL_MESSAGE}")
+    if _too_deep(body):
+        raise HTTPProblem(
+            400, f"JSON parse error - arrays and objects nest deeper than {MAX_DEPTH} levels"
+        )
     try:
         return msgspec.json.decode(body, type=type_)
     except msgspec.ValidationError as exc:
