@@ -45,15 +45,16 @@ def _catalogue(ctx: AppContext) -> CatalogueContext:
 
 
 async def _create(
-    request: Request, principal: Principal, body: bytes, make: Callable[[Connection], object]
+    request: Request, principal: Principal, document: object, make: Callable[[Connection], object]
 ) -> Response:
-    """Run a create job once per ``Idempotency-Key`` (decisions.md §8) and answer 201."""
+    """Run a create job once per ``Idempotency-Key`` (decisions.md §8) and answer 201;
+    ``document`` is the decoded body."""
     ctx = context(request)
     stored = await ctx.idempotency.run(
         ctx.db,
         api_key_id=principal.api_key_id,
         key=request.headers.get("idempotency-key"),
-        fingerprint=fingerprint("POST", request.url.path, body),
+        fingerprint=fingerprint("POST", request.url.path, encode(document)),
         now_us=now_us(),
         job=lambda conn: StoredResponse(201, encode(make(conn))),
     )
@@ -132,12 +133,11 @@ async def get_product(request: Request, principal: Principal) -> Response:
 )
 async def create_product(request: Request, principal: Principal) -> Response:
     catalogue = _catalogue(context(request))
-    body = await _body(request)
-    product = decode(body, ProductIn)
+    product = decode(await _body(request), ProductIn)
     return await _create(
         request,
         principal,
-        body,
+        product,
         lambda conn: service.create(conn, product, catalogue, now_us()),
     )
 
@@ -236,12 +236,11 @@ async def get_category(request: Request, principal: Principal) -> Response:
 )
 async def create_category(request: Request, principal: Principal) -> Response:
     catalogue = _catalogue(context(request))
-    body = await _body(request)
-    category = decode(body, CategoryIn)
+    category = decode(await _body(request), CategoryIn)
     return await _create(
         request,
         principal,
-        body,
+        category,
         lambda conn: service.create_category(conn, category, catalogue, now_us()),
     )
 

@@ -38,8 +38,11 @@ class InvalidKey(Exception):
     """The header is empty, too long or not printable ASCII (400)."""
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"%s %s\n%s" % (method.encode(), path.encode(), body)).hexdigest()
+def fingerprint(method: str, path: str, canonical: bytes) -> str:
+    """What a replay must match. ``canonical`` is the request in canonical form: the decoded
+    body encoded again (or a digest of that), so other spacing or key order, or fields the
+    server ignores, do not make it another request."""
+    return hashlib.sha256(b"%s %s\n%s" % (method.encode(), path.encode(), canonical)).hexdigest()
 
 
 class Idempotency:

@@ -58,7 +58,8 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
         ctx.db,
         api_key_id=principal.api_key_id,
         key=request.headers.get("idempotency-key"),
-        fingerprint=fingerprint("POST", request.url.path, body),
+        # The canonical digest prepare() made for invoice_no re-posts: no second encoding.
+        fingerprint=fingerprint("POST", request.url.path, invoice.header["request_hash"].encode()),
         now_us=invoice.header["created_at"],
         job=lambda conn: StoredResponse(200, encode(service.create(conn, invoice, ctx.invoices))),
     )
