@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
+
 from minipos.config import Settings
 from minipos.db import Connection, migrate, open_database
 from minipos.invoices import service as invoices
@@ -16,6 +18,10 @@ from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 
 BATCH = 1000
+
+
+class Created(msgspec.Struct):
+    id: int
 
 
 def seed_shift(receipts: int) -> int:
@@ -43,13 +49,14 @@ def seed_shift(receipts: int) -> int:
             def batch(conn: Connection, start: int = start) -> None:
                 for n in range(start, min(start + BATCH, receipts)):
                     prepared = invoices.prepare(request, invoice_ctx, now_us())
+                    # create() answers the encoded invoice (the HTTP body); take its id.
                     created = invoices.create(conn, prepared, invoice_ctx)
-                    assert created.id is not None
-                    stations.claim(conn, station.id, created.id, ctx, now_us())
+                    invoice_id: int = msgspec.json.decode(created, type=Created).id
+                    stations.claim(conn, station.id, invoice_id, ctx, now_us())
                     stations.complete(
                         conn,
                         station_id=station.id,
-                        invoice_id=created.id,
+                        invoice_id=invoice_id,
                         request=CompleteIn(request_id=f"seed-{n}"),
                         ctx=ctx,
                         now_us=now_us(),
