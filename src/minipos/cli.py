@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from minipos.api.protocol import HeadDeadlineProtocol
 from minipos.auth.service import Role, create_key, load_pepper
 from minipos.catalogue import io as catalogue_io
 from minipos.catalogue import service as catalogue_service
@@ -56,7 +57,9 @@ def serve(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=HeadDeadlineProtocol,  # httptools, with a deadline for each request's head
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.max_connections,
         access_log=settings.access_log,
         log_level="info",
         # Let in-flight requests (and the writer's last commit) finish on shutdown.

@@ -11,10 +11,11 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+from msgspec import Meta
 
 from minipos.domain.reference import FiscalSection, PaymentMethod, ReferenceData, TaxGroup
 
@@ -49,6 +50,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     lease_seconds: int = 120
     #: One log line per request (turn off for benchmarks or behind a logging proxy).
     access_log: bool = True
+    #: A request's line and headers must arrive within this long of the connection opening
+    #: (or of the request's first byte on a kept-alive one), else it is closed (security.md).
+    header_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0
+    #: An idle keep-alive connection is closed after this long.
+    keep_alive_seconds: Annotated[int, Meta(ge=1, le=300)] = 5
+    #: Open connections per server process; past this, requests are answered 503.
+    max_connections: Annotated[int, Meta(ge=1)] = 1000
     #: Seconds an API key lookup is cached in memory (revocation takes effect within this).
     auth_cache_seconds: float = 10.0
     #: Write the event log (``/api/events``, webhooks). Off only to measure what it costs:
