@@ -64,6 +64,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     events: bool = True
     #: Days the event log keeps an event (``GET /api/events`` can replay this far back).
     event_retention_days: int = 30
+    #: Threads per process drawing PNG previews and e-receipt images (docs/security.md).
+    render_workers: Annotated[int, Meta(ge=1, le=64)] = 2
+    #: Renders that may wait for a thread; past that a preview answers 503 with Retry-After.
+    render_queue: Annotated[int, Meta(ge=0, le=1000)] = 8
+    #: A render gives up after this long: a preview answers 503, an e-receipt retries later.
+    render_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0
+    #: Rendered previews kept in memory (least recently used dropped first), and their size.
+    render_cache_entries: Annotated[int, Meta(ge=0, le=10_000)] = 64
+    render_cache_mb: Annotated[int, Meta(ge=0, le=4096)] = 32
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

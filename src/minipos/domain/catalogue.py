@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Protocol
 
+from minipos.domain import blocks
 from minipos.domain.errors import ErrorCollector, FieldError, Path, ValidationFailed
 from minipos.domain.invoice import PrintBlock
 from minipos.domain.money import (
@@ -119,6 +120,7 @@ def product_problems(
     _check_barcodes(errors, product, facts, product_id)
     for path, block in product.print_blocks():
         errors.extend(path, block.problems())
+    errors.extend((), blocks.budget_problems(product.print_blocks()))
     return errors.errors
 
 

@@ -7,12 +7,13 @@ document or raises ``ValidationFailed`` naming every broken field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from typing import Protocol
 
+from minipos.domain import blocks
 from minipos.domain.errors import Conflict, ErrorCollector, FieldError, Path, ValidationFailed
 from minipos.domain.money import (
     MAX_PRICE,
@@ -92,6 +93,10 @@ class PrintBlock(Protocol):
         """Rule violations, with paths relative to the block."""
         ...
 
+    def cost(self, enlarged: bool) -> blocks.PrintCost:
+        """What the block costs to print (:func:`minipos.domain.blocks.budget_problems`)."""
+        ...
+
 
 class RowInput(Protocol):
     @property
@@ -148,6 +153,7 @@ def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Documen
     _check_money(("discount",), invoice.discount, errors)
     for path, block in invoice.print_blocks():
         errors.extend(path, block.problems())
+    errors.extend((), blocks.budget_problems(_document_blocks(invoice)))
     errors.extend((), invoice.other_problems())
     _check_payment_methods(invoice.payments, reference, errors)
     errors.raise_if_any()
@@ -167,6 +173,14 @@ def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Documen
         raise ValidationFailed.single((), f"The invoice total may not exceed {MAX_TOTAL}.")
     _check_payment_plan(invoice.payments, price.total, reference)
     return price
+
+
+def _document_blocks(invoice: InvoiceInput) -> Iterator[tuple[Path, PrintBlock]]:
+    """Every block of the invoice, rows' too: one print budget covers them all."""
+    yield from invoice.print_blocks()
+    for index, row in enumerate(invoice.rows):
+        for path, block in row.print_blocks():
+            yield ("rows", index, *path), block
 
 
 def _check_mode(invoice: InvoiceInput, errors: ErrorCollector) -> None:

@@ -40,11 +40,14 @@ class TextBlock(Struct, tag_field="kind", tag="text", omit_defaults=True):
     def problems(self) -> Iterable[FieldError]:
         return ()
 
+    def cost(self, enlarged: bool) -> blocks.PrintCost:
+        return blocks.text_cost(self.content, enlarged)
+
 
 class BarcodeBlock(Struct, tag_field="kind", tag="barcode", omit_defaults=True):
     """A barcode (ESC/POS ``GS k`` symbology number; 101 = QR code)."""
 
-    code: Annotated[str, Meta(max_length=2953)]
+    code: Annotated[str, Meta(max_length=blocks.QR_MAX_BYTES)]
     type: int
     align: Annotated[int, Meta(ge=0, le=2)] | UnsetType = UNSET
     height: Annotated[int, Meta(ge=1, le=255)] | UnsetType = UNSET
@@ -56,6 +59,16 @@ class BarcodeBlock(Struct, tag_field="kind", tag="barcode", omit_defaults=True):
         if message:
             field = "type" if self.type not in blocks.BARCODE_TYPES else "code"
             yield FieldError((field,), message)
+
+    def cost(self, enlarged: bool) -> blocks.PrintCost:
+        return blocks.barcode_cost(
+            self.code,
+            self.type,
+            self.height if isinstance(self.height, int) else blocks.BARCODE_HEIGHT,
+            self.text_position
+            if isinstance(self.text_position, int)
+            else blocks.BARCODE_TEXT_POSITION,
+        )
 
 
 class EscposBlock(Struct, tag_field="kind", tag="escpos", omit_defaults=True):
@@ -69,17 +82,25 @@ class EscposBlock(Struct, tag_field="kind", tag="escpos", omit_defaults=True):
             if message:
                 yield FieldError(("content", index), message)
 
+    def cost(self, enlarged: bool) -> blocks.PrintCost:
+        return blocks.escpos_cost(self.content)
+
 
 class QrBlock(Struct, tag_field="kind", tag="qr", omit_defaults=True):
     """A QR code (our addition)."""
 
-    code: Annotated[str, Meta(max_length=2953)]
+    code: Annotated[str, Meta(max_length=blocks.QR_MAX_BYTES)]
     size: Annotated[int, Meta(ge=1, le=16)] | UnsetType = UNSET
 
     def problems(self) -> Iterable[FieldError]:
         message = blocks.barcode_error(self.code, blocks.QR_TYPE)
         if message:
             yield FieldError(("code",), message)
+
+    def cost(self, enlarged: bool) -> blocks.PrintCost:
+        return blocks.qr_cost(
+            self.code, self.size if isinstance(self.size, int) else blocks.QR_DEFAULT_SIZE
+        )
 
 
 Block = TextBlock | BarcodeBlock | EscposBlock | QrBlock

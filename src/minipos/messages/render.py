@@ -11,7 +11,9 @@ text preview and its HTML part shows the PNG preview inline (``cid:``), both fro
         image/png                       the receipt as printed, one pixel per printer dot
 
 Everything is UTF-8 (headers RFC 2047-encoded by the standard library), so Latvian letters
-arrive intact. Building the PNG costs tens of milliseconds: callers run this in a thread.
+arrive intact. The PNG is drawn in the previews' bounded pool (:mod:`minipos.printing.pool`),
+under the same size and time limits; building it costs tens of milliseconds and waits for the
+pool, so callers run this in a thread.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from minipos.printing import PrintableReceipt, PrinterProfile, to_png, to_text
+from minipos.printing import PrintableReceipt, PrinterProfile, pool, to_png, to_text
 from minipos.printing.layout import Wording
 
 
@@ -134,7 +136,10 @@ def build_email(
         charset="utf-8",
         cte="quoted-printable",
     )
-    png = to_png(document, receipt.profile, receipt.wording)
+    png = pool.shared().render(
+        pool.content_key("png", document, receipt.profile, receipt.wording),
+        lambda deadline: to_png(document, receipt.profile, receipt.wording, deadline),
+    )
     html_part = next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
     html_part.add_related(
         png,

@@ -42,7 +42,9 @@ from minipos.messages.settings import MessageSettings
 from minipos.messages.sms import PermanentSmsError, SmsSender, load_sms_sender
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
+from minipos.printing import pool
 from minipos.printing.layout import Wording
+from minipos.printing.preview import RenderTimeout
 from minipos.queue_worker import ClaimStore, QueueWorker
 from minipos.timeutil import now_us
 
@@ -235,6 +237,8 @@ class MessageWorker(QueueWorker[PrintContext, MessageSettings]):
                 )
             else:
                 send = functools.partial(self.sms.send, recipient, sms_text(receipt))
+        except (pool.Busy, RenderTimeout) as exc:  # the renderer's load, not the receipt
+            return Outcome("retry", f"cannot render the receipt now: {exc}")
         except Exception as exc:
             log.exception("message %s: cannot render", message["id"])
             return Outcome("failed", f"cannot render the receipt: {exc!r}")

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from minipos.api import jsonio
 from minipos.api.context import AppContext, context
-from minipos.api.jsonio import JSONResponse, encode
+from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.service import ADMIN, READERS, STATION, Principal, Role
@@ -27,7 +27,8 @@ from minipos.print_jobs.schemas import (
     PrintJobQuery,
 )
 from minipos.print_jobs.settings import PrintSettings
-from minipos.printing import Document, PrinterProfile, to_png, to_text
+from minipos.printing import Document, PrinterProfile, pool, to_png, to_text
+from minipos.printing.preview import RenderTimeout, TooLarge
 from minipos.receipts import repository as receipts
 from minipos.stations.routes import acting_station
 from minipos.timeutil import now_us
@@ -39,7 +40,8 @@ _PREVIEW_DESCRIPTION = (
     "The same layout the printer gets, for the station's printer profile (the default 42-column "
     "profile without a printer). `format=txt`: `text/plain; charset=utf-8`, one printed line "
     "per line; `format=png`: `image/png`, one pixel per printer dot, barcodes and QR codes "
-    "drawn scannable."
+    "drawn scannable. A document too large to draw answers 400 naming the limit; a busy "
+    "renderer answers 503 with `Retry-After`."
 )
 
 
@@ -270,8 +272,21 @@ async def _preview(
 ) -> Response:
     wording = PrintSettings.from_env().wording
     disposition = {"Content-Disposition": f'inline; filename="{name}.{query.format}"'}
-    if query.format == "png":
-        image = await anyio.to_thread.run_sync(lambda: to_png(found, profile, wording))
-        return Response(image, media_type="image/png", headers=disposition)
-    text = await anyio.to_thread.run_sync(lambda: to_text(found, profile, wording))
-    return Response(text.encode(), media_type="text/plain; charset=utf-8", headers=disposition)
+    png = query.format == "png"
+
+    def render(deadline: float) -> bytes:
+        if png:
+            return to_png(found, profile, wording, deadline)
+        return to_text(found, profile, wording).encode()
+
+    renderer = pool.shared()
+    try:
+        body = await renderer.render_async(
+            pool.content_key(query.format, found, profile, wording), render
+        )
+    except TooLarge as exc:  # 400, not 413: the published spec lists 400 for reads
+        raise HTTPProblem(400, str(exc)) from exc
+    except (pool.Busy, RenderTimeout) as exc:
+        raise HTTPProblem(503, str(exc), {"Retry-After": str(renderer.retry_after)}) from exc
+    media_type = "image/png" if png else "text/plain; charset=utf-8"
+    return Response(body, media_type=media_type, headers=disposition)

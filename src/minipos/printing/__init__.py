@@ -96,6 +96,7 @@ def to_png(
     documents: Document | tuple[Document, ...],
     profile: PrinterProfile,
     wording: Wording = LATVIAN,
+    deadline: float | None = None,
 ) -> bytes:
-    """The PNG preview of what :func:`to_escpos` prints."""
-    return render_png(_ops(documents, profile, wording), profile)
+    """The PNG preview of what :func:`to_escpos` prints (limits: :func:`preview.render_image`)."""
+    return render_png(_ops(documents, profile, wording), profile, deadline)

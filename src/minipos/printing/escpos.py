@@ -32,10 +32,11 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 
 from escpos.capabilities import get_profile
-from escpos.constants import QR_ECLEVEL_M
+from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
 from escpos.image import EscposImage
 from escpos.printer import Dummy
 
+from minipos.domain import blocks as block_rules
 from minipos.printing.layout import (
     NORMAL,
     Align,
@@ -63,6 +64,10 @@ _ALIGN_NAMES = {Align.LEFT: "left", Align.CENTER: "center", Align.RIGHT: "right"
 _CODE128 = "CODE128"
 _GS_K_MAX = 255
 _ERRORS = "minipos.printer"
+#: ``GS ( k`` function 169's level: the domain's, whose capacity the validator enforces.
+_QR_LEVEL = {"L": QR_ECLEVEL_L, "M": QR_ECLEVEL_M, "Q": QR_ECLEVEL_Q, "H": QR_ECLEVEL_H}[
+    block_rules.QR_ERROR_CORRECTION
+]
 
 #: Characters a Baltic code page lacks, spelt with ones it has.
 _FALLBACK = {
@@ -176,7 +181,7 @@ class _Renderer:
             self.barcode(op)
         elif isinstance(op, QrCode):
             self.align(op.align)
-            self.printer.qr(op.data, ec=QR_ECLEVEL_M, size=op.size, native=True)
+            self.printer.qr(op.data, ec=_QR_LEVEL, size=op.size, native=True)
         elif isinstance(op, RawBytes):
             self.raw(op.data)
             self.state = None

@@ -283,11 +283,8 @@ ENGLISH = Wording(
 #: Barcode settings for what a block leaves out: the documented overview example's values
 #: (``align`` 1, ``height`` 40, ``width`` 2, ``text_position`` 2).
 BARCODE_ALIGN = Align.CENTER
-BARCODE_HEIGHT = 40
 BARCODE_WIDTH = 2
-BARCODE_TEXT_POSITION = 2
-#: QR module size in dots when a block gives none, and for the chain hash.
-QR_DEFAULT_SIZE = 5
+# The height, text position and QR module size are the domain's: its print budget uses them.
 #: Hex digits of the chain hash printed as its short form (in groups of four).
 SHORT_HASH_DIGITS = 16
 _DATE_FORMAT = "%d.%m.%Y %H:%M:%S"
@@ -594,9 +591,9 @@ def _barcode(block: BarcodeBlock, profile: PrinterProfile, state: Style) -> Op:
         type=block.type,
         symbology=block_rules.BARCODE_TYPES[block.type],
         align=align,
-        height=_unset_or(block.height, BARCODE_HEIGHT),
+        height=_unset_or(block.height, block_rules.BARCODE_HEIGHT),
         width=_unset_or(block.width, BARCODE_WIDTH),
-        text_position=_unset_or(block.text_position, BARCODE_TEXT_POSITION),
+        text_position=_unset_or(block.text_position, block_rules.BARCODE_TEXT_POSITION),
     )
 
 
@@ -698,7 +695,7 @@ def _rate(rate: Decimal) -> str:
 
 
 def _qr_size(profile: PrinterProfile) -> int:
-    return QR_DEFAULT_SIZE if profile.dots_per_line >= 512 else 4
+    return block_rules.QR_DEFAULT_SIZE if profile.dots_per_line >= 512 else 4
 
 
 def _hex_bytes(chunks: Iterable[str]) -> bytes:

@@ -4,7 +4,14 @@ The text preview is monospace at the profile's width: what the paper shows, line
 barcodes and QR codes as ``[EAN13 1234567890128]`` / ``[QR …]`` placeholders. The PNG is drawn
 at one pixel per printer dot (``dots_per_line`` wide) with DejaVu Sans Mono, real barcodes
 (encoded by python-barcode, drawn at the block's module width and height in dots) and real QR
-codes (qrcode, error correction M, as the printer is asked for), so both scan like the paper.
+codes (qrcode, at the domain's error-correction level, as the printer is asked for), so both
+scan like the paper.
+
+Drawing is bounded: :func:`render_image` first checks the document against :data:`MAX_HEIGHT`
+and :data:`MAX_QR_BYTES` (an estimate that costs no drawing) and raises :class:`TooLarge`, and
+gives up with :class:`RenderTimeout` at the caller's deadline. Renders may run in several
+threads at once: each thread has its own fonts (a FreeType face must not be used by two
+threads at a time).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import functools
 import io
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +30,7 @@ import qrcode
 import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
+from minipos.domain import blocks as block_rules
 from minipos.printing.layout import (
     Align,
     Barcode,
@@ -37,15 +46,42 @@ from minipos.printing.layout import (
 )
 from minipos.printing.model import PrinterProfile
 
-__all__ = ["render_image", "render_png", "render_text", "text_image"]
+__all__ = [
+    "MAX_HEIGHT",
+    "MAX_QR_BYTES",
+    "RenderTimeout",
+    "TooLarge",
+    "render_image",
+    "render_png",
+    "render_text",
+    "text_image",
+]
 
 #: Blank margin around the PNG, in dots (the paper's edge beyond the printable width).
 MARGIN = 16
 #: Quiet zone around a QR code, in modules (the QR standard asks for 4).
 QR_QUIET_ZONE = 4
 _WHITE, _BLACK, _GREY = 255, 0, 160
-#: The cached FreeType faces are shared; FreeType faces are not safe to use from two threads.
-_DRAWING = threading.Lock()
+#: Most pixels of height one image may have: about 4,600 printed lines (the longest valid
+#: receipt, 1,000 rows, plus the most its print blocks may add), 73 MB at 608 pixels wide.
+MAX_HEIGHT = 120_000
+#: Most QR data one image may draw: QR encoding is the costly part (about 0.2 s for a full
+#: 2,331-byte code). Four times what the print budget lets one document hold.
+MAX_QR_BYTES = 4 * block_rules.MAX_QR_BYTES_TOTAL
+_QR_LEVEL = {
+    "L": qrcode.constants.ERROR_CORRECT_L,
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}[block_rules.QR_ERROR_CORRECTION]
+
+
+class TooLarge(ValueError):
+    """The document would draw past a render limit; the message names it."""
+
+
+class RenderTimeout(Exception):
+    """The render passed its deadline and was abandoned."""
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -136,8 +172,19 @@ def _font_file(name: str) -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=16)
+_FONTS = threading.local()
+
+
 def _metrics(dots: int, columns: int) -> _Metrics:
+    """The thread's own fonts and geometry: a FreeType face must not serve two threads."""
+    cached = getattr(_FONTS, "metrics", None)
+    if cached is None:
+        cached = _FONTS.metrics = functools.lru_cache(maxsize=16)(_load_metrics)
+    result: _Metrics = cached(dots, columns)
+    return result
+
+
+def _load_metrics(dots: int, columns: int) -> _Metrics:
     regular_file = _font_file("DejaVuSansMono.ttf")
     if regular_file is None:  # pragma: no cover - python-barcode always ships it
         raise RuntimeError("no DejaVu Sans Mono font found for the preview")
@@ -168,44 +215,85 @@ def _metrics(dots: int, columns: int) -> _Metrics:
 _Drawer = Callable[[Image.Image, ImageDraw.ImageDraw, int], None]
 
 
-def render_image(ops: Sequence[Op], profile: PrinterProfile) -> Image.Image:
-    """The operations drawn as a greyscale image, one pixel per printer dot."""
-    with _DRAWING:
-        metrics = _metrics(profile.dots_per_line, profile.columns)
-        pieces = [piece for op in ops for piece in _pieces(op, metrics)]
-        height = sum(h for h, _ in pieces) + 2 * MARGIN
-        image = Image.new("L", (profile.dots_per_line + 2 * MARGIN, height), _WHITE)
-        _draw_pieces(image, pieces, MARGIN)
+def render_image(
+    ops: Sequence[Op], profile: PrinterProfile, deadline: float | None = None
+) -> Image.Image:
+    """The operations drawn as a greyscale image, one pixel per printer dot.
+
+    Raises :class:`TooLarge` before drawing anything past the render limits, and
+    :class:`RenderTimeout` once ``time.monotonic()`` passes ``deadline``.
+    """
+    metrics = _metrics(profile.dots_per_line, profile.columns)
+    check_limits(ops, metrics)
+    pieces = [piece for op in ops for piece in _pieces(op, metrics, deadline)]
+    height = sum(h for h, _ in pieces) + 2 * MARGIN
+    image = Image.new("L", (profile.dots_per_line + 2 * MARGIN, height), _WHITE)
+    _draw_pieces(image, pieces, MARGIN, deadline)
     return image
 
 
-def render_png(ops: Sequence[Op], profile: PrinterProfile) -> bytes:
+def render_png(ops: Sequence[Op], profile: PrinterProfile, deadline: float | None = None) -> bytes:
     """The operations as a PNG (see :func:`render_image`)."""
     buffer = io.BytesIO()
-    render_image(ops, profile).save(buffer, "PNG", compress_level=3)
+    render_image(ops, profile, deadline).save(buffer, "PNG", compress_level=3)
     return buffer.getvalue()
 
 
 def text_image(lines: Sequence[TextLine | Separator], profile: PrinterProfile) -> Image.Image:
     """Text lines drawn exactly ``dots_per_line`` wide with no margin: raster-printed text."""
-    with _DRAWING:
-        metrics = _metrics(profile.dots_per_line, profile.columns)
-        pieces = [piece for line in lines for piece in _pieces(line, metrics)]
-        width = profile.dots_per_line + 2 * MARGIN
-        image = Image.new("L", (width, sum(h for h, _ in pieces)), _WHITE)
-        _draw_pieces(image, pieces, 0)
+    metrics = _metrics(profile.dots_per_line, profile.columns)
+    pieces = [piece for line in lines for piece in _pieces(line, metrics, None)]
+    width = profile.dots_per_line + 2 * MARGIN
+    image = Image.new("L", (width, sum(h for h, _ in pieces)), _WHITE)
+    _draw_pieces(image, pieces, 0, None)
     return image.crop((MARGIN, 0, MARGIN + profile.dots_per_line, image.height))
 
 
-def _draw_pieces(image: Image.Image, pieces: list[tuple[int, _Drawer]], top: int) -> None:
+def check_limits(ops: Sequence[Op], m: _Metrics) -> None:
+    """Raise :class:`TooLarge` if drawing ``ops`` would pass a render limit.
+
+    Heights are upper bounds worked out without drawing: a QR code's side is taken from the
+    version its bytes need in byte mode, which qrcode never exceeds.
+    """
+    height = 2 * MARGIN
+    qr_bytes = 0
+    for op in ops:
+        if isinstance(op, TextLine):
+            height += len(printed_lines(op, m.columns)) * m.line_height * op.style.height
+        elif isinstance(op, Separator | Cut):
+            height += m.line_height
+        elif isinstance(op, Feed):
+            height += m.line_height * op.lines
+        elif isinstance(op, Barcode):
+            height += op.height + 2 * m.line_height
+        elif isinstance(op, QrCode):
+            size = len(op.data.encode("utf-8", "surrogatepass"))
+            qr_bytes += size
+            height += (block_rules.qr_side(size) + 2 * QR_QUIET_ZONE) * op.size
+    if height > MAX_HEIGHT:
+        raise TooLarge(f"The document is too long to draw: at most {MAX_HEIGHT} pixels high.")
+    if qr_bytes > MAX_QR_BYTES:
+        raise TooLarge(f"The document has too many QR codes to draw: at most {MAX_QR_BYTES} bytes.")
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise RenderTimeout("The preview took too long to draw.")
+
+
+def _draw_pieces(
+    image: Image.Image, pieces: list[tuple[int, _Drawer]], top: int, deadline: float | None
+) -> None:
     draw = ImageDraw.Draw(image)
     for piece_height, drawer in pieces:
+        _check_deadline(deadline)
         drawer(image, draw, top)
         top += piece_height
 
 
-def _pieces(op: Op, m: _Metrics) -> list[tuple[int, _Drawer]]:
+def _pieces(op: Op, m: _Metrics, deadline: float | None) -> list[tuple[int, _Drawer]]:
     """Each operation as (height, drawer) pairs; a drawer paints at a given top y."""
+    _check_deadline(deadline)  # between operations: one costs 0.2 s at most (a full QR code)
     if isinstance(op, TextLine):
         return [_text_piece(chunk, op, m) for chunk in printed_lines(op, m.columns)]
     if isinstance(op, Separator):
@@ -306,6 +394,8 @@ def barcode_modules(symbology: str, code: str) -> str:
     if name == "code39":
         data = code.strip("*")
         options["add_checksum"] = False
+    elif name == "codabar":  # printers take start/stop a-d too; python-barcode only A-D
+        data = code.upper()
     cls = barcode.get_barcode_class(name)
     return "".join(cls(data, **options).build())
 
@@ -328,7 +418,10 @@ def _barcode_image(op: Barcode, m: _Metrics) -> Image.Image:
     above, below = op.text_position in (1, 3), op.text_position in (2, 3)
     if not (above or below) and modules:
         return bars
-    label = op.code if modules else f"[{op.symbology} {op.code}]"
+    # Control characters (CODE93/CODE128 take them) are in the bars, not in the HRI text:
+    # the font cannot lay them out.
+    shown = "".join(c for c in op.code if c.isprintable())
+    label = shown if modules else f"[{op.symbology} {shown}]"
     text_width = math.ceil(m.regular.getlength(label))
     width = max(bars.width, text_width)
     height = bars.height + m.line_height * (above + below) if modules else m.line_height
@@ -347,8 +440,8 @@ def _barcode_image(op: Barcode, m: _Metrics) -> Image.Image:
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
-    """The QR modules for ``data`` at error correction M, without the quiet zone."""
-    qr = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    """The QR modules for ``data`` at the printer's error correction, without the quiet zone."""
+    qr = qrcode.QRCode(border=0, error_correction=_QR_LEVEL)
     qr.add_data(data.encode("utf-8"))
     qr.make(fit=True)
     return qr.get_matrix()

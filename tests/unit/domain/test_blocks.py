@@ -87,8 +87,8 @@ ACCEPTED = [
     ("code128-253", "z" * 253, CODE128),
     ("qr-url", "https://example.com/r/123?x=1", QR_TYPE),
     ("qr-latvian", "Skaidrā nauda, Pārskaitījums", QR_TYPE),
-    ("qr-max-ascii", "a" * 2953, QR_TYPE),
-    ("qr-max-utf8-bytes", "ā" * 1476 + "a", QR_TYPE),  # 2952 + 1 bytes
+    ("qr-max-ascii", "a" * 2331, QR_TYPE),  # version 40 at error correction M
+    ("qr-max-utf8-bytes", "ā" * 1165 + "a", QR_TYPE),  # 2330 + 1 bytes
 ]
 
 
@@ -139,8 +139,8 @@ REFUSED = [
     ("code93-256", "a" * 256, CODE93, "at most 255 characters"),
     ("code128-non-ascii", "€5", CODE128, "CODE128 (type 73) takes ASCII characters only"),
     ("code128-254", "z" * 254, CODE128, "at most 253 characters"),
-    ("qr-too-long", "a" * 2954, QR_TYPE, "QR (type 101) holds at most 2953 bytes"),
-    ("qr-too-many-utf8-bytes", "ā" * 1477, QR_TYPE, "2953 bytes"),  # 2954 bytes
+    ("qr-too-long", "a" * 2332, QR_TYPE, "QR (type 101) holds at most 2331 bytes"),
+    ("qr-too-many-utf8-bytes", "ā" * 1166, QR_TYPE, "2331 bytes"),  # 2332 bytes
     ("qr-lone-surrogate", "abc\ud800", QR_TYPE, "not valid Unicode"),
 ]
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from minipos.domain.blocks import PrintCost
 from minipos.domain.catalogue import (
     CatalogueFacts,
     batch_duplicates,
@@ -37,6 +38,9 @@ class Block:
 
     def problems(self) -> Iterable[FieldError]:
         return self.errors
+
+    def cost(self, enlarged: bool) -> PrintCost:
+        return PrintCost()
 
 
 @dataclass(frozen=True)
