@@ -8,7 +8,6 @@ document or raises ``ValidationFailed`` naming every broken field.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from typing import Protocol
@@ -74,18 +73,6 @@ TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
 def check_transition(current: InvoiceStatus, target: InvoiceStatus) -> None:
     if target not in TRANSITIONS[current]:
         raise Conflict(f"An invoice that is {current.label} cannot become {target.label}.")
-
-
-@dataclass(frozen=True, slots=True)
-class StationScope:
-    """What one station may see and take: its group's invoices addressed to its POS number
-    or to no POS (minipos-api.md §1)."""
-
-    station_group: str
-    pos_number: int
-
-    def sees(self, station_group: str, pos_id: int | None) -> bool:
-        return station_group == self.station_group and pos_id in (None, self.pos_number)
 
 
 class PrintBlock(Protocol):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from minipos import db
+from minipos.auth.access import INVOICE_SEEN_BY
 from minipos.db import Connection, Row, insert_statement
 
 HEADER_COLUMNS = (
@@ -45,8 +46,14 @@ def insert(
             child["id"] = new_id
 
 
-def get(conn: Connection, invoice_id: int) -> Row | None:
-    return conn.fetchone(_SELECT_HEADER + " WHERE id = :id", {"id": invoice_id})
+def get(conn: Connection, invoice_id: int, seen_by: int | None = None) -> Row | None:
+    """The invoice; with ``seen_by``, only if that station may see it."""
+    if seen_by is None:
+        return conn.fetchone(_SELECT_HEADER + " WHERE id = :id", {"id": invoice_id})
+    return conn.fetchone(
+        f"{_SELECT_HEADER} WHERE id = :id AND {INVOICE_SEEN_BY}",
+        {"id": invoice_id, "seen_by": seen_by},
+    )
 
 
 def get_by_number(conn: Connection, invoice_no: str) -> Row | None:
@@ -76,8 +83,7 @@ _FILTERS = {
     "invoice_no": "invoice_no = :invoice_no",
     "pos_id": "pos_id = :pos_id",
     "station_group": "station_group = :station_group",
-    # What a station may see: invoices addressed to its POS number or to none.
-    "visible_pos": "(pos_id IS NULL OR pos_id = :visible_pos)",
+    "seen_by": INVOICE_SEEN_BY,
     "created_from": "created_at >= :created_from",
     "created_to": "created_at <= :created_to",
     "updated_since": "updated_at >= :updated_since",

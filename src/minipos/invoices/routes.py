@@ -10,14 +10,12 @@ from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import INTEGRATOR, READERS, Principal, Role
-from minipos.db import Connection
-from minipos.domain.errors import NotFound, ValidationFailed
-from minipos.domain.invoice import StationScope
+from minipos.auth.access import own_station
+from minipos.auth.service import INTEGRATOR, READERS, Principal
+from minipos.domain.errors import ValidationFailed
 from minipos.idempotency.service import StoredResponse, fingerprint
 from minipos.invoices import service
 from minipos.invoices.schemas import InvoiceDetail, InvoiceIn, InvoiceQuery, InvoiceSummary
-from minipos.stations import repository as stations
 from minipos.timeutil import now_us
 
 router = Router("Invoices")
@@ -81,7 +79,7 @@ async def list_invoices(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     query = jsonio.query(request, InvoiceQuery)
     items, total = await ctx.db.read(
-        lambda conn: service.search(conn, query, ctx.invoices, scope_of(conn, principal))
+        lambda conn: service.search(conn, query, ctx.invoices, own_station(principal))
     )
     return paged_response(request, items, total, query.limit)
 
@@ -97,16 +95,6 @@ async def get_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     invoice_id: int = request.path_params["id"]
     found = await ctx.db.read(
-        lambda conn: service.get(conn, invoice_id, ctx.invoices, scope_of(conn, principal))
+        lambda conn: service.get(conn, invoice_id, ctx.invoices, own_station(principal))
     )
     return JSONResponse(encode(found))
-
-
-def scope_of(conn: Connection, principal: Principal) -> StationScope | None:
-    """A station key sees only its own station's invoices; other roles see all."""
-    if principal.role is not Role.STATION or principal.station_id is None:
-        return None
-    station = stations.get_station(conn, principal.station_id)
-    if station is None:
-        raise NotFound()
-    return StationScope(station["station_group"], station["pos_number"])

@@ -19,7 +19,7 @@ import msgspec
 from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import NotFound, ValidationFailed
 from minipos.domain.events import EventType
-from minipos.domain.invoice import InvoiceStatus, StationScope, validate_invoice
+from minipos.domain.invoice import InvoiceStatus, validate_invoice
 from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
@@ -221,11 +221,11 @@ def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: N
 
 
 def get(
-    conn: Connection, invoice_id: int, ctx: InvoiceContext, scope: StationScope | None = None
+    conn: Connection, invoice_id: int, ctx: InvoiceContext, seen_by: int | None = None
 ) -> InvoiceDetail:
-    """One invoice; with a ``scope``, only if that station may see it (else not found)."""
-    header = repository.get(conn, invoice_id)
-    if header is None or (scope and not scope.sees(header["station_group"], header["pos_id"])):
+    """One invoice; with ``seen_by``, only if that station may see it (else not found)."""
+    header = repository.get(conn, invoice_id, seen_by)
+    if header is None:
         raise NotFound()
     return load(conn, header, ctx)
 
@@ -245,7 +245,7 @@ def search(
     conn: Connection,
     query: InvoiceQuery,
     ctx: InvoiceContext,
-    scope: StationScope | None = None,
+    seen_by: int | None = None,
 ) -> tuple[list[InvoiceSummary], int]:
     filters: dict[str, Any] = {
         "status": query.status,
@@ -254,12 +254,8 @@ def search(
         "pos_id": query.pos_id,
         "station_group": query.station_group,
         "after_id": query.after_id,
+        "seen_by": seen_by,
     }
-    if scope is not None:
-        if query.station_group not in (None, scope.station_group):
-            return [], 0
-        filters["station_group"] = scope.station_group
-        filters["visible_pos"] = scope.pos_number
     for name in ("created_from", "created_to", "updated_since"):
         text = getattr(query, name)
         if text is not None:

@@ -11,11 +11,11 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import ADMIN, READERS, STATION, Principal, Role
+from minipos.auth.access import acting_station, confine, own_station, sees_station
+from minipos.auth.service import ADMIN, READERS, STATION, Principal
 from minipos.db import Connection
 from minipos.domain.errors import NotFound
 from minipos.invoices import repository as invoices
-from minipos.invoices.routes import scope_of
 from minipos.print_jobs import documents, printers, repository, service
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.schemas import (
@@ -30,7 +30,6 @@ from minipos.print_jobs.settings import PrintSettings
 from minipos.printing import Document, PrinterProfile, pool, to_png, to_text
 from minipos.printing.preview import RenderTimeout, TooLarge
 from minipos.receipts import repository as receipts
-from minipos.stations.routes import acting_station
 from minipos.timeutil import now_us
 
 router = Router("Printing")
@@ -51,11 +50,6 @@ def _print_context(ctx: AppContext) -> PrintContext:
         zone=ctx.invoices.zone,
         cash_methods=frozenset(ctx.stations.cash_methods),
     )
-
-
-def _own(principal: Principal) -> int | None:
-    """The station a station key is limited to; ``None`` for the other roles."""
-    return principal.station_id if principal.role is Role.STATION else None
 
 
 # --- the station's printer ----------------------------------------------------------------------
@@ -137,9 +131,7 @@ async def printer_status(request: Request, principal: Principal) -> Response:
 )
 async def list_print_jobs(request: Request, principal: Principal) -> Response:
     ctx = context(request)
-    query = jsonio.query(request, PrintJobQuery)
-    if principal.role is Role.STATION:
-        query.station_id = principal.station_id
+    query = confine(jsonio.query(request, PrintJobQuery), principal)
     items, total = await ctx.db.read(lambda conn: service.search(conn, query, ctx.invoices.zone))
     return paged_response(request, items, total, query.limit)
 
@@ -154,7 +146,7 @@ async def list_print_jobs(request: Request, principal: Principal) -> Response:
 async def get_print_job(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     job_id: int = request.path_params["id"]
-    own = _own(principal)
+    own = own_station(principal)
     job = await ctx.db.read(
         lambda conn: service.job_out(service.get_job(conn, job_id, own), ctx.invoices.zone)
     )
@@ -175,7 +167,7 @@ async def get_print_job(request: Request, principal: Principal) -> Response:
 async def retry_print_job(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     job_id: int = request.path_params["id"]
-    own = _own(principal)
+    own = own_station(principal)
     job, _ = await ctx.db.write(
         lambda conn: service.retry(conn, job_id, own, ctx.invoices.zone, now_us())
     )
@@ -195,7 +187,7 @@ async def retry_print_job(request: Request, principal: Principal) -> Response:
 async def reprint_receipt(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     receipt_id: int = request.path_params["id"]
-    own = _own(principal)
+    own = own_station(principal)
     job = await ctx.db.write(
         lambda conn: service.reprint_receipt(conn, receipt_id, own, ctx.invoices.zone, now_us())
     )
@@ -218,12 +210,11 @@ async def preview_receipt(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     receipt_id: int = request.path_params["id"]
     query = jsonio.query(request, PreviewQuery)
-    own = _own(principal)
     print_context = _print_context(ctx)
 
     def load(conn: Connection) -> tuple[tuple[Document, ...], PrinterProfile, str]:
         found = receipts.get(conn, receipt_id)
-        if found is None or (own is not None and found["station_id"] != own):
+        if found is None or not sees_station(principal, found["station_id"]):
             raise NotFound()
         document = documents.receipt_document(conn, receipt_id, print_context)
         name = f"receipt-{found['station_pos_id']}-{found['document_id']}"
@@ -250,11 +241,8 @@ async def preview_invoice(request: Request, principal: Principal) -> Response:
     print_context = _print_context(ctx)
 
     def load(conn: Connection) -> tuple[tuple[Document, ...], PrinterProfile, str]:
-        scope = scope_of(conn, principal)
-        invoice = invoices.get(conn, invoice_id)
-        if invoice is None or (
-            scope is not None and not scope.sees(invoice["station_group"], invoice["pos_id"])
-        ):
+        invoice = invoices.get(conn, invoice_id, own_station(principal))
+        if invoice is None:
             raise NotFound()
         found = documents.invoice_documents(conn, invoice_id, print_context)
         station = invoice["print_station"] or invoice["station"]

@@ -9,7 +9,8 @@ from minipos.api import jsonio
 from minipos.api.context import context
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import READERS, Principal, Role
+from minipos.auth.access import confine
+from minipos.auth.service import READERS, Principal
 from minipos.receipts import service
 from minipos.receipts.schemas import ReceiptOut, ReceiptQuery
 
@@ -26,8 +27,6 @@ router = Router("Receipts")
 )
 async def list_receipts(request: Request, principal: Principal) -> Response:
     ctx = context(request)
-    query = jsonio.query(request, ReceiptQuery)
-    if principal.role is Role.STATION:
-        query.station_id = principal.station_id
+    query = confine(jsonio.query(request, ReceiptQuery), principal)
     items, total = await ctx.db.read(lambda conn: service.search(conn, query, ctx.invoices.zone))
     return paged_response(request, items, total, query.limit)

@@ -12,12 +12,12 @@ from starlette.responses import Response
 
 from minipos.api import jsonio
 from minipos.api.context import AppContext, context
-from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
+from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
+from minipos.auth.access import acting_station, confine, own_station
 from minipos.auth.service import ADMIN, READERS, STATION, Principal, Role
 from minipos.db import Connection
-from minipos.domain.errors import ValidationFailed
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.receipts.schemas import ReceiptOut
 from minipos.stations import service
@@ -37,25 +37,6 @@ from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 
 router = Router("Stations")
-
-
-def acting_station(request: Request, principal: Principal) -> int:
-    """The station a request acts for: a station key only for itself; an admin (a back-office
-    cashier screen) names it in the path or in ``?station_id=``."""
-    named = request.path_params.get("station_id")
-    if named is None and "station_id" in request.query_params:
-        text = request.query_params["station_id"]
-        if not text.isdigit() or len(text) > 18:
-            raise ValidationFailed.single(("station_id",), "A valid integer is required.")
-        named = int(text)
-    if principal.role is Role.STATION:
-        if named is not None and named != principal.station_id:
-            raise HTTPProblem(403, "A station may only act for itself.")
-        assert principal.station_id is not None
-        return principal.station_id
-    if named is None:
-        raise ValidationFailed.single(("station_id",), "Name the station this acts for.")
-    return int(named)
 
 
 async def _body(request: Request, ctx: AppContext) -> bytes:
@@ -232,7 +213,7 @@ _claim_route("release", "Give a claimed invoice back (status New)")
 async def cancel_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     invoice_id: int = request.path_params["id"]
-    station_id = acting_station(request, principal) if principal.role is Role.STATION else None
+    station_id = own_station(principal)  # None: the integrator's (or an admin's) cancel
     found = await ctx.db.write(
         lambda conn: service.cancel(conn, station_id, invoice_id, ctx.stations, now_us())
     )
@@ -296,8 +277,6 @@ async def sell(request: Request, principal: Principal) -> Response:
 )
 async def list_shifts(request: Request, principal: Principal) -> Response:
     ctx = context(request)
-    query = jsonio.query(request, ShiftQuery)
-    if principal.role is Role.STATION:
-        query.station_id = principal.station_id
+    query = confine(jsonio.query(request, ShiftQuery), principal)
     items, total = await ctx.db.read(lambda conn: service.search_shifts(conn, query, ctx.stations))
     return paged_response(request, items, total, query.limit)

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from minipos.auth.access import may_take
 from minipos.auth.service import Role, create_key
 from minipos.catalogue import repository as catalogue
 from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import Conflict, ErrorCollector, NotFound, Path, ValidationFailed
 from minipos.domain.events import EventType
-from minipos.domain.invoice import InvoiceMode, InvoiceStatus, StationScope, check_transition
+from minipos.domain.invoice import InvoiceMode, InvoiceStatus, check_transition
 from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
@@ -146,10 +147,6 @@ def list_all(conn: Connection, ctx: StationContext) -> list[StationOut]:
         station_out(s, repository.open_shift(conn, s["id"]), ctx)
         for s in repository.list_stations(conn)
     ]
-
-
-def scope(station: Row) -> StationScope:
-    return StationScope(station["station_group"], station["pos_number"])
 
 
 # --- shifts ------------------------------------------------------------------------------------
@@ -317,7 +314,7 @@ def feed(
 
 def _visible_invoice(conn: Connection, station: Row, invoice_id: int) -> Row:
     invoice = invoices.get(conn, invoice_id)
-    if invoice is None or not scope(station).sees(invoice["station_group"], invoice["pos_id"]):
+    if invoice is None or not may_take(station, invoice):
         raise NotFound()
     return invoice
 
@@ -407,6 +404,7 @@ def complete(
     if (
         invoice["status"] == InvoiceStatus.DONE
         and invoice["complete_request_id"] == request.request_id
+        and invoice["station"] == station_id  # another station's request_id gets no receipt
     ):
         return invoice_service.get(conn, invoice_id, ctx.invoices)  # a retry: already done
     _held(conn, station, invoice_id, now_us)

@@ -17,7 +17,7 @@ export class ApiError extends Error {
 }
 
 // An admin key acts for the station it picked: /api/invoice/{id}/… calls name it with
-// ?station_id= (see acting_station in stations/routes.py). A station key needs nothing.
+// ?station_id= (see acting_station in auth/access.py). A station key needs nothing.
 function withStation(path) {
   if (login?.role !== "admin" || !path.startsWith("/api/invoice/")) return path;
   return `${path}${path.includes("?") ? "&" : "?"}station_id=${login.stationId}`;
