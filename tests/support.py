@@ -11,6 +11,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from minipos.auth.service import Role
+from minipos.db import open_database
+from minipos.receipts.service import verify
 
 
 class Api:
@@ -72,6 +74,24 @@ def post_invoice(api: Api, body: dict[str, Any] | None = None) -> dict[str, Any]
     return result
 
 
+def verify_database(url: str) -> list[str]:
+    """What ``minipos verify`` finds in the database (cash is method 1, as by default)."""
+    db = open_database(url)
+    try:
+        return db.run(lambda conn: list(verify(conn, {1})))
+    finally:
+        db.close()
+
+
+def run_sql(url: str, sql: str) -> None:
+    """Change the database behind the server's back, as an intruder with SQL access would."""
+    db = open_database(url)
+    try:
+        db.run(lambda conn: conn.execute(sql))
+    finally:
+        db.close()
+
+
 class Receiver:
     """A real HTTP server on 127.0.0.1 standing in for an integrator's webhook endpoint.
 
@@ -94,6 +114,7 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else each answer waits ~40 ms for a delayed ACK
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))

@@ -12,8 +12,7 @@ import pytest
 
 from minipos.auth.service import Role
 from minipos.db import open_database
-from minipos.receipts.service import verify
-from support import Api, Station, post_invoice, register
+from support import Api, Station, post_invoice, register, run_sql, verify_database
 
 EXAMPLES = Path(__file__).with_name("examples")
 SHIFT_KEYS = [
@@ -395,22 +394,6 @@ def test_registration_rules(api: Api, pos1: Station) -> None:
     assert [s["pos_id"] for s in listed] == ["01"]
 
 
-def _verify(settings: Any) -> list[str]:
-    db = open_database(settings.database_url)
-    try:
-        return db.run(lambda conn: list(verify(conn, {1})))
-    finally:
-        db.close()
-
-
-def _tamper(settings: Any, sql: str) -> None:
-    db = open_database(settings.database_url)
-    try:
-        db.run(lambda conn: conn.execute(sql))
-    finally:
-        db.close()
-
-
 def _busy_day(api: Api, station: Station, sales: int) -> None:
     station.open_shift()
     for n in range(sales):
@@ -455,19 +438,19 @@ def test_verify_passes_on_a_busy_day_and_finds_tampering(
     api: Api, pos1: Station, settings: Any, tamper: str, finding: str
 ) -> None:
     _busy_day(api, pos1, 5)
-    assert _verify(settings) == []
-    _tamper(settings, tamper)
-    problems = _verify(settings)
+    assert verify_database(settings.database_url) == []
+    run_sql(settings.database_url, tamper)
+    problems = verify_database(settings.database_url)
     assert any(finding in p for p in problems), problems
 
 
 def test_verify_finds_a_removed_receipt(api: Api, pos1: Station, settings: Any) -> None:
     _busy_day(api, pos1, 3)
-    _tamper(settings, "DELETE FROM receipt_payments WHERE receipt_id = 3")
-    _tamper(settings, "DELETE FROM receipt_rows WHERE receipt_id = 3")
-    _tamper(settings, "DELETE FROM print_jobs WHERE receipt_id = 3")
-    _tamper(settings, "DELETE FROM receipts WHERE id = 3")
-    problems = _verify(settings)
+    run_sql(settings.database_url, "DELETE FROM receipt_payments WHERE receipt_id = 3")
+    run_sql(settings.database_url, "DELETE FROM receipt_rows WHERE receipt_id = 3")
+    run_sql(settings.database_url, "DELETE FROM print_jobs WHERE receipt_id = 3")
+    run_sql(settings.database_url, "DELETE FROM receipts WHERE id = 3")
+    problems = verify_database(settings.database_url)
     assert any("is not the chain head" in p for p in problems), problems
     assert any("3 numbers issued, 2 receipts kept" in p for p in problems), problems
 

@@ -25,13 +25,12 @@ from minipos.domain.money import (
     amount_error,
     check_decimal,
     json_number,
+    line_gross_error,
     price_document,
     quantity_error,
 )
 from minipos.domain.reference import ReferenceData
 
-#: Largest amount due on one document: keeps sums far inside 64-bit cents.
-MAX_TOTAL = Decimal("9999999999.99")
 ZERO = Decimal(0)
 
 
@@ -156,8 +155,6 @@ def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Documen
         for row in invoice.rows
     ]
     price = price_document(lines, invoice.discount, invoice.discount_type)
-    if price.total > MAX_TOTAL:
-        raise ValidationFailed.single((), f"The invoice total may not exceed {MAX_TOTAL}.")
     _check_payment_plan(invoice.payments, price.total, reference)
     return price
 
@@ -195,6 +192,8 @@ def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: Erro
         if message:
             errors.add((*path, "init_quantity"), message)
     _check_money((*path, "price"), row.price, errors)
+    if message := line_gross_error(row.quantity, row.price):
+        errors.add((*path, "quantity"), message)
     _check_money((*path, "discount"), row.discount, errors)
     if row.tax not in reference.taxes:
         errors.add((*path, "tax"), f'"{row.tax}" is not a valid choice.')

@@ -33,8 +33,11 @@ from minipos.domain.errors import ErrorCollector, Path
 
 __all__ = [
     "CENT",
+    "MAX_GRAND_TOTAL",
     "MAX_PRICE",
     "MAX_QUANTITY",
+    "MAX_SHIFT_TOTAL",
+    "MAX_TOTAL",
     "PRICE_PLACES",
     "QUANTITY_PLACES",
     "DiscountType",
@@ -46,6 +49,7 @@ __all__ = [
     "from_minor",
     "json_number",
     "line_discount",
+    "line_gross_error",
     "price_document",
     "round_money",
     "spread",
@@ -58,6 +62,17 @@ PRICE_PLACES = 2
 QUANTITY_PLACES = 3
 MAX_PRICE = Decimal("99999999.99")
 MAX_QUANTITY = Decimal("999999.999")
+# The money limits (docs/security.md "Money" has the headroom arithmetic). Stored as int64
+# cents, whose largest value is 9,223,372,036,854,775,807 (about 9.2e18).
+#: One document (invoice, receipt, refund): every row's quantity × price, their sum before
+#: discounts, and its payments are at most this; < 1e12 cents.
+MAX_TOTAL = Decimal("9999999999.99")
+#: One shift: the sum of its receipts' totals, sales and refunds alike (what its Z-report adds
+#: up); < 1e13 cents, ten documents of the largest size.
+MAX_SHIFT_TOTAL = Decimal("99999999999.99")
+#: A station's cumulative sales, never reset; < 1e18 cents: 100,000 shifts of the largest size,
+#: and still 9 times under the int64 limit, so a SUM over nine stations fits too.
+MAX_GRAND_TOTAL = Decimal("9999999999999999.99")
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -147,6 +162,21 @@ def quantity_error(value: Decimal) -> str | None:
 def amount_error(value: Decimal) -> str | None:
     """Why ``value`` is not a price or discount amount (0 ≤ a ≤ 99,999,999.99, 2 places)."""
     return check_decimal(value, places=PRICE_PLACES, minimum=_ZERO, maximum=MAX_PRICE)
+
+
+def line_gross_error(quantity: Decimal, price: Decimal) -> str | None:
+    """Why one row's quantity × price is more than a whole document may hold, or None.
+
+    Each factor in range still multiplies up to 1e14. A factor out of range gives None here:
+    :func:`quantity_error` or :func:`amount_error` reports it on its own field.
+    """
+    if quantity_error(quantity) or amount_error(price):
+        return None
+    with localcontext(_EXACT):
+        gross = round_money(quantity * price)
+    if gross > MAX_TOTAL:
+        return f"Quantity × price ({json_number(gross)}) may not exceed {MAX_TOTAL} on one row."
+    return None
 
 
 def to_minor(value: Decimal, places: int) -> int:
@@ -345,7 +375,9 @@ def price_document(
 
     Raises ``ValidationFailed`` listing every broken discount rule, with paths
     ``("rows", i, ...)`` for lines and ``("discount",)`` / ``("discount_type",)`` for the
-    document. Precision and range are not checked here: callers use :func:`check_decimal` first.
+    document, and ``("rows",)`` when the rows add up to more than :data:`MAX_TOTAL` before
+    discounts. Precision and range of each number are not checked here: callers use
+    :func:`check_decimal` (and :func:`line_gross_error` for a row) first.
     """
     errors = ErrorCollector()
     with localcontext(_EXACT):
@@ -369,6 +401,15 @@ def price_document(
         base = sum(weights, _ZERO)
         if lines_ok and discount_type is DiscountType.AMOUNT and discount > max(base, _ZERO):
             errors.add(("discount",), _MSG_DOCUMENT_OVER)
+        # Every figure of the document (line amounts and discounts, its total, VAT) is at most
+        # this sum, so bounding it bounds them all: the total cannot exceed MAX_TOTAL.
+        undiscounted = sum((round_money(gross) for gross in grosses), _ZERO)
+        if lines_ok and undiscounted > MAX_TOTAL:
+            errors.add(
+                ("rows",),
+                f"The rows add up to {json_number(undiscounted)} before discounts; one document"
+                f" may not exceed {MAX_TOTAL}.",
+            )
         errors.raise_if_any()
 
         document_discount = line_discount(base, discount, discount_type)

@@ -16,7 +16,7 @@ from enum import IntEnum
 from typing import Any, Protocol
 
 from minipos.domain.errors import ErrorCollector, ValidationFailed
-from minipos.domain.money import MAX_PRICE, PRICE_PLACES, check_decimal, json_number
+from minipos.domain.money import MAX_PRICE, MAX_TOTAL, PRICE_PLACES, check_decimal, json_number
 from minipos.domain.reference import PaymentMethod
 
 #: The hash a station's chain starts from.
@@ -64,7 +64,8 @@ def settle(
     """Resolve the payments of a ``total`` (decisions.md §3).
 
     ``amount: null`` takes what remains. Cash may exceed the total; the excess is the change.
-    Card and transfer may not exceed what remains. A refund pays out exactly the total.
+    Card and transfer may not exceed what remains. A refund pays out exactly the total. All
+    payments together are at most ``MAX_TOTAL``, so the change is too.
     """
     errors = ErrorCollector()
     rest_index: int | None = None
@@ -114,6 +115,11 @@ def settle(
             ("payments",),
             f"Card and transfer payments ({json_number(non_cash)}) may not exceed the amount due"
             f" ({json_number(total)}); only cash gives change.",
+        )
+    if paid > MAX_TOTAL:
+        raise ValidationFailed.single(
+            ("payments",),
+            f"Payments add up to {json_number(paid)}; one receipt takes at most {MAX_TOTAL}.",
         )
     if refund and paid != total:
         raise ValidationFailed.single(

@@ -1,4 +1,5 @@
-"""Shift (Z-report) totals: what a closed shift reports and how the grand total grows."""
+"""Shift (Z-report) totals: what a closed shift reports, how the grand total grows, and the
+limits that keep both inside 64-bit cents (``MAX_SHIFT_TOTAL``, ``MAX_GRAND_TOTAL``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from minipos.domain.errors import Conflict
+from minipos.domain.money import MAX_GRAND_TOTAL, MAX_SHIFT_TOTAL, json_number
 from minipos.domain.receipt import ReceiptMode
 
 ZERO = Decimal(0)
@@ -69,3 +72,26 @@ def add_up(receipts: Iterable[ReceiptFigures]) -> ShiftTotals:
 def grand_total_after(previous: Decimal, totals: ShiftTotals) -> Decimal:
     """The station's cumulative sales after this shift; it never goes down."""
     return previous + totals.sales
+
+
+def check_shift_room(volume: Decimal) -> None:
+    """Refuse the receipt that took the shift's volume (the sum of its receipts' totals, sales
+    and refunds alike) past ``MAX_SHIFT_TOTAL``.
+
+    A full shift can always be closed: no Z-report sum or grand total then exceeds its limit.
+    """
+    if volume > MAX_SHIFT_TOTAL:
+        raise Conflict(
+            f"This receipt would take the shift's receipts to {json_number(volume)}, past the"
+            f" shift limit of {MAX_SHIFT_TOTAL}. Close the shift (Z-report) and open a new one."
+        )
+
+
+def check_grand_total_room(grand_total: Decimal) -> None:
+    """Refuse to open a shift unless a full one would still fit under ``MAX_GRAND_TOTAL``, so
+    that closing it can never overflow the grand total."""
+    if grand_total + MAX_SHIFT_TOTAL > MAX_GRAND_TOTAL:
+        raise Conflict(
+            f"This station's grand total ({json_number(grand_total)}) is too close to its limit"
+            f" of {MAX_GRAND_TOTAL} for another shift; register a new station."
+        )

@@ -14,12 +14,16 @@ from zoneinfo import ZoneInfo
 from minipos.db import Connection, Row
 from minipos.domain.errors import NotFound
 from minipos.domain.money import (
+    MAX_GRAND_TOTAL,
+    MAX_SHIFT_TOTAL,
+    MAX_TOTAL,
     PRICE_PLACES,
     QUANTITY_PLACES,
     DiscountType,
     DocumentPrice,
     Line,
     from_minor,
+    json_number,
     price_document,
     shown,
     to_minor,
@@ -32,7 +36,7 @@ from minipos.domain.receipt import (
     Settlement,
     chain_hash,
 )
-from minipos.domain.shift import ReceiptFigures, ShiftTotals, add_up
+from minipos.domain.shift import ReceiptFigures, ShiftTotals, add_up, check_shift_room
 from minipos.receipts import repository
 from minipos.receipts.schemas import (
     InvoiceReceiptOut,
@@ -122,9 +126,15 @@ class Issue:
 
 
 def issue(conn: Connection, sale: Issue) -> dict[str, Any]:
-    """Number, hash and store a receipt in the caller's transaction; returns its storage form."""
+    """Number, hash and store a receipt in the caller's transaction; returns its storage form.
+
+    Raises ``Conflict`` if the receipt would take its shift past ``MAX_SHIFT_TOTAL``.
+    """
     station = sale.station
     number, previous = stations.next_document_number(conn, station["id"])
+    # After the station row's lock (the order close_shift takes too); the refusal rolls back.
+    volume = stations.add_to_volume(conn, sale.shift_id, _cents(sale.price.total))
+    check_shift_room(from_minor(volume, PRICE_PLACES))
     receipt: dict[str, Any] = {
         "station_id": station["id"],
         "shift_id": sale.shift_id,
@@ -478,7 +488,8 @@ def report_content(totals: ShiftTotals) -> dict[str, Any]:
 
 
 def verify(conn: Connection, cash: set[int]) -> Iterator[str]:
-    """Every break in every station's receipt chain, numbering and Z-reports, in order."""
+    """Every break in every station's receipt chain, numbering and Z-reports, and every figure
+    past the money limits, in order."""
     for station in stations.list_stations(conn):
         yield from _verify_station(conn, station, cash)
 
@@ -500,11 +511,16 @@ def _verify_station(conn: Connection, station: Row, cash: set[int]) -> Iterator[
         )
         if computed != receipt["hash"]:
             yield f"{label}: content does not match its hash (altered)"
+        for field in ("bruto_amount", "changed_amount"):
+            if past := _past(receipt[field], MAX_TOTAL):
+                yield f"{label}: {field} {past} of one document"
         head = receipt["hash"]
     if station["chain_head"] != head:
         yield f"{name}: the last receipt is not the chain head (receipts removed?)"
     if station["last_document_id"] != len(receipts):
         yield f"{name}: {station['last_document_id']} numbers issued, {len(receipts)} receipts kept"
+    if past := _past(station["grand_total"], MAX_GRAND_TOTAL):
+        yield f"{name}: grand total {past} of a station"
 
     by_shift: dict[int, list[Any]] = defaultdict(list)
     for receipt in receipts:
@@ -517,9 +533,14 @@ def _verify_station(conn: Connection, station: Row, cash: set[int]) -> Iterator[
         label = f"{name} Z {shift['z_number']}"
         if shift["z_number"] != expected_z:
             yield f"{label}: expected Z number {expected_z}"
+        own = by_shift[shift["id"]]
+        volume = sum(r["bruto_amount"] for r in own)
+        if shift["volume"] != volume:
+            yield f"{label}: volume {shift['volume']} is not the sum of its receipts ({volume})"
+        if past := _past(volume, MAX_SHIFT_TOTAL):
+            yield f"{label}: receipts add up to {past} of one shift"
         if shift["close_date"] is None:
             continue
-        own = by_shift[shift["id"]]
         totals = add_up(figures(r, rows[r["id"]], payments[r["id"]], cash) for r in own)
         content = report_content(totals)
         if json.loads(shift["report"] or "null") != content:
@@ -527,5 +548,14 @@ def _verify_station(conn: Connection, station: Row, cash: set[int]) -> Iterator[
         grand_total += _cents(totals.sales)
         if shift["grand_total"] != grand_total:
             yield f"{label}: grand total {shift['grand_total']} is not cumulative ({grand_total})"
+        if past := _past(shift["grand_total"], MAX_GRAND_TOTAL):
+            yield f"{label}: grand total {past} of a station"
         if shift["hash"] != chain_hash(own[-1]["hash"] if own else GENESIS_HASH, content):
             yield f"{label}: Z-report does not match its hash (altered)"
+
+
+def _past(cents: int, limit: Decimal) -> str | None:
+    """What is wrong with a stored amount below zero or above ``limit`` (a figure no request
+    can make), or None."""
+    amount = from_minor(cents, PRICE_PLACES)
+    return None if 0 <= amount <= limit else f"{json_number(amount)}, past the limit {limit}"

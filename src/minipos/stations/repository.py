@@ -15,7 +15,7 @@ STATION_COLUMNS = (
 SHIFT_COLUMNS = (
     "station_id", "z_number", "start_date", "close_date", "grand_total", "start_employee",
     "start_employee_name", "close_employee", "close_employee_name", "common_shift", "report",
-    "hash",
+    "hash", "volume",
 )  # fmt: skip
 _INSERT_STATION = insert_statement("stations", STATION_COLUMNS)
 _INSERT_SHIFT = insert_statement("shifts", SHIFT_COLUMNS)
@@ -81,6 +81,16 @@ def add_grand_total(conn: Connection, station_id: int, amount: int) -> int:
     )
     assert row is not None
     return int(row["grand_total"])
+
+
+def add_to_volume(conn: Connection, shift_id: int, amount: int) -> int:
+    """Add a receipt's total (cents) to its shift's running sum; returns the new sum."""
+    row = conn.fetchone(
+        "UPDATE shifts SET volume = volume + :amount WHERE id = :id RETURNING volume",
+        {"amount": amount, "id": shift_id},
+    )
+    assert row is not None
+    return int(row["volume"])
 
 
 def insert_shift(conn: Connection, shift: dict[str, Any]) -> int:

@@ -24,6 +24,7 @@ from minipos.domain.money import (
     amount_error,
     from_minor,
     json_number,
+    line_gross_error,
     quantity_error,
     to_minor,
 )
@@ -35,7 +36,7 @@ from minipos.domain.receipt import (
     check_refund,
     settle,
 )
-from minipos.domain.shift import ShiftTotals
+from minipos.domain.shift import ShiftTotals, check_grand_total_room
 from minipos.events import service as events
 from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
@@ -155,9 +156,10 @@ def list_all(conn: Connection, ctx: StationContext) -> list[StationOut]:
 def open_shift(
     conn: Connection, station_id: int, cashier: CashierIn, ctx: StationContext, now_us: int
 ) -> ShiftOut:
-    get_station(conn, station_id)
+    station = get_station(conn, station_id)
     if repository.open_shift(conn, station_id) is not None:
         raise Conflict("This station already has an open shift; close it first.")
+    check_grand_total_room(from_minor(station["grand_total"], PRICE_PLACES))
     z_number = repository.next_z_number(conn, station_id)
     shift_id = repository.insert_shift(
         conn,
@@ -174,6 +176,7 @@ def open_shift(
             "common_shift": None,
             "report": None,
             "hash": None,
+            "volume": 0,
         },
     )
     shift = repository.get_shift(conn, shift_id)
@@ -548,6 +551,12 @@ def _edited_lines(rows: Sequence[Row], request: CompleteIn) -> list[SaleLine]:
                 discount_type=row["discount_type"],
             )
         )
+    position = {row["id"]: n for n, row in enumerate(rows)}
+    for index, edit in enumerate(request.rows):
+        line = lines[position[edit.id]]
+        if message := line_gross_error(line.quantity, line.price):
+            errors.add(("rows", index, "quantity"), message)
+    errors.raise_if_any()
     return lines
 
 
@@ -810,6 +819,8 @@ def _line_numbers_ok(path: Path, line: SaleLine, errors: ErrorCollector) -> bool
     if quantity:
         errors.add((*path, "quantity"), quantity)
     _check_amount((*path, "price"), line.price, errors)
+    if message := line_gross_error(line.quantity, line.price):
+        errors.add((*path, "quantity"), message)
     _check_amount((*path, "discount"), line.discount, errors)
     return len(errors.errors) == before
 

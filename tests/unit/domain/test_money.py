@@ -26,6 +26,7 @@ from minipos.domain.money import (
     CENT,
     MAX_PRICE,
     MAX_QUANTITY,
+    MAX_TOTAL,
     PRICE_PLACES,
     QUANTITY_PLACES,
     DiscountType,
@@ -37,6 +38,7 @@ from minipos.domain.money import (
     from_minor,
     json_number,
     line_discount,
+    line_gross_error,
     price_document,
     round_money,
     spread,
@@ -243,9 +245,9 @@ VECTORS = [
       "0:10000.00=10000.00+0"),                               # 9999.99999
     V("weighed-halfup-0.625x1.80", ["0.625 x 1.80 @12"], "", "1.13", "0", "1.13",
       "12:1.13=1.01+0.12"),                                   # 1.125 (he 1.12)
-    V("max-quantity-times-max-price", ["999999.999 x 99999999.99 @21"], "",
-      "99999999890000.00", "0", "99999999890000.00",          # (1e6-.001)(1e8-.01)
-      "21:99999999890000.00=82644628008264.46+17355371881735.54"),
+    V("max-quantity-at-the-document-limit", ["999999.999 x 9999.99 @21"], "",
+      "9999989990.00", "0", "9999989990.00",                  # 9999990000 - 9.99999
+      "21:9999989990.00=8264454537.19+1735535452.81"),        # 209999789790/121=…452.8099
     # --- a percentage rounded up past an unrounded gross: the amount stops at 0 -------------------
     V("pct100-of-half-cent-gross", ["0.125 x 1.00 @21 -100%"], "", "0.00", "0", "0.00",
       "21:0.00=0.00+0.00", line_discounts="0.13"),           # literal rule: round(-0.005)=-0.01
@@ -362,6 +364,7 @@ LE_100 = "Ensure this value is less than or equal to 100."
 TYPE = 'Set discount_type to "amount" or "percent" when discount is not 0.'
 OVER_LINE = "The discount cannot exceed the line amount."
 OVER_DOC = "The discount cannot exceed the amount it applies to."
+OVER_LIMIT = "The rows add up to {} before discounts; one document may not exceed 9999999999.99."
 
 # fmt: off
 ERROR_CASES = [
@@ -389,6 +392,11 @@ ERROR_CASES = [
      [(("discount",), GE_0)]),
     ("doc-negative-percent", ["1 x 1.00 @21"], "--1%",
      [(("discount",), GE_0)]),
+    ("row-past-the-document-limit", ["999999.999 x 99999999.99 @21"], "",
+     [(("rows",), OVER_LIMIT.format("99999999890000"))]),
+    ("rows-past-the-document-limit-even-at-100-pct-off",
+     ["1 x 99999999.99 @21"] * 100 + ["1 x 1.00 @21"], "-100%",
+     [(("rows",), OVER_LIMIT.format("10000000000"))]),
     ("all-problems-at-once", ["1 x 1.00 @21 -150%", "1 x 1.00 @21", "1 x 2.00 @21 -3.00"],
      "-101%",
      [(("rows", 0, "discount"), LE_100), (("rows", 2, "discount"), OVER_LINE),
@@ -452,6 +460,30 @@ def test_boundaries_are_allowed() -> None:
     assert [p.amount for p in price.lines] == [D(0), D(0), D("3.00")]
     assert price.total == D(0)
     assert all(str(p.total) == "0.00" for p in price.lines)  # no negative zeros
+
+
+def test_a_document_may_reach_the_limit_exactly() -> None:
+    price = price_document([parse_line("1 x 99999999.99 @21")] * 100 + [parse_line("1 x 0.99 @0")])
+    assert price.total == MAX_TOTAL
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price", "expected"),
+    [
+        pytest.param("100", "99999999.99", None, id="at-the-limit"),
+        pytest.param("100.001", "99999999.99", "10000099999", id="past-the-limit"),
+        pytest.param("999999.999", "99999999.99", "99999999890000", id="largest-factors"),
+        pytest.param("1000000", "99999999.99", None, id="quantity-out-of-range-reported-there"),
+        pytest.param("1", "100000000", None, id="price-out-of-range-reported-there"),
+        pytest.param("NaN", "1", None, id="not-a-number-reported-there"),
+    ],
+)
+def test_line_gross_error(quantity: str, price: str, expected: str | None) -> None:
+    message = line_gross_error(D(quantity), D(price))
+    if expected is None:
+        assert message is None
+    else:
+        assert message == f"Quantity × price ({expected}) may not exceed 9999999999.99 on one row."
 
 
 def test_zero_discount_without_type_is_fine() -> None:
@@ -755,8 +787,12 @@ RATES = [D(0), D(5), D(12), D(21), D("9.5")]
 @st.composite
 def lines_strategy(draw: st.DrawFn) -> Line:
     small = draw(st.booleans())  # everyday values as often as extreme ones
-    quantity = from_minor(draw(st.integers(0, 10_000 if small else 999_999_999)), QUANTITY_PLACES)
-    price = from_minor(draw(st.integers(0, 10_000 if small else 9_999_999_999)), PRICE_PLACES)
+    quantity_units = draw(st.integers(0, 10_000 if small else 999_999_999))
+    # Up to the largest price, as long as nine such lines stay within one document (MAX_TOTAL).
+    top = to_minor(MAX_TOTAL, PRICE_PLACES) // 9 * 1000 // max(quantity_units, 1)
+    price_units = draw(st.integers(0, 10_000 if small else min(9_999_999_999, top)))
+    quantity = from_minor(quantity_units, QUANTITY_PLACES)
+    price = from_minor(price_units, PRICE_PLACES)
     rate = draw(st.sampled_from(RATES))
     discountable = draw(st.booleans())
     kind = draw(st.sampled_from([None, AMOUNT, PERCENT]))
