@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import socket
@@ -90,3 +91,20 @@ class Server:
 
 def _lower(headers: Any) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
+
+
+class NoAnswer(Exception):
+    """The connection broke before an answer came (the server died): the write is unsure."""
+
+
+def call(
+    server: Server, key: str, method: str, path: str, body: Any = None, **headers: str
+) -> tuple[int, Any]:
+    """One request with an API key: the status and the decoded JSON body (None if empty)."""
+    try:
+        status, _, raw = server.request(
+            method, path, body, {"Authorization": f"Token {key}", **headers}
+        )
+    except (OSError, http.client.HTTPException) as exc:
+        raise NoAnswer(f"{method} {path}: {exc}") from exc
+    return status, json.loads(raw) if raw else None

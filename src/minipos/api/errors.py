@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api.jsonio import HTTPProblem, JSONResponse, drf_errors
-from minipos.db import DatabaseUnavailable
+from minipos.db import DatabaseFull, DatabaseUnavailable
 from minipos.domain.errors import Conflict, NotFound, ValidationFailed
 from minipos.idempotency.service import InvalidKey, KeyInFlight, KeyReuse
 
@@ -62,7 +62,12 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 async def unavailable(request: Request, exc: Exception) -> Response:
     log.error("database unavailable: %s", exc)
-    return _detail(503, "The database is unavailable; try again shortly.", {"Retry-After": "5"})
+    detail = (
+        "The server's disk is full; nothing was saved. Try again once space is freed."
+        if isinstance(exc, DatabaseFull)
+        else "The database is unavailable; try again shortly."
+    )
+    return _detail(503, detail, {"Retry-After": "5"})
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:

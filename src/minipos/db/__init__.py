@@ -3,6 +3,7 @@
 from minipos.db.database import (
     Connection,
     Database,
+    DatabaseFull,
     DatabaseUnavailable,
     Row,
     UniqueViolation,
@@ -15,6 +16,7 @@ from minipos.db.database import (
 __all__ = [
     "Connection",
     "Database",
+    "DatabaseFull",
     "DatabaseUnavailable",
     "Row",
     "UniqueViolation",

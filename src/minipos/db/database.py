@@ -66,6 +66,10 @@ class DatabaseUnavailable(Exception):
     """The database cannot take the request (file locked by another server, I/O error)."""
 
 
+class DatabaseFull(DatabaseUnavailable):
+    """The disk (or SQLite's size limit) is full: nothing of the write was kept."""
+
+
 Flush = Callable[["Connection", list[Any]], None]
 
 
@@ -430,14 +434,20 @@ class SQLiteDatabase(_Announcer):
                         outcomes.append((True, wrapper.unit(job.fn)))
                     wrote = wrote or wrapper.wrote_batches
                 except Exception as exc:
-                    outcomes.append((False, exc))
+                    if not conn.in_transaction:
+                        # SQLite rolled the whole transaction back (SQLITE_FULL, I/O error):
+                        # the jobs before are gone, the ones after would run in autocommit.
+                        raise _root_error(exc) from None
+                    if isinstance(exc, sqlite3.Error) and _is_full(exc):
+                        outcomes.append((False, _unavailable(exc)))  # a 503, not a 500
+                    else:
+                        outcomes.append((False, exc))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("SQLite commit failed; the whole group is refused")
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            failure = DatabaseUnavailable(f"database write failed: {exc}")
-            return [(False, failure)] * len(group), False
+            return [(False, _unavailable(exc)) for _ in group], False
         return outcomes, wrote
 
     def close(self) -> None:
@@ -451,6 +461,27 @@ class SQLiteDatabase(_Announcer):
             self._readers.clear()
         if self._lock_file is not None:
             self._lock_file.close()
+
+
+def _root_error(exc: BaseException) -> sqlite3.Error:
+    """The first SQLite error behind ``exc`` (a failed ROLLBACK TO hides the real one)."""
+    found: BaseException | None = exc
+    root: sqlite3.Error = sqlite3.OperationalError("the transaction was rolled back")
+    while found is not None:
+        if isinstance(found, sqlite3.Error):
+            root = found
+        found = found.__cause__ or found.__context__
+    return root
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+
+
+def _unavailable(exc: sqlite3.Error) -> DatabaseUnavailable:
+    if _is_full(exc):
+        return DatabaseFull(f"database write failed: {exc}")
+    return DatabaseUnavailable(f"database write failed: {exc}")
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
