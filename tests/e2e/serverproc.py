@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,14 @@ def call(
     except (OSError, http.client.HTTPException) as exc:
         raise NoAnswer(f"{method} {path}: {exc}") from exc
     return status, json.loads(raw) if raw else None
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float) -> Any:
+    """Poll ``check`` until it returns something truthy, which is returned; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            assert found, f"timed out after {timeout} s waiting for {what}"
+            return found
+        time.sleep(0.2)
