@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MINIPOS = str(Path(sys.executable).with_name("minipos"))
+SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 
 def free_port() -> int:
@@ -120,3 +122,40 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float) -> Any:
             assert found, f"timed out after {timeout} s waiting for {what}"
             return found
         time.sleep(0.2)
+
+
+def schemathesis(
+    server: Server, key: str, workdir: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``schemathesis run`` against the server's published document with ``key``; ``args``
+    choose the phases, checks and budget."""
+    return subprocess.run(
+        [
+            SCHEMATHESIS,
+            "run",
+            f"http://127.0.0.1:{server.port}/openapi.json",
+            "--header",
+            f"Authorization: Token {key}",
+            # A long-poll holds each request for up to ``wait`` seconds by design; its
+            # behaviour is tested in tests/api/test_stations.py instead.
+            "--exclude-operation-id",
+            "station_feed",
+            # The event stream never ends by design (tests/e2e/test_events.py reads it).
+            "--exclude-operation-id",
+            "stream_events",
+            # Never let the fuzzer store a made-up printer address and make the server dial it.
+            "--exclude-operation-id",
+            "put_printer",
+            "--exclude-operation-id",
+            "printer_status",
+            "--report-dir",
+            str(workdir / "schemathesis"),
+            *args,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=workdir,  # schemathesis keeps a cache in its working directory
+        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    )

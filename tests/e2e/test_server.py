@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from serverproc import MINIPOS, Server
+from serverproc import MINIPOS, Server, schemathesis
 
 pytestmark = pytest.mark.e2e
 
@@ -74,42 +73,18 @@ def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> N
     as a sale without rows, are rightly refused, so that one check is left out.)"""
     key = server.cli("key", "create", "--role", "admin").stdout.strip()
     server.start()
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("schemathesis")),
-            "run",
-            f"http://127.0.0.1:{server.port}/openapi.json",
-            "--header",
-            f"Authorization: Token {key}",
-            "--checks",
-            "all",
-            "--exclude-checks",
-            "positive_data_acceptance",
-            # A long-poll holds each request for up to ``wait`` seconds by design; its
-            # behaviour is tested in tests/api/test_stations.py instead.
-            "--exclude-operation-id",
-            "station_feed",
-            # The event stream never ends by design (tests/e2e/test_events.py reads it).
-            "--exclude-operation-id",
-            "stream_events",
-            # Never let the fuzzer store a made-up printer address and make the server dial it.
-            "--exclude-operation-id",
-            "put_printer",
-            "--exclude-operation-id",
-            "printer_status",
-            "--max-examples",
-            "60",
-            "--seed",
-            "20261125",
-            "--report-dir",
-            str(tmp_path / "schemathesis"),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,  # schemathesis keeps a cache in its working directory
-        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    result = schemathesis(
+        server,
+        key,
+        tmp_path,
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--max-examples",
+        "60",
+        "--seed",
+        "20261125",
     )
     assert result.returncode == 0, result.stdout[-5000:]
     log = next(tmp_path.glob("server-*.log")).read_text()

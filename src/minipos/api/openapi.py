@@ -34,6 +34,22 @@ _ERRORS = {
 #: Reads may conflict with state too (an X-report with no open shift is a 409).
 _READ_ERRORS = ("400", "401", "403", "404", "409", "503")
 
+#: OpenAPI links: an operation → the operations that take the ``id`` of what it answered, as
+#: their one path parameter. Clients (and schemathesis's stateful runs) follow them from a new
+#: invoice to its claim and completion, from a new station to its shift, and so on.
+_LINKS: dict[str, tuple[str, ...]] = {
+    "create_invoice": ("get_invoice", "claim_invoice", "cancel_invoice", "preview_invoice"),
+    "claim_invoice": ("complete_invoice", "release_invoice", "cancel_invoice"),
+    "complete_invoice": ("get_invoice", "preview_invoice"),
+    "register_station": ("get_station", "open_shift", "x_report", "close_shift", "sell"),
+    "sell": ("reprint_receipt", "preview_receipt"),
+    "reprint_receipt": ("get_print_job", "retry_print_job"),
+    "create_product": ("get_product", "replace_product", "patch_product", "delete_product"),
+    "create_category": ("get_category", "replace_category", "delete_category"),
+    "create_webhook": ("get_webhook", "patch_webhook", "list_deliveries", "delete_webhook"),
+    "get_message": ("retry_message",),
+}
+
 #: Decimals travel as JSON numbers; requests may also send them as strings (decisions.md §1).
 _DECIMAL_IN = {"anyOf": [{"type": "number"}, {"type": "string", "format": "decimal"}]}
 _DECIMAL_OUT = {"type": "number"}
@@ -51,6 +67,7 @@ def build(operations: Iterable[Operation], *, title: str, version: str) -> dict[
     components["FieldErrors"] = _FIELD_ERRORS
 
     paths: dict[str, dict[str, Any]] = {}
+    path_of = {op.handler.__name__: op.path for op in ops}
     for op in ops:
         entry: dict[str, Any] = {
             "tags": [op.tag],
@@ -71,6 +88,15 @@ def build(operations: Iterable[Operation], *, title: str, version: str) -> dict[
                 }
             },
         }
+        links = {
+            target: {
+                "operationId": target,
+                "parameters": {PATH_PARAMETER.findall(path_of[target])[0]: "$response.body#/id"},
+            }
+            for target in _LINKS.get(op.handler.__name__, ())
+        }
+        if links:
+            entry["responses"][str(op.status)]["links"] = links
         if op.description:
             entry["description"] = op.description
         if op.body is not None:
