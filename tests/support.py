@@ -115,7 +115,6 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # else each answer waits ~40 ms for a delayed ACK
-            disable_nagle_algorithm = True  # else each answer waits ~40 ms for a delayed ACK
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
