@@ -28,6 +28,16 @@ def encode(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
+# Decimals as strings: a decoded body may still hold NaN or Infinity (validation comes later),
+# which a JSON number cannot carry, and it must still have a canonical form to compare.
+_canonical_encoder = msgspec.json.Encoder(decimal_format="string")
+
+
+def canonical(value: Any) -> bytes:
+    """A decoded request in canonical form, for comparing two requests (Idempotency-Key)."""
+    return _canonical_encoder.encode(value)
+
+
 class HTTPProblem(Exception):
     """An error answered as ``{"detail": …}`` with the given status (401, 403, 413, 415, …)."""
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from minipos.api import jsonio
 from minipos.api.context import AppContext, context
-from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
+from minipos.api.jsonio import JSONResponse, canonical, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.service import ADMIN, READERS, Principal
@@ -54,7 +54,7 @@ async def _create(
         ctx.db,
         api_key_id=principal.api_key_id,
         key=request.headers.get("idempotency-key"),
-        fingerprint=fingerprint("POST", request.url.path, encode(document)),
+        fingerprint=fingerprint("POST", request.url.path, canonical(document)),
         now_us=now_us(),
         job=lambda conn: StoredResponse(201, encode(make(conn))),
     )
