@@ -48,7 +48,7 @@ def seed_shift(receipts: int) -> int:
 
             def batch(conn: Connection, start: int = start) -> None:
                 for n in range(start, min(start + BATCH, receipts)):
-                    prepared = invoices.prepare(request, invoice_ctx, now_us())
+                    prepared = invoices.prepare(request, invoice_ctx, now_us(), created_by=None)
                     # create() answers the encoded invoice (the HTTP body); take its id.
                     created = invoices.create(conn, prepared, invoice_ctx)
                     invoice_id: int = msgspec.json.decode(created, type=Created).id

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from minipos.api.jsonio import decode
-from minipos.auth.service import Role
+from minipos.auth.service import Role, create_key
 from minipos.config import Settings
 from minipos.db import Database, open_database
 from minipos.invoices import service
 from minipos.invoices.schemas import InvoiceIn
 from minipos.invoices.service import InvoiceContext
-from support import Api
+from support import Api, post_invoice
 
 EXAMPLES = Path(__file__).with_name("examples")
 
@@ -416,11 +416,16 @@ def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -
     db = open_database(settings.database_url)
     try:
         numbers = [
-            created(db, service.prepare(_decoded(request), ctx, same_second), ctx) for _ in range(3)
+            created(db, service.prepare(_decoded(request), ctx, same_second, created_by=None), ctx)
+            for _ in range(3)
         ]
         # A restarted server (a fresh hint) still finds the next free number.
         fresh = InvoiceContext(settings.reference(), settings.zone(), "1")
-        numbers.append(created(db, service.prepare(_decoded(request), fresh, same_second), fresh))
+        numbers.append(
+            created(
+                db, service.prepare(_decoded(request), fresh, same_second, created_by=None), fresh
+            )
+        )
     finally:
         db.close()
     assert numbers == [
@@ -433,3 +438,32 @@ def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -
 
 def _decoded(body: dict[str, Any]) -> InvoiceIn:
     return decode(json.dumps(body).encode(), InvoiceIn)
+
+
+def test_an_integrator_cancels_only_the_invoices_it_posted(api: Api, settings: Settings) -> None:
+    """Two shops' systems share a server: one key must not cancel the other's sales."""
+    db = open_database(settings.database_url)
+    try:
+        other_key = db.run(
+            lambda conn: create_key(conn, settings.secret_key.encode(), Role.INTEGRATOR, now_us=0)
+        ).key
+    finally:
+        db.close()
+    other = {"Authorization": f"Token {other_key}"}
+    mine = post_invoice(api)
+    theirs = api.client.post(
+        "/api/invoice/new",
+        json={"rows": [{"text": "Maize", "quantity": 1, "price": 2}]},
+        headers=other,
+    ).json()
+
+    refused = api.as_(Role.INTEGRATOR).post(f"/api/invoice/{theirs['id']}/cancel")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "An integrator key may cancel only the invoices it posted."}
+    assert api.as_(Role.INTEGRATOR).get(f"/api/invoice/{theirs['id']}").json()["status"] == 10
+
+    assert api.as_(Role.INTEGRATOR).post(f"/api/invoice/{mine['id']}/cancel").status_code == 200
+    assert api.client.post(f"/api/invoice/{theirs['id']}/cancel", headers=other).status_code == 200
+    # An admin may cancel any invoice.
+    third = post_invoice(api)
+    assert api.as_(Role.ADMIN).post(f"/api/invoice/{third['id']}/cancel").status_code == 200

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from minipos.api.jsonio import HTTPProblem, JSONResponse, drf_errors
 from minipos.db import DatabaseFull, DatabaseUnavailable
-from minipos.domain.errors import Conflict, NotFound, ValidationFailed
+from minipos.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from minipos.idempotency.service import InvalidKey, KeyInFlight, KeyReuse
 
 log = logging.getLogger("minipos.api")
@@ -34,6 +34,11 @@ async def validation_failed(request: Request, exc: Exception) -> Response:
 async def not_found(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotFound)
     return _detail(404, exc.detail)
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Forbidden)
+    return _detail(403, exc.detail)
 
 
 async def conflict(request: Request, exc: Exception) -> Response:
@@ -78,6 +83,7 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 HANDLERS = {
     ValidationFailed: validation_failed,
     NotFound: not_found,
+    Forbidden: forbidden,
     Conflict: conflict,
     KeyInFlight: conflict,
     KeyReuse: key_reuse,

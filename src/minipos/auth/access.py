@@ -9,6 +9,8 @@ Admin and integrator keys see every station's data. A station key is bound to on
 - it sees those invoices while they are open (New, Opened), and afterwards only the ones
   addressed to its POS or that it held itself (:data:`INVOICE_SEEN_BY`). A shared invoice
   another station completed carries that station's fiscal receipt, so it leaves the view.
+
+An integrator key cancels only the invoices it posted (:func:`posted_by`); an admin any.
 """
 
 from __future__ import annotations
@@ -91,3 +93,9 @@ def may_take(station: Row, invoice: Row) -> bool:
         None,
         station["pos_number"],
     )
+
+
+def posted_by(principal: Principal) -> int | None:
+    """The key whose invoices this key may cancel: an integrator only its own (two shops'
+    systems sharing a server must not cancel each other's sales); ``None``: no such limit."""
+    return principal.api_key_id if principal.role is Role.INTEGRATOR else None

@@ -48,6 +48,14 @@ class NotFound(DomainError):
         super().__init__(detail)
 
 
+class Forbidden(DomainError):
+    """The caller may see the resource but not do this to it."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
 class Conflict(DomainError):
     """The request clashes with the resource's current state."""
 

@@ -15,7 +15,7 @@ HEADER_COLUMNS = (
     "info", "total_sum", "changed_sum", "printed_at", "print_station", "print_pos_id",
     "print_chassis_id", "check_num", "report", "common_id", "synchronized_at", "created_at",
     "updated_at", "request_hash", "lease_expires_at", "complete_request_id", "parent_document_id",
-    "parent_pos_id",
+    "parent_pos_id", "created_by",
 )  # fmt: skip
 ROW_COLUMNS = (
     "invoice_id", "position", "code", "text", "quantity", "maxquantity", "init_quantity",

@@ -47,7 +47,9 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
         raise ValidationFailed.single(("validateonly",), "Must be a valid boolean.")
     require_json(request)
     body = await read_body(request, ctx.settings.max_body_bytes)
-    invoice = service.prepare(decode(body, InvoiceIn), ctx.invoices, now_us())
+    invoice = service.prepare(
+        decode(body, InvoiceIn), ctx.invoices, now_us(), created_by=principal.api_key_id
+    )
     if flag in _TRUE:
         return JSONResponse(
             encode(service.detail(invoice.header, invoice.rows, invoice.payments, ctx.invoices))

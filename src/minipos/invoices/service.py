@@ -88,8 +88,11 @@ class PreparedInvoice:
     auto_number: bool
 
 
-def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInvoice:
-    """Check every rule and compute the totals; raises ``ValidationFailed``."""
+def prepare(
+    request: InvoiceIn, ctx: InvoiceContext, now_us: int, *, created_by: int | None
+) -> PreparedInvoice:
+    """Check every rule and compute the totals; raises ``ValidationFailed``. ``created_by`` is
+    the posting API key's id: an integrator key cancels only what it posted."""
     price = validate_invoice(request, ctx.reference)
     auto_number = request.invoice_no is None
     header: dict[str, Any] = {
@@ -125,6 +128,7 @@ def prepare(request: InvoiceIn, ctx: InvoiceContext, now_us: int) -> PreparedInv
         "complete_request_id": None,
         "parent_document_id": request.parent_document_id,
         "parent_pos_id": request.parent_pos_id,
+        "created_by": created_by,
     }
     rows = [
         {

@@ -15,7 +15,7 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.access import acting_station, confine, own_station
+from minipos.auth.access import acting_station, confine, own_station, posted_by
 from minipos.auth.service import ADMIN, READERS, STATION, Principal, Role
 from minipos.db import Connection
 from minipos.invoices.schemas import InvoiceDetail
@@ -206,7 +206,7 @@ _claim_route("release", "Give a claimed invoice back (status New)")
 @router.endpoint(
     "POST",
     "/api/invoice/{id}/cancel",
-    summary="Cancel an invoice (its station, or the integrator)",
+    summary="Cancel an invoice (its station, the integrator key that posted it, or an admin)",
     roles=READERS,
     response=InvoiceDetail,
 )
@@ -215,7 +215,14 @@ async def cancel_invoice(request: Request, principal: Principal) -> Response:
     invoice_id: int = request.path_params["id"]
     station_id = own_station(principal)  # None: the integrator's (or an admin's) cancel
     found = await ctx.db.write(
-        lambda conn: service.cancel(conn, station_id, invoice_id, ctx.stations, now_us())
+        lambda conn: service.cancel(
+            conn,
+            station_id,
+            invoice_id,
+            ctx.stations,
+            now_us(),
+            posted_by=posted_by(principal),
+        )
     )
     return JSONResponse(encode(found))
 

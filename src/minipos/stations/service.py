@@ -13,7 +13,14 @@ from minipos.auth.access import may_take
 from minipos.auth.service import Role, create_key
 from minipos.catalogue import repository as catalogue
 from minipos.db import Connection, Row, UniqueViolation
-from minipos.domain.errors import Conflict, ErrorCollector, NotFound, Path, ValidationFailed
+from minipos.domain.errors import (
+    Conflict,
+    ErrorCollector,
+    Forbidden,
+    NotFound,
+    Path,
+    ValidationFailed,
+)
 from minipos.domain.events import EventType
 from minipos.domain.invoice import InvoiceMode, InvoiceStatus, check_transition
 from minipos.domain.money import (
@@ -370,9 +377,16 @@ def release(
 
 
 def cancel(
-    conn: Connection, station_id: int | None, invoice_id: int, ctx: StationContext, now_us: int
+    conn: Connection,
+    station_id: int | None,
+    invoice_id: int,
+    ctx: StationContext,
+    now_us: int,
+    *,
+    posted_by: int | None,
 ) -> InvoiceDetail:
-    """A station cancels what it holds; the integrator (``station_id`` None) any open invoice."""
+    """A station cancels what it holds; otherwise (``station_id`` None) any open invoice, or with
+    ``posted_by`` (an integrator's key id) only one that key posted or that names no poster."""
     if station_id is not None:
         invoice = _held(conn, get_station(conn, station_id), invoice_id, now_us)
     else:
@@ -380,6 +394,8 @@ def cancel(
         if found is None:
             raise NotFound()
         invoice = found
+        if posted_by is not None and invoice["created_by"] not in (None, posted_by):
+            raise Forbidden("An integrator key may cancel only the invoices it posted.")
     check_transition(InvoiceStatus(invoice["status"]), InvoiceStatus.CANCELLED)
     repository.set_status(
         conn, invoice_id, int(InvoiceStatus.CANCELLED), now_us, station=invoice["station"]

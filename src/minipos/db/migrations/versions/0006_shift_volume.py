@@ -6,7 +6,7 @@ Existing shifts get the sum of the receipts they hold.
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-02
+Create Date: 2026-11-30
 """
 
 from __future__ import annotations
