@@ -1,4 +1,5 @@
-"""What a key may see and act for: the one visibility rule (docs/security.md, "Visibility").
+"""What a key may call, see and act for: the role groups the endpoints name and the one
+visibility rule (docs/security.md, "Visibility").
 
 Admin and integrator keys see every station's data. A station key is bound to one station:
 
@@ -19,11 +20,20 @@ from typing import Protocol, TypeVar
 
 from starlette.requests import Request
 
-from minipos.api.jsonio import HTTPProblem
 from minipos.auth.service import Principal, Role
 from minipos.db import Row
-from minipos.domain.errors import ValidationFailed
+from minipos.domain.errors import Forbidden, ValidationFailed
 from minipos.domain.invoice import InvoiceStatus
+
+# Who may call an endpoint (``roles=`` of its declaration). Each name lists its roles: admin
+# keys may call every endpoint but the station-only ones.
+ADMIN_ONLY = (Role.ADMIN,)
+STATION_ONLY = (Role.STATION,)
+#: The back office side: integrators' systems and admins.
+ADMIN_OR_INTEGRATOR = (Role.ADMIN, Role.INTEGRATOR)
+#: The station protocol, and admins (a back-office cashier screen acts for a station).
+ADMIN_OR_STATION = (Role.ADMIN, Role.STATION)
+ANY_ROLE = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
 
 _OPEN = f"{int(InvoiceStatus.NEW)}, {int(InvoiceStatus.OPENED)}"
 
@@ -42,7 +52,7 @@ def own_station(principal: Principal) -> int | None:
     if principal.role is not Role.STATION:
         return None
     if principal.station_id is None:  # create_key refuses this; fail closed all the same
-        raise HTTPProblem(403, "This station key is bound to no station.")
+        raise Forbidden("This station key is bound to no station.")
     return principal.station_id
 
 
@@ -79,7 +89,7 @@ def acting_station(request: Request, principal: Principal) -> int:
     own = own_station(principal)
     if own is not None:
         if named is not None and named != own:
-            raise HTTPProblem(403, "A station may only act for itself.")
+            raise Forbidden("A station may only act for itself.")
         return own
     if named is None:
         raise ValidationFailed.single(("station_id",), "Name the station this acts for.")

@@ -29,14 +29,6 @@ class Role(StrEnum):
     STATION = "station"  # the station protocol, bound to one station
 
 
-# Who may call an endpoint, by the groups the routes name.
-ADMIN = (Role.ADMIN,)
-#: The back office side: integrators' systems (and admins).
-INTEGRATOR = (Role.ADMIN, Role.INTEGRATOR)
-STATION = (Role.ADMIN, Role.STATION)
-READERS = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
-
-
 @dataclass(frozen=True, slots=True)
 class Principal:
     api_key_id: int

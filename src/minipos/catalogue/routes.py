@@ -13,7 +13,8 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import JSONResponse, canonical, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import ADMIN, READERS, Principal
+from minipos.auth.access import ADMIN_ONLY, ANY_ROLE
+from minipos.auth.service import Principal
 from minipos.catalogue import service
 from minipos.catalogue.schemas import (
     CategoryDeleteQuery,
@@ -74,7 +75,7 @@ async def _body(request: Request) -> bytes:
     "GET",
     "/api/products",
     summary="List products, or follow catalogue changes (the station sync feed)",
-    roles=READERS,
+    roles=ANY_ROLE,
     query=ProductQuery,
     response=list[ProductOut],
     description=(
@@ -111,7 +112,7 @@ def _feed_page(
 
 
 @router.endpoint(
-    "GET", "/api/products/{id}", summary="One product", roles=READERS, response=ProductOut
+    "GET", "/api/products/{id}", summary="One product", roles=ANY_ROLE, response=ProductOut
 )
 async def get_product(request: Request, principal: Principal) -> Response:
     ctx = context(request)
@@ -125,7 +126,7 @@ async def get_product(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/products",
     summary="Create a product (basic: name and price; advanced: every field)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=ProductIn,
     response=ProductOut,
     status=201,
@@ -146,7 +147,7 @@ async def create_product(request: Request, principal: Principal) -> Response:
     "PUT",
     "/api/products/{id}",
     summary="Replace a product (fields not sent take their defaults)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=ProductIn,
     response=ProductOut,
 )
@@ -165,7 +166,7 @@ async def replace_product(request: Request, principal: Principal) -> Response:
     "PATCH",
     "/api/products/{id}",
     summary="Change some fields of a product (a list sent replaces the whole list)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=ProductPatch,
     response=ProductOut,
 )
@@ -184,7 +185,7 @@ async def patch_product(request: Request, principal: Principal) -> Response:
     "DELETE",
     "/api/products/{id}",
     summary="Delete a product (it stays in the sync feed as deleted)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     status=204,
     description="Products that list it as an addon lose it from their `addons`.",
 )
@@ -202,7 +203,7 @@ async def delete_product(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/categories",
     summary="List categories in id order",
-    roles=READERS,
+    roles=ANY_ROLE,
     query=CategoryQuery,
     response=list[CategoryOut],
 )
@@ -215,7 +216,7 @@ async def list_categories(request: Request, principal: Principal) -> Response:
 
 
 @router.endpoint(
-    "GET", "/api/categories/{id}", summary="One category", roles=READERS, response=CategoryOut
+    "GET", "/api/categories/{id}", summary="One category", roles=ANY_ROLE, response=CategoryOut
 )
 async def get_category(request: Request, principal: Principal) -> Response:
     ctx = context(request)
@@ -229,7 +230,7 @@ async def get_category(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/categories",
     summary="Create a category (optionally under a parent category)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=CategoryIn,
     response=CategoryOut,
     status=201,
@@ -249,7 +250,7 @@ async def create_category(request: Request, principal: Principal) -> Response:
     "PUT",
     "/api/categories/{id}",
     summary="Rename or move a category",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=CategoryIn,
     response=CategoryOut,
 )
@@ -268,7 +269,7 @@ async def replace_category(request: Request, principal: Principal) -> Response:
     "DELETE",
     "/api/categories/{id}",
     summary="Delete a category (409 while products or child categories use it)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     query=CategoryDeleteQuery,
     status=204,
     description=(
@@ -295,7 +296,7 @@ async def delete_category(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/taxes",
     summary="Tax groups: the `tax` of products and invoice rows, with its VAT rate",
-    roles=READERS,
+    roles=ANY_ROLE,
     response=list[TaxOut],
 )
 async def list_taxes(request: Request, principal: Principal) -> Response:
@@ -307,7 +308,7 @@ async def list_taxes(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/fiscal-sections",
     summary="Fiscal sections (departments): the `fiscal_section` of products and rows",
-    roles=READERS,
+    roles=ANY_ROLE,
     response=list[FiscalSectionOut],
 )
 async def list_fiscal_sections(request: Request, principal: Principal) -> Response:
@@ -319,7 +320,7 @@ async def list_fiscal_sections(request: Request, principal: Principal) -> Respon
     "GET",
     "/api/payment-methods",
     summary="Payment methods: the `method_id` of invoice payments",
-    roles=READERS,
+    roles=ANY_ROLE,
     response=list[PaymentMethodOut],
 )
 async def list_payment_methods(request: Request, principal: Principal) -> Response:

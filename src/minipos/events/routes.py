@@ -14,7 +14,8 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import INTEGRATOR, Principal
+from minipos.auth.access import ADMIN_OR_INTEGRATOR
+from minipos.auth.service import Principal
 from minipos.domain.errors import ValidationFailed
 from minipos.events import repository, service
 from minipos.events.schemas import EventOut, EventQuery, StreamQuery
@@ -33,7 +34,7 @@ RETRY_MS = 2000
     "GET",
     "/api/events",
     summary="The event log after a cursor, in commit order",
-    roles=INTEGRATOR,
+    roles=ADMIN_OR_INTEGRATOR,
     query=EventQuery,
     response=list[EventOut],
     description=(
@@ -58,7 +59,7 @@ async def list_events(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/events/stream",
     summary="The event log as server-sent events, resumable with Last-Event-ID",
-    roles=INTEGRATOR,
+    roles=ADMIN_OR_INTEGRATOR,
     query=StreamQuery,
     media_types=("text/event-stream",),
     description=(

@@ -10,8 +10,8 @@ from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.access import own_station
-from minipos.auth.service import INTEGRATOR, READERS, Principal
+from minipos.auth.access import ADMIN_OR_INTEGRATOR, ANY_ROLE, own_station
+from minipos.auth.service import Principal
 from minipos.domain.errors import ValidationFailed
 from minipos.idempotency.service import StoredResponse, fingerprint
 from minipos.invoices import service
@@ -29,7 +29,7 @@ _FALSE = frozenset({"", "0", "false", "no"})
     "POST",
     "/api/invoice/new",
     summary="Create a sales, refund or non-fiscal slip invoice (or only validate it)",
-    roles=INTEGRATOR,
+    roles=ADMIN_OR_INTEGRATOR,
     body=InvoiceIn,
     response=InvoiceDetail,
     extra_query={
@@ -73,7 +73,7 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/invoices",
     summary="List invoices (summary shape), oldest first",
-    roles=READERS,
+    roles=ANY_ROLE,
     query=InvoiceQuery,
     response=list[InvoiceSummary],
 )
@@ -90,7 +90,7 @@ async def list_invoices(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/invoice/{id}",
     summary="One invoice with its rows, payments and receipts",
-    roles=READERS,
+    roles=ANY_ROLE,
     response=InvoiceDetail,
 )
 async def get_invoice(request: Request, principal: Principal) -> Response:

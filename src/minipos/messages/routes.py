@@ -10,22 +10,20 @@ from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import Principal, Role
+from minipos.auth.access import ADMIN_ONLY, ADMIN_OR_INTEGRATOR
+from minipos.auth.service import Principal
 from minipos.messages import service
 from minipos.messages.schemas import MessageOut, MessageQuery
 from minipos.timeutil import now_us
 
 router = Router("E-receipts")
 
-ADMIN = (Role.ADMIN,)
-READERS = (Role.ADMIN, Role.INTEGRATOR)
-
 
 @router.endpoint(
     "GET",
     "/api/messages",
     summary="Receipts sent to customers by email or SMS, oldest first",
-    roles=READERS,
+    roles=ADMIN_OR_INTEGRATOR,
     query=MessageQuery,
     response=list[MessageOut],
     description="One message per channel for each receipt whose invoice has "
@@ -44,7 +42,7 @@ async def list_messages(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/messages/{id}",
     summary="One message to a customer",
-    roles=READERS,
+    roles=ADMIN_OR_INTEGRATOR,
     response=MessageOut,
 )
 async def get_message(request: Request, principal: Principal) -> Response:
@@ -60,7 +58,7 @@ async def get_message(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/messages/{id}/retry",
     summary="Send a message again: a failed or pending one now; a sent one as a new message",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     response=MessageOut,
     description="Failed or pending: the same message, due now, retried with backoff for a "
     "fresh give-up period (`attempts` starts from 0). Sent: a new message (another `id`) to the "

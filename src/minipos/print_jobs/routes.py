@@ -11,8 +11,16 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.access import acting_station, confine, own_station, sees_station
-from minipos.auth.service import ADMIN, READERS, STATION, Principal
+from minipos.auth.access import (
+    ADMIN_ONLY,
+    ADMIN_OR_STATION,
+    ANY_ROLE,
+    acting_station,
+    confine,
+    own_station,
+    sees_station,
+)
+from minipos.auth.service import Principal
 from minipos.db import Connection
 from minipos.domain.errors import NotFound
 from minipos.invoices import repository as invoices
@@ -59,7 +67,7 @@ def _print_context(ctx: AppContext) -> PrintContext:
     "PUT",
     "/api/stations/{station_id}/printer",
     summary="Configure the station's printer (replaces the whole configuration)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=PrinterIn,
     response=PrinterOut,
     description="`kind`: `network` (raw TCP, `address` host[:port], port 9100 by default), "
@@ -82,7 +90,7 @@ async def put_printer(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/stations/{station_id}/printer",
     summary="The station's printer configuration (404 when it has none)",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     response=PrinterOut,
 )
 async def get_printer(request: Request, principal: Principal) -> Response:
@@ -96,7 +104,7 @@ async def get_printer(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/stations/{station_id}/printer/status",
     summary="Read the printer's status now (DLE EOT), and the station's waiting jobs",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     response=PrinterStatusOut,
     description="Always 200 for a configured printer: an unreachable one has `reachable: "
     "false`, `online: false` and the reason in `detail`. A status the transport cannot read "
@@ -125,7 +133,7 @@ async def printer_status(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/print-jobs",
     summary="Print jobs, oldest first; a station sees its own",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     query=PrintJobQuery,
     response=list[PrintJobOut],
 )
@@ -140,7 +148,7 @@ async def list_print_jobs(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/print-jobs/{id}",
     summary="One print job",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     response=PrintJobOut,
 )
 async def get_print_job(request: Request, principal: Principal) -> Response:
@@ -157,7 +165,7 @@ async def get_print_job(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/print-jobs/{id}/retry",
     summary="Print a job again: a queued or failed job now; a printed one as a new copy job",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     response=PrintJobOut,
     description="Queued or failed: the same job, due now. A failed job that may have reached "
     "the paper (`may_have_printed`) comes back with `is_copy: true`, so the receipt is never "
@@ -178,7 +186,7 @@ async def retry_print_job(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/receipts/{id}/reprint",
     summary='Print a copy of a receipt ("KOPIJA") on its station\'s printer',
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     response=PrintJobOut,
     status=201,
     description="Queues a new print job with `is_copy: true`. Works whether or not the original "
@@ -201,7 +209,7 @@ async def reprint_receipt(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/receipts/{id}/preview",
     summary="A receipt as it prints: text or PNG",
-    roles=READERS,
+    roles=ANY_ROLE,
     query=PreviewQuery,
     media_types=PREVIEW_TYPES,
     description=_PREVIEW_DESCRIPTION,
@@ -227,7 +235,7 @@ async def preview_receipt(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/invoice/{id}/preview",
     summary="What an invoice prints: its receipt(s) once done, and its slip; text or PNG",
-    roles=READERS,
+    roles=ANY_ROLE,
     query=PreviewQuery,
     media_types=PREVIEW_TYPES,
     description=_PREVIEW_DESCRIPTION

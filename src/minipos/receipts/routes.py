@@ -9,8 +9,8 @@ from minipos.api import jsonio
 from minipos.api.context import context
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.access import confine
-from minipos.auth.service import READERS, Principal
+from minipos.auth.access import ANY_ROLE, confine
+from minipos.auth.service import Principal
 from minipos.receipts import service
 from minipos.receipts.schemas import ReceiptOut, ReceiptQuery
 
@@ -21,7 +21,7 @@ router = Router("Receipts")
     "GET",
     "/api/receipts",
     summary="Fiscal receipts, filtered by POS, station, Z number or document number",
-    roles=READERS,
+    roles=ANY_ROLE,
     query=ReceiptQuery,
     response=list[ReceiptOut],
 )

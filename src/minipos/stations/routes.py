@@ -15,8 +15,17 @@ from minipos.api.context import AppContext, context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.access import acting_station, confine, own_station, posted_by
-from minipos.auth.service import ADMIN, READERS, STATION, Principal, Role
+from minipos.auth.access import (
+    ADMIN_ONLY,
+    ADMIN_OR_STATION,
+    ANY_ROLE,
+    STATION_ONLY,
+    acting_station,
+    confine,
+    own_station,
+    posted_by,
+)
+from minipos.auth.service import Principal
 from minipos.db import Connection
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.receipts.schemas import ReceiptOut
@@ -48,7 +57,7 @@ async def _body(request: Request, ctx: AppContext) -> bytes:
     "POST",
     "/api/stations",
     summary="Register a station; returns its API key once",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=StationIn,
     response=StationCreated,
     status=201,
@@ -61,7 +70,7 @@ async def register_station(request: Request, principal: Principal) -> Response:
 
 
 @router.endpoint(
-    "GET", "/api/stations", summary="List stations", roles=ADMIN, response=list[StationOut]
+    "GET", "/api/stations", summary="List stations", roles=ADMIN_ONLY, response=list[StationOut]
 )
 async def list_stations(request: Request, principal: Principal) -> Response:
     ctx = context(request)
@@ -74,7 +83,7 @@ async def list_stations(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/stations/me",
     summary="The station a station key belongs to",
-    roles=(Role.STATION,),
+    roles=STATION_ONLY,
     response=StationOut,
 )
 async def my_station(request: Request, principal: Principal) -> Response:
@@ -82,7 +91,11 @@ async def my_station(request: Request, principal: Principal) -> Response:
 
 
 @router.endpoint(
-    "GET", "/api/stations/{station_id}", summary="One station", roles=STATION, response=StationOut
+    "GET",
+    "/api/stations/{station_id}",
+    summary="One station",
+    roles=ADMIN_OR_STATION,
+    response=StationOut,
 )
 async def get_station(request: Request, principal: Principal) -> Response:
     return await _describe(request, principal)
@@ -99,7 +112,7 @@ async def _describe(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/stations/{station_id}/shift/open",
     summary="Open a shift",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     body=CashierIn,
     response=ShiftOut,
 )
@@ -111,7 +124,7 @@ async def open_shift(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/stations/{station_id}/shift/x-report",
     summary="Totals of the open shift (read-only)",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     response=ShiftWithReport,
 )
 async def x_report(request: Request, principal: Principal) -> Response:
@@ -126,7 +139,7 @@ async def x_report(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/stations/{station_id}/shift/close",
     summary="Close the shift: the Z-report",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     body=CashierIn,
     response=ShiftWithReport,
 )
@@ -153,7 +166,7 @@ async def _shift_change(
     "GET",
     "/api/stations/{station_id}/feed",
     summary="Invoices this station may take or holds, oldest first; long-poll: ?wait=",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     query=FeedQuery,
     response=list[InvoiceDetail],
 )
@@ -192,7 +205,7 @@ def _claim_route(action: str, summary: str) -> None:
         "POST",
         f"/api/invoice/{{id}}/{action}",
         summary=summary,
-        roles=STATION,
+        roles=ADMIN_OR_STATION,
         response=InvoiceDetail,
     )(handler)
 
@@ -207,7 +220,7 @@ _claim_route("release", "Give a claimed invoice back (status New)")
     "POST",
     "/api/invoice/{id}/cancel",
     summary="Cancel an invoice (its station, the integrator key that posted it, or an admin)",
-    roles=READERS,
+    roles=ANY_ROLE,
     response=InvoiceDetail,
 )
 async def cancel_invoice(request: Request, principal: Principal) -> Response:
@@ -231,7 +244,7 @@ async def cancel_invoice(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/invoice/{id}/complete",
     summary="Payment taken: fiscal receipt, invoice Done, printing queued",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     body=CompleteIn,
     response=InvoiceDetail,
 )
@@ -257,7 +270,7 @@ async def complete_invoice(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/stations/{station_id}/receipts",
     summary="A walk-in sale or refund: rows by barcode, product code or free text",
-    roles=STATION,
+    roles=ADMIN_OR_STATION,
     body=SaleIn,
     response=ReceiptOut,
     status=201,
@@ -278,7 +291,7 @@ async def sell(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/shifts",
     summary="Shifts (Z-reports)",
-    roles=READERS,
+    roles=ANY_ROLE,
     query=ShiftQuery,
     response=list[ShiftOut],
 )

@@ -12,7 +12,8 @@ from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.service import ADMIN, Principal
+from minipos.auth.access import ADMIN_ONLY
+from minipos.auth.service import Principal
 from minipos.timeutil import now_us
 from minipos.webhooks import service
 from minipos.webhooks.schemas import (
@@ -31,7 +32,7 @@ router = Router("Webhooks")
     "POST",
     "/api/webhooks",
     summary="Add an endpoint; returns its signing secret once",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=WebhookIn,
     response=WebhookCreated,
     status=201,
@@ -52,7 +53,7 @@ async def create_webhook(request: Request, principal: Principal) -> Response:
 
 
 @router.endpoint(
-    "GET", "/api/webhooks", summary="List endpoints", roles=ADMIN, response=list[WebhookOut]
+    "GET", "/api/webhooks", summary="List endpoints", roles=ADMIN_ONLY, response=list[WebhookOut]
 )
 async def list_webhooks(request: Request, principal: Principal) -> Response:
     ctx = context(request)
@@ -61,7 +62,7 @@ async def list_webhooks(request: Request, principal: Principal) -> Response:
 
 
 @router.endpoint(
-    "GET", "/api/webhooks/{id}", summary="One endpoint", roles=ADMIN, response=WebhookOut
+    "GET", "/api/webhooks/{id}", summary="One endpoint", roles=ADMIN_ONLY, response=WebhookOut
 )
 async def get_webhook(request: Request, principal: Principal) -> Response:
     ctx = context(request)
@@ -74,7 +75,7 @@ async def get_webhook(request: Request, principal: Principal) -> Response:
     "PATCH",
     "/api/webhooks/{id}",
     summary="Change an endpoint: url, events, description; active false pauses it",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     body=WebhookPatch,
     response=WebhookOut,
     description="A paused endpoint's events wait for it and go out in order when it is resumed.",
@@ -97,7 +98,7 @@ async def patch_webhook(request: Request, principal: Principal) -> Response:
     "DELETE",
     "/api/webhooks/{id}",
     summary="Remove an endpoint and its delivery log",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     status=204,
 )
 async def delete_webhook(request: Request, principal: Principal) -> Response:
@@ -111,7 +112,7 @@ async def delete_webhook(request: Request, principal: Principal) -> Response:
     "GET",
     "/api/webhooks/{id}/deliveries",
     summary="The endpoint's delivery log: each event sent, its tries, status codes and errors",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     query=DeliveryQuery,
     response=list[DeliveryOut],
 )
@@ -129,7 +130,7 @@ async def list_deliveries(request: Request, principal: Principal) -> Response:
     "POST",
     "/api/webhooks/{id}/deliveries/{delivery_id}/retry",
     summary="Send a failed delivery again (under the same delivery id)",
-    roles=ADMIN,
+    roles=ADMIN_ONLY,
     response=DeliveryOut,
     description="It goes ahead of the endpoint's pending deliveries, so out of event order.",
 )
