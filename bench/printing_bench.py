@@ -25,7 +25,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from minipos.invoices.schemas import BarcodeBlock, TextBlock
 from minipos.printing import (
     PaymentLine,
     PrintableReceipt,
@@ -37,6 +36,7 @@ from minipos.printing import (
     to_png,
     to_text,
 )
+from minipos.printing.blocks import BarcodeBlock, TextBlock
 
 D = Decimal
 RIGA = timezone(timedelta(hours=2))

@@ -18,7 +18,8 @@ from minipos.api.fields import QueryInt
 from minipos.domain.catalogue import ProductStatus
 from minipos.domain.errors import Path
 from minipos.domain.money import DiscountType
-from minipos.invoices.schemas import Block, Name, RowInfo
+from minipos.invoices.schemas import Name, RowInfo
+from minipos.printing.blocks import Block
 
 #: A stored row's id: what a 64-bit column holds, so no driver ever sees a larger number.
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]

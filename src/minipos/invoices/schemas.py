@@ -16,95 +16,22 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from minipos.api.fields import QueryInt
-from minipos.domain import blocks
 from minipos.domain.errors import FieldError, Path
 from minipos.domain.invoice import InvoiceMode
 from minipos.domain.money import DiscountType
+from minipos.printing.blocks import Block
 from minipos.receipts.schemas import InvoiceReceiptOut
 
-Text = Annotated[str, Meta(max_length=2048)]
 Code = Annotated[str, Meta(min_length=1, max_length=64)]
 Name = Annotated[str, Meta(min_length=1, max_length=255)]
-Byte = Annotated[int, Meta(ge=0, le=255)]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 #: E.164-ish: an optional +, then 6 to 15 digits; single spaces between digits are allowed.
 _PHONE = re.compile(r"\+?[0-9](?: ?[0-9]){5,14}")  # fullmatch: no trailing newline, ASCII digits
 
 
-class TextBlock(Struct, tag_field="kind", tag="text", omit_defaults=True):
-    """One printed line."""
-
-    content: Text
-
-    def problems(self) -> Iterable[FieldError]:
-        return ()
-
-    def cost(self, enlarged: bool) -> blocks.PrintCost:
-        return blocks.text_cost(self.content, enlarged)
-
-
-class BarcodeBlock(Struct, tag_field="kind", tag="barcode", omit_defaults=True):
-    """A barcode (ESC/POS ``GS k`` symbology number; 101 = QR code)."""
-
-    code: Annotated[str, Meta(max_length=blocks.QR_MAX_BYTES)]
-    type: int
-    align: Annotated[int, Meta(ge=0, le=2)] | UnsetType = UNSET
-    height: Annotated[int, Meta(ge=1, le=255)] | UnsetType = UNSET
-    width: Annotated[int, Meta(ge=1, le=6)] | UnsetType = UNSET
-    text_position: Annotated[int, Meta(ge=0, le=3)] | UnsetType = UNSET
-
-    def problems(self) -> Iterable[FieldError]:
-        message = blocks.barcode_error(self.code, self.type)
-        if message:
-            field = "type" if self.type not in blocks.BARCODE_TYPES else "code"
-            yield FieldError((field,), message)
-
-    def cost(self, enlarged: bool) -> blocks.PrintCost:
-        return blocks.barcode_cost(
-            self.code,
-            self.type,
-            self.height if isinstance(self.height, int) else blocks.BARCODE_HEIGHT,
-            self.text_position
-            if isinstance(self.text_position, int)
-            else blocks.BARCODE_TEXT_POSITION,
-        )
-
-
-class EscposBlock(Struct, tag_field="kind", tag="escpos", omit_defaults=True):
-    """Raw printer bytes, as hex strings (``"1B40"``)."""
-
-    content: Annotated[list[str], Meta(min_length=1, max_length=64)]
-
-    def problems(self) -> Iterable[FieldError]:
-        for index, chunk in enumerate(self.content):
-            message = blocks.escpos_hex_error(chunk)
-            if message:
-                yield FieldError(("content", index), message)
-
-    def cost(self, enlarged: bool) -> blocks.PrintCost:
-        return blocks.escpos_cost(self.content)
-
-
-class QrBlock(Struct, tag_field="kind", tag="qr", omit_defaults=True):
-    """A QR code (our addition)."""
-
-    code: Annotated[str, Meta(max_length=blocks.QR_MAX_BYTES)]
-    size: Annotated[int, Meta(ge=1, le=16)] | UnsetType = UNSET
-
-    def problems(self) -> Iterable[FieldError]:
-        message = blocks.barcode_error(self.code, blocks.QR_TYPE)
-        if message:
-            yield FieldError(("code",), message)
-
-    def cost(self, enlarged: bool) -> blocks.PrintCost:
-        return blocks.qr_cost(
-            self.code, self.size if isinstance(self.size, int) else blocks.QR_DEFAULT_SIZE
-        )
-
-
-Block = TextBlock | BarcodeBlock | EscposBlock | QrBlock
-Blocks = Annotated[list[Block], Meta(max_length=200)]
+#: The blocks of one place in a request (a header, a footer, a slip, a row): at most 200.
+BlockList = Annotated[list[Block], Meta(max_length=200)]
 
 
 class Customer(Struct, omit_defaults=True):
@@ -123,14 +50,14 @@ class Customer(Struct, omit_defaults=True):
 
 
 class InvoiceInfo(Struct, omit_defaults=True):
-    header: Blocks | UnsetType = UNSET
-    footer: Blocks | UnsetType = UNSET
-    slip: Blocks | UnsetType = UNSET
+    header: BlockList | UnsetType = UNSET
+    footer: BlockList | UnsetType = UNSET
+    slip: BlockList | UnsetType = UNSET
     customer: Customer | UnsetType = UNSET
 
 
 class RowInfo(Struct, omit_defaults=True):
-    blocks: Blocks | UnsetType = UNSET
+    blocks: BlockList | UnsetType = UNSET
 
 
 class RowIn(Struct, kw_only=True):
@@ -150,7 +77,7 @@ class RowIn(Struct, kw_only=True):
 
     def print_blocks(
         self,
-    ) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
+    ) -> Iterator[tuple[Path, Block]]:
         if isinstance(self.info.blocks, list):
             for index, block in enumerate(self.info.blocks):
                 yield ("info", "blocks", index), block
@@ -189,7 +116,7 @@ class InvoiceIn(Struct, kw_only=True):
 
     def print_blocks(
         self,
-    ) -> Iterator[tuple[Path, TextBlock | BarcodeBlock | EscposBlock | QrBlock]]:
+    ) -> Iterator[tuple[Path, Block]]:
         for section in ("header", "footer", "slip"):
             found = getattr(self.info, section)
             if isinstance(found, list):

@@ -43,7 +43,7 @@ from minipos.printing import (
     ShopInfo,
     VatLine,
 )
-from minipos.printing.model import Blocks
+from minipos.printing.blocks import Blocks
 from minipos.receipts import repository as receipts
 from minipos.stations import repository as stations
 from minipos.timeutil import to_datetime

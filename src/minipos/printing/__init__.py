@@ -8,6 +8,7 @@ and the previews cannot diverge. See ``docs/printing.md``.
 
 from __future__ import annotations
 
+from minipos.printing.blocks import decode_blocks
 from minipos.printing.escpos import render_escpos
 from minipos.printing.layout import LATVIAN, Op, Wording, layout_document
 from minipos.printing.model import (
@@ -19,7 +20,6 @@ from minipos.printing.model import (
     ReceiptLine,
     ShopInfo,
     VatLine,
-    decode_blocks,
 )
 from minipos.printing.preview import render_png, render_text
 from minipos.printing.transport import (

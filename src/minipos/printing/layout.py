@@ -24,9 +24,8 @@ from typing import TypeAlias
 
 from minipos.domain import blocks as block_rules
 from minipos.domain.money import json_number, round_money
-from minipos.invoices.schemas import BarcodeBlock, EscposBlock, QrBlock, TextBlock
+from minipos.printing.blocks import BarcodeBlock, Blocks, EscposBlock, QrBlock, TextBlock
 from minipos.printing.model import (
-    Blocks,
     PrintableReceipt,
     PrintableSlip,
     PrintableZReport,

@@ -3,8 +3,7 @@
 Nothing here knows about the database or the API. The receipts and stations code builds these
 from its own rows; :mod:`minipos.printing.layout` turns them into render operations. Money and
 quantities are ``Decimal`` (never ``float``), printed as they are given: a refund's builder
-decides the signs. Print blocks are the API's own structs (:data:`Block`); stored ``info`` JSON is
-decoded with :func:`decode_blocks`.
+decides the signs. Print blocks are :mod:`minipos.printing.blocks`' structs.
 """
 
 from __future__ import annotations
@@ -14,12 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
-import msgspec
-
-from minipos.invoices.schemas import BarcodeBlock, Block, EscposBlock, QrBlock, TextBlock
+from minipos.printing.blocks import Blocks
 
 __all__ = [
-    "Block",
     "CodePage",
     "PaymentLine",
     "PrintableReceipt",
@@ -29,28 +25,9 @@ __all__ = [
     "ReceiptLine",
     "ShopInfo",
     "VatLine",
-    "decode_blocks",
 ]
 
 _ZERO = Decimal(0)
-
-#: A printable block: the API's print block structs (``info.header`` / ``footer`` / ``slip`` and
-#: row ``info.blocks``).
-Blocks: TypeAlias = tuple[TextBlock | BarcodeBlock | EscposBlock | QrBlock, ...]
-
-_BLOCKS_DECODER = msgspec.json.Decoder(list[Block])
-
-
-def decode_blocks(raw: bytes | str | None) -> Blocks:
-    """Decode stored print-block JSON (a JSON array of blocks) into block structs.
-
-    ``None`` and an empty string give no blocks. Raises ``msgspec.ValidationError`` (a
-    ``ValueError``) for JSON that is not a list of valid blocks; the API validated it when the
-    invoice was posted, so that only happens to a corrupted row.
-    """
-    if not raw:
-        return ()
-    return tuple(_BLOCKS_DECODER.decode(raw))
 
 
 @dataclass(frozen=True, slots=True)

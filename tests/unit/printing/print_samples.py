@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from minipos.printing.blocks import decode_blocks
 from minipos.printing.model import (
     PaymentLine,
     PrintableReceipt,
@@ -14,7 +15,6 @@ from minipos.printing.model import (
     ReceiptLine,
     ShopInfo,
     VatLine,
-    decode_blocks,
 )
 
 D = Decimal

@@ -6,6 +6,7 @@ import pytest
 from print_samples import LATVIAN_LETTERS, documented_slip, full_receipt, small_receipt
 
 from minipos.printing import to_escpos
+from minipos.printing.blocks import decode_blocks
 from minipos.printing.escpos import code_page_number, encode_text, gs_k_data, render_escpos
 from minipos.printing.layout import (
     Align,
@@ -18,7 +19,7 @@ from minipos.printing.layout import (
     Style,
     TextLine,
 )
-from minipos.printing.model import PrintableSlip, PrinterProfile, decode_blocks
+from minipos.printing.model import PrintableSlip, PrinterProfile
 from minipos.printing.readback import parse_escpos, text_lines
 
 ESC, GS, LF = b"\x1b", b"\x1d", b"\n"

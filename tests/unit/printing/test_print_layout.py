@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from print_samples import CHAIN_HASH, D, documented_slip, full_receipt, small_receipt
 
+from minipos.printing.blocks import decode_blocks
 from minipos.printing.layout import (
     ENGLISH,
     LATVIAN,
@@ -33,7 +34,6 @@ from minipos.printing.model import (
     PrinterProfile,
     ReceiptLine,
     VatLine,
-    decode_blocks,
 )
 from minipos.printing.preview import render_text
 

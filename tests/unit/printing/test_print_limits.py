@@ -26,9 +26,9 @@ from minipos.domain.blocks import (
     barcode_error,
     budget_problems,
 )
-from minipos.invoices.schemas import BarcodeBlock, Block, EscposBlock, QrBlock, TextBlock
 from minipos.printing import PrintableSlip, PrinterProfile, pool, to_escpos, to_png
 from minipos.printing import preview as preview_module
+from minipos.printing.blocks import BarcodeBlock, Block, EscposBlock, QrBlock, TextBlock
 from minipos.printing.layout import QrCode, TextLine, layout_slip
 from minipos.printing.preview import (
     MAX_HEIGHT,
