@@ -28,7 +28,7 @@ from minipos.messages.settings import MessageSettings
 from minipos.messages.worker import NO_SMTP, MessageWorker, start_message_worker
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
-from minipos.printing.layout import LATVIAN
+from minipos.printing.wording import LATVIAN
 from minipos.timeutil import now_us
 from support import Api, Station, register
 

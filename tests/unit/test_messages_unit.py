@@ -33,7 +33,7 @@ from minipos.messages.settings import MessageSettings
 from minipos.messages.sms import LoggingSmsSender, SmsSender, load_sms_sender
 from minipos.messages.worker import backoff_seconds, gives_up, retried_seconds
 from minipos.printing import PrinterProfile, ReceiptLine, ShopInfo
-from minipos.printing.layout import ENGLISH, LATVIAN
+from minipos.printing.wording import ENGLISH, LATVIAN
 
 sys.path.insert(0, str(Path(__file__).parent / "printing"))
 from print_samples import LATVIAN_LETTERS, full_receipt

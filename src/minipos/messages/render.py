@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from minipos.printing import PrintableReceipt, PrinterProfile, pool, to_png, to_text
-from minipos.printing.layout import Wording
+from minipos.printing.wording import Wording
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from minipos.messages.render import MailReceipt, MessageWords
 from minipos.messages.schemas import MessageOut, MessageQuery
 from minipos.print_jobs import printers
 from minipos.print_jobs.documents import PrintContext, receipt_document
-from minipos.printing.layout import Wording
+from minipos.printing.wording import Wording
 from minipos.timeutil import local_aware
 
 _INFO = msgspec.json.Decoder(InvoiceInfo)

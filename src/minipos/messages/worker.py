@@ -43,8 +43,8 @@ from minipos.messages.sms import PermanentSmsError, SmsSender, load_sms_sender
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
 from minipos.printing import pool
-from minipos.printing.layout import Wording
 from minipos.printing.preview import RenderTimeout
+from minipos.printing.wording import Wording
 from minipos.queue_worker import ClaimStore, QueueWorker
 from minipos.timeutil import now_us
 

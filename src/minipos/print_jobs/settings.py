@@ -21,7 +21,7 @@ from msgspec import Meta
 
 from minipos.config import load_env
 from minipos.printing import ShopInfo
-from minipos.printing.layout import ENGLISH, LATVIAN, Wording
+from minipos.printing.wording import ENGLISH, LATVIAN, Wording
 
 
 class PrintSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from minipos.printing.blocks import decode_blocks
 from minipos.printing.escpos import render_escpos
-from minipos.printing.layout import LATVIAN, Op, Wording, layout_document
+from minipos.printing.layout import layout_document
 from minipos.printing.model import (
     PaymentLine,
     PrintableReceipt,
@@ -21,6 +21,7 @@ from minipos.printing.model import (
     ShopInfo,
     VatLine,
 )
+from minipos.printing.ops import Op
 from minipos.printing.preview import render_png, render_text
 from minipos.printing.transport import (
     FileTransport,
@@ -35,6 +36,7 @@ from minipos.printing.transport import (
     UsbTransport,
     transport_from_url,
 )
+from minipos.printing.wording import LATVIAN, Wording
 
 __all__ = [
     "Document",

@@ -37,7 +37,8 @@ from escpos.image import EscposImage
 from escpos.printer import Dummy
 
 from minipos.domain import blocks as block_rules
-from minipos.printing.layout import (
+from minipos.printing.model import PrinterProfile
+from minipos.printing.ops import (
     NORMAL,
     Align,
     Barcode,
@@ -51,7 +52,6 @@ from minipos.printing.layout import (
     Style,
     TextLine,
 )
-from minipos.printing.model import PrinterProfile
 from minipos.printing.preview import text_image
 
 __all__ = ["code_page_number", "encode_text", "render_escpos"]

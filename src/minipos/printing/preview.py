@@ -31,7 +31,8 @@ import qrcode.constants
 from PIL import Image, ImageDraw, ImageFont
 
 from minipos.domain import blocks as block_rules
-from minipos.printing.layout import (
+from minipos.printing.model import PrinterProfile
+from minipos.printing.ops import (
     Align,
     Barcode,
     Cut,
@@ -44,7 +45,6 @@ from minipos.printing.layout import (
     TextLine,
     printed_lines,
 )
-from minipos.printing.model import PrinterProfile
 
 __all__ = [
     "MAX_HEIGHT",

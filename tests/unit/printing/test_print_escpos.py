@@ -8,7 +8,8 @@ from print_samples import LATVIAN_LETTERS, documented_slip, full_receipt, small_
 from minipos.printing import to_escpos
 from minipos.printing.blocks import decode_blocks
 from minipos.printing.escpos import code_page_number, encode_text, gs_k_data, render_escpos
-from minipos.printing.layout import (
+from minipos.printing.model import PrintableSlip, PrinterProfile
+from minipos.printing.ops import (
     Align,
     Barcode,
     Cut,
@@ -19,7 +20,6 @@ from minipos.printing.layout import (
     Style,
     TextLine,
 )
-from minipos.printing.model import PrintableSlip, PrinterProfile
 from minipos.printing.readback import parse_escpos, text_lines
 
 ESC, GS, LF = b"\x1b", b"\x1d", b"\n"

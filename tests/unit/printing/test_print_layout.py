@@ -8,10 +8,17 @@ from decimal import Decimal
 import pytest
 from print_samples import CHAIN_HASH, D, documented_slip, full_receipt, small_receipt
 
+from minipos.printing.block_layout import interpret_escpos
 from minipos.printing.blocks import decode_blocks
-from minipos.printing.layout import (
-    ENGLISH,
-    LATVIAN,
+from minipos.printing.layout import layout_receipt, layout_slip, short_hash
+from minipos.printing.model import (
+    PrintableReceipt,
+    PrintableSlip,
+    PrinterProfile,
+    ReceiptLine,
+    VatLine,
+)
+from minipos.printing.ops import (
     NORMAL,
     Align,
     Barcode,
@@ -22,20 +29,10 @@ from minipos.printing.layout import (
     RawBytes,
     Style,
     TextLine,
-    interpret_escpos,
-    layout_receipt,
-    layout_slip,
     printed_lines,
-    short_hash,
-)
-from minipos.printing.model import (
-    PrintableReceipt,
-    PrintableSlip,
-    PrinterProfile,
-    ReceiptLine,
-    VatLine,
 )
 from minipos.printing.preview import render_text
+from minipos.printing.wording import ENGLISH, LATVIAN
 
 COLUMNS = (32, 42, 48)
 

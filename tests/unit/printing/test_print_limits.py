@@ -29,7 +29,8 @@ from minipos.domain.blocks import (
 from minipos.printing import PrintableSlip, PrinterProfile, pool, to_escpos, to_png
 from minipos.printing import preview as preview_module
 from minipos.printing.blocks import BarcodeBlock, Block, EscposBlock, QrBlock, TextBlock
-from minipos.printing.layout import QrCode, TextLine, layout_slip
+from minipos.printing.layout import layout_slip
+from minipos.printing.ops import QrCode, TextLine
 from minipos.printing.preview import (
     MAX_HEIGHT,
     MAX_QR_BYTES,

@@ -11,8 +11,9 @@ from print_samples import CHAIN_HASH, documented_slip, full_receipt, small_recei
 
 from minipos.printing import to_escpos, to_png, to_text
 from minipos.printing.blocks import decode_blocks
-from minipos.printing.layout import Align, Barcode, QrCode, TextLine, layout_receipt
+from minipos.printing.layout import layout_receipt
 from minipos.printing.model import PrintableSlip, PrinterProfile
+from minipos.printing.ops import Align, Barcode, QrCode, TextLine
 from minipos.printing.preview import (
     MARGIN,
     QR_QUIET_ZONE,

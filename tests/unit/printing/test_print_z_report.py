@@ -22,8 +22,10 @@ from minipos.printing import (
     to_png,
     to_text,
 )
-from minipos.printing.layout import ENGLISH, QrCode, TextLine, layout_document, layout_z_report
+from minipos.printing.layout import layout_document, layout_z_report
+from minipos.printing.ops import QrCode, TextLine
 from minipos.printing.readback import text_lines
+from minipos.printing.wording import ENGLISH
 
 D = Decimal
 HASH = "9c01" * 16

@@ -1,0 +1,120 @@
+"""Every word printed on receipts, slips and Z-reports, in one place per language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ENGLISH", "LATVIAN", "Wording"]
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """Every word the layout prints; :data:`LATVIAN` is the default."""
+
+    vat_number: str
+    registration_number: str
+    refund_title: str
+    refund_of: str  # "{number}" is replaced with the original receipt's number
+    copy: str
+    non_fiscal: str
+    discount: str
+    document_discount: str
+    subtotal: str
+    vat_rate: str
+    vat_net: str
+    vat_tax: str
+    vat_gross: str
+    total: str
+    refund_total: str
+    change: str
+    cashier: str
+    station: str
+    pos_id: str
+    document: str
+    z_number: str
+    date: str
+    chain_hash: str
+    z_report: str
+    shift_opened: str
+    shift_closed: str
+    receipt_count: str
+    sales: str
+    refunds: str
+    turnover: str
+    vat_total: str
+    payments: str
+    grand_total: str
+
+
+#: Latvian shop wording (decisions.md: the shop language is Latvian).
+LATVIAN = Wording(
+    vat_number="PVN reģ. Nr.",
+    registration_number="Reģ. Nr.",
+    refund_title="ATGRIEŠANA",
+    refund_of="Atgriešana čekam Nr. {number}",
+    copy="KOPIJA",
+    non_fiscal="NEFISKĀLS DOKUMENTS",
+    discount="Atlaide",
+    document_discount="Čeka atlaide",
+    subtotal="Starpsumma",
+    vat_rate="Likme",
+    vat_net="Bez PVN",
+    vat_tax="PVN",
+    vat_gross="Ar PVN",
+    total="KOPĀ EUR",
+    refund_total="ATMAKSAI EUR",
+    change="Atlikums",
+    cashier="Kasieris",
+    station="Kase",
+    pos_id="POS",
+    document="Čeks Nr.",
+    z_number="Z Nr.",
+    date="Datums",
+    chain_hash="Kontrolkods",
+    z_report="Z ATSKAITE",
+    shift_opened="Maiņa atvērta",
+    shift_closed="Maiņa slēgta",
+    receipt_count="Čeku skaits",
+    sales="Pārdošana",
+    refunds="Atgriešana",
+    turnover="Apgrozījums",
+    vat_total="PVN kopā",
+    payments="Maksājumi",
+    grand_total="Kopsumma (kopš sākuma)",
+)
+
+ENGLISH = Wording(
+    vat_number="VAT No.",
+    registration_number="Reg. No.",
+    refund_title="REFUND",
+    refund_of="Refund of receipt No. {number}",
+    copy="COPY",
+    non_fiscal="NON-FISCAL DOCUMENT",
+    discount="Discount",
+    document_discount="Receipt discount",
+    subtotal="Subtotal",
+    vat_rate="Rate",
+    vat_net="Net",
+    vat_tax="VAT",
+    vat_gross="Gross",
+    total="TOTAL EUR",
+    refund_total="REFUND EUR",
+    change="Change",
+    cashier="Cashier",
+    station="Station",
+    pos_id="POS",
+    document="Receipt No.",
+    z_number="Z No.",
+    date="Date",
+    chain_hash="Check code",
+    z_report="Z REPORT",
+    shift_opened="Shift opened",
+    shift_closed="Shift closed",
+    receipt_count="Receipts",
+    sales="Sales",
+    refunds="Refunds",
+    turnover="Turnover",
+    vat_total="VAT total",
+    payments="Payments",
+    grand_total="Grand total",
+)
