@@ -11,7 +11,7 @@ import uvicorn
 
 from minipos.api.protocol import HeadDeadlineProtocol
 from minipos.auth.service import Role, create_key, load_pepper
-from minipos.catalogue import io as catalogue_io
+from minipos.catalogue import files as catalogue_files
 from minipos.catalogue import service as catalogue_service
 from minipos.clitools import settings_or_exit
 from minipos.db import DatabaseUnavailable, open_database
@@ -118,8 +118,8 @@ def catalogue_import(
     settings = settings_or_exit()
     migrations.upgrade(settings.database_url)
     try:
-        rows, unit = catalogue_io.read_file(path)
-    except catalogue_io.UnreadableFile as exc:
+        rows, unit = catalogue_files.read_file(path)
+    except catalogue_files.UnreadableFile as exc:
         typer.echo(f"cannot read {path}: {exc}", err=True)
         raise typer.Exit(2) from exc
     db = open_database(settings.database_url, pool_size=1)
@@ -156,13 +156,13 @@ def catalogue_export(
     try:
         if fmt == "csv":
             count = db.run(
-                lambda conn: catalogue_io.write_csv(
+                lambda conn: catalogue_files.write_csv(
                     catalogue_service.export_products(conn), sys.stdout
                 )
             )
         else:
             count = db.run(
-                lambda conn: catalogue_io.write_json(
+                lambda conn: catalogue_files.write_json(
                     catalogue_service.export_products(conn), sys.stdout.buffer
                 )
             )

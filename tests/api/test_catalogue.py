@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from minipos.auth.service import Role
-from minipos.catalogue import io as catalogue_io
+from minipos.catalogue import files as catalogue_files
 from minipos.catalogue import service
 from minipos.config import Settings
 from minipos.db import Database, open_database
@@ -689,7 +689,7 @@ Piens;1;1;4750001;0
 
 
 def test_import_reports_every_bad_row_and_imports_nothing(database: Database) -> None:
-    rows = catalogue_io.read_csv(io.StringIO(BAD_CSV))
+    rows = catalogue_files.read_csv(io.StringIO(BAD_CSV))
     with pytest.raises(service.ImportFailed) as caught:
         import_rows(database, rows)
     failure = caught.value
@@ -705,7 +705,7 @@ def test_import_reports_every_bad_row_and_imports_nothing(database: Database) ->
 
 
 def test_import_csv_then_export_round_trips(database: Database) -> None:
-    rows = catalogue_io.read_csv(io.StringIO(GOOD_CSV))
+    rows = catalogue_files.read_csv(io.StringIO(GOOD_CSV))
     assert [r.line for r in rows] == [2, 3, 4]
     assert import_rows(database, rows) == 3
     exported = stored(database)
@@ -720,12 +720,12 @@ def test_import_csv_then_export_round_trips(database: Database) -> None:
     assert cheese.payload == 'with "quotes"'
     assert [b.barcode for b in exported[0].barcodes] == ["4750001", "4750002"]
     out = io.StringIO()
-    assert catalogue_io.write_csv(exported, out) == 3
-    again = [r.product for r in catalogue_io.read_csv(io.StringIO(out.getvalue()))]
+    assert catalogue_files.write_csv(exported, out) == 3
+    again = [r.product for r in catalogue_files.read_csv(io.StringIO(out.getvalue()))]
     assert again == exported
     # The file is now in the catalogue: importing it again clashes on every code and barcode.
     with pytest.raises(service.ImportFailed) as caught:
-        import_rows(database, catalogue_io.read_csv(io.StringIO(out.getvalue())))
+        import_rows(database, catalogue_files.read_csv(io.StringIO(out.getvalue())))
     assert caught.value.lines == [2, 3]
 
 
@@ -734,7 +734,7 @@ def test_import_json_reports_indexes(database: Database, tmp_path: Path) -> None
     bad = [*good, {"name": "C"}, {"name": "D", "price": 1, "category": 3}]
     path = tmp_path / "catalogue.json"
     path.write_text(json.dumps(bad))
-    rows, unit = catalogue_io.read_file(path)
+    rows, unit = catalogue_files.read_file(path)
     with pytest.raises(service.ImportFailed) as caught:
         import_rows(database, rows, unit)
     assert caught.value.messages() == [
@@ -742,9 +742,9 @@ def test_import_json_reports_indexes(database: Database, tmp_path: Path) -> None
         'index 3: category: Invalid pk "3" - object does not exist.',
     ]
     path.write_text(json.dumps(good))
-    assert import_rows(database, catalogue_io.read_file(path)[0]) == 2
+    assert import_rows(database, catalogue_files.read_file(path)[0]) == 2
     out = io.BytesIO()
-    assert catalogue_io.write_json(stored(database), out) == 2
+    assert catalogue_files.write_json(stored(database), out) == 2
     exported = json.loads(out.getvalue())
     assert exported[0]["barcodes"] == ADVANCED_CREATE["barcodes"]
     assert exported[0]["info"] == {"blocks": DOCUMENTED_BLOCKS}
@@ -752,7 +752,7 @@ def test_import_json_reports_indexes(database: Database, tmp_path: Path) -> None
 
 def test_imported_products_are_in_the_api_and_the_feed(api: Api, database: Database) -> None:
     create(api, BASE)
-    import_rows(database, catalogue_io.read_csv(io.StringIO(GOOD_CSV)))
+    import_rows(database, catalogue_files.read_csv(io.StringIO(GOOD_CSV)))
     assert count(api) == 4
     feed = changes(api)
     assert [c["id"] for c in feed] == [1, 2, 3, 4]
@@ -774,5 +774,5 @@ def test_imported_products_are_in_the_api_and_the_feed(api: Api, database: Datab
 def test_unreadable_files(tmp_path: Path, name: str, content: str, message: str) -> None:
     path = tmp_path / name
     path.write_text(content)
-    with pytest.raises(catalogue_io.UnreadableFile, match=re.escape(message)):
-        catalogue_io.read_file(path)
+    with pytest.raises(catalogue_files.UnreadableFile, match=re.escape(message)):
+        catalogue_files.read_file(path)

@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from minipos.api.jsonio import encode
 from minipos.clitools import settings_or_exit
 from minipos.db import Database, DatabaseUnavailable, open_database
 from minipos.domain.errors import ValidationFailed
 from minipos.events import repository, service
 from minipos.events.schemas import EventOut
+from minipos.jsoncodec import encode
 
 app = typer.Typer(help="The event log.", no_args_is_help=True)
 
@@ -127,7 +127,7 @@ async def _tail(
 
 def _write(out: TextIO, event: EventOut, *, as_json: bool) -> None:
     if as_json:
-        # The API's encoder: the line is byte for byte what GET /api/events lists.
+        # The API's encoding: the line is byte for byte what GET /api/events lists.
         out.write(encode(event).decode())
     else:
         # created_at is the shop's local ISO time; seconds are enough to read a log by.

@@ -18,17 +18,17 @@ from minipos.db import Connection, Row
 from minipos.domain.events import ALL, EventType, select_types
 from minipos.events import repository
 from minipos.events.schemas import EventOut
+from minipos.jsoncodec import encode
 from minipos.timeutil import local_aware
-
-# The API's own encoding (decimals as JSON numbers): ``data`` is byte for byte what the
-# resource's GET would have answered at that moment.
-_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def record(
     conn: Connection, event_type: EventType, resource_id: int, data: Any, now_us: int
 ) -> None:
-    """Tell of a change made in this unit of work; written (or dropped) with it."""
+    """Tell of a change made in this unit of work; written (or dropped) with it.
+
+    ``data`` is encoded as the API encodes it: byte for byte what the resource's GET would
+    have answered at that moment."""
     if not conn.events:
         return
     conn.batch(repository.append).append(
@@ -37,7 +37,7 @@ def record(
             "resource": event_type.resource,
             "resource_id": resource_id,
             "created_at": now_us,
-            "data": _encoder.encode(data).decode(),
+            "data": encode(data).decode(),
         }
     )
 
@@ -45,7 +45,7 @@ def record(
 def encoded(data: Any) -> msgspec.Raw:
     """``data`` as the API encodes it, once: a route answers with it and ``record`` stores it
     as it is (a ``Raw`` is encoded by copying)."""
-    return msgspec.Raw(_encoder.encode(data))
+    return msgspec.Raw(encode(data))
 
 
 def wanted(type_filter: str | None) -> frozenset[str] | None:
@@ -60,11 +60,6 @@ def after(
     conn: Connection, cursor: int, types: frozenset[str] | None, limit: int, zone: ZoneInfo
 ) -> list[EventOut]:
     return [event_out(row, zone) for row in repository.after(conn, cursor, types, limit)]
-
-
-def encode_event(event: EventOut) -> bytes:
-    """An event as the API and webhooks send it."""
-    return _encoder.encode(event)
 
 
 def event_out(row: Row | Mapping[str, Any], zone: ZoneInfo) -> EventOut:

@@ -16,7 +16,8 @@ from minipos.db import Connection, Row
 from minipos.domain.errors import Conflict, NotFound, ValidationFailed
 from minipos.domain.events import ALL, select_types, type_names
 from minipos.events import repository as events
-from minipos.events.service import encode_event, event_out
+from minipos.events.service import event_out
+from minipos.jsoncodec import encode
 from minipos.timeutil import local_aware
 from minipos.webhooks import repository
 from minipos.webhooks.addresses import AddressRefused, Network, parse, resolve
@@ -236,7 +237,7 @@ def due(conn: Connection, webhook_id: int, limit: int, zone: ZoneInfo) -> list[D
                 "resource_id": row["resource_id"],
                 "data": row["data"],
             }
-            body = encode_event(event_out(event, zone))
+            body = encode(event_out(event, zone))
         out.append(Due(row, body))
     return out
 

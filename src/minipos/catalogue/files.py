@@ -19,10 +19,10 @@ from typing import IO, Any
 
 import msgspec
 
-from minipos.api.jsonio import field_error
 from minipos.catalogue.schemas import ProductIn
 from minipos.catalogue.service import SourceRow
 from minipos.domain.errors import FieldError
+from minipos.jsoncodec import encode, field_error
 
 CSV_COLUMNS = (
     "name", "price", "code", "barcodes", "tax", "fiscal_section", "category", "status",
@@ -99,12 +99,11 @@ def write_csv(products: Iterable[ProductIn], handle: IO[str]) -> int:
 
 def write_json(products: Iterable[ProductIn], handle: IO[bytes]) -> int:
     """Write ``products`` as a JSON array in the import format, one product per line."""
-    encoder = msgspec.json.Encoder(decimal_format="number")
     count = 0
     handle.write(b"[")
     for product in products:
         handle.write(b",\n" if count else b"\n")
-        handle.write(encoder.encode(product))
+        handle.write(encode(product))
         count += 1
     handle.write(b"\n]\n")
     return count
