@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,12 +40,11 @@ from minipos.domain.catalogue import (
 from minipos.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from minipos.domain.events import EventType
 from minipos.domain.money import (
-    PRICE_PLACES,
-    QUANTITY_PLACES,
     DiscountType,
-    from_minor,
-    json_number,
-    to_minor,
+    shown_cents,
+    shown_thousandths,
+    to_cents,
+    to_thousandths,
 )
 from minipos.domain.reference import ReferenceData
 from minipos.events import service as events
@@ -313,7 +311,7 @@ def _check_parent(conn: Connection, category_id: int | None, parent: int | None)
 
 @dataclass(frozen=True, slots=True)
 class SourceRow:
-    """One product of an import file, as parsed (``catalogue.io``)."""
+    """One product of an import file, as parsed (``catalogue.files``)."""
 
     #: CSV: the line the record starts on (the header is line 1). JSON: the index in the array.
     line: int
@@ -420,10 +418,10 @@ def _storage(
         "id": None,
         "code": product.code,
         "name": product.name,
-        "price": to_minor(product.price, PRICE_PLACES),
+        "price": to_cents(product.price),
         "is_free_price": product.is_free_price,
         "is_weight": product.is_weight,
-        "default_quantity": to_minor(product.default_quantity, QUANTITY_PLACES),
+        "default_quantity": to_thousandths(product.default_quantity),
         "payload": product.payload,
         "info": msgspec.json.encode(product.info).decode(),
         "no_discount": product.no_discount,
@@ -445,9 +443,9 @@ def _barcode_rows(product: ProductIn) -> list[dict[str, Any]]:
             "product_id": None,
             "position": position,
             "barcode": b.barcode,
-            "discount": to_minor(b.discount, PRICE_PLACES),
+            "discount": to_cents(b.discount),
             "discount_type": None if b.discount_type is None else b.discount_type.value,
-            "default_quantity": to_minor(b.default_quantity, QUANTITY_PLACES),
+            "default_quantity": to_thousandths(b.default_quantity),
         }
         for position, b in enumerate(product.barcodes)
     ]
@@ -464,14 +462,6 @@ def _render(conn: Connection, rows: Sequence[Row], ctx: CatalogueContext) -> lis
     ]
 
 
-def _money(units: int) -> Decimal:
-    return json_number(from_minor(units, PRICE_PLACES))
-
-
-def _quantity(units: int) -> Decimal:
-    return json_number(from_minor(units, QUANTITY_PLACES))
-
-
 def _product(
     row: Mapping[str, Any] | Row,
     barcodes: Sequence[Mapping[str, Any] | Row],
@@ -483,9 +473,9 @@ def _product(
         barcodes=[
             BarcodeOut(
                 barcode=b["barcode"],
-                discount=_money(b["discount"]),
+                discount=shown_cents(b["discount"]),
                 discount_type=b["discount_type"],
-                default_quantity=_quantity(b["default_quantity"]),
+                default_quantity=shown_thousandths(b["default_quantity"]),
             )
             for b in barcodes
         ],
@@ -493,10 +483,10 @@ def _product(
         status=int(row["status"]),
         code=row["code"],
         name=row["name"],
-        price=_money(row["price"]),
+        price=shown_cents(row["price"]),
         is_free_price=bool(row["is_free_price"]),
         is_weight=bool(row["is_weight"]),
-        default_quantity=_quantity(row["default_quantity"]),
+        default_quantity=shown_thousandths(row["default_quantity"]),
         payload=row["payload"],
         created_at=_aware(row["created_at"], ctx),
         updated_at=_aware(row["updated_at"], ctx),
@@ -514,11 +504,11 @@ def _request(row: Row, barcodes: Sequence[Row], addons: list[int]) -> ProductIn:
         barcodes=[
             BarcodeIn(
                 barcode=b["barcode"],
-                discount=_money(b["discount"]),
+                discount=shown_cents(b["discount"]),
                 discount_type=None
                 if b["discount_type"] is None
                 else DiscountType(b["discount_type"]),
-                default_quantity=_quantity(b["default_quantity"]),
+                default_quantity=shown_thousandths(b["default_quantity"]),
             )
             for b in barcodes
         ],
@@ -526,10 +516,10 @@ def _request(row: Row, barcodes: Sequence[Row], addons: list[int]) -> ProductIn:
         status=ProductStatus(row["status"]),
         code=row["code"],
         name=row["name"],
-        price=_money(row["price"]),
+        price=shown_cents(row["price"]),
         is_free_price=bool(row["is_free_price"]),
         is_weight=bool(row["is_weight"]),
-        default_quantity=_quantity(row["default_quantity"]),
+        default_quantity=shown_thousandths(row["default_quantity"]),
         payload=row["payload"],
         info=msgspec.json.decode(row["info"], type=ProductInfo),
         no_discount=bool(row["no_discount"]),

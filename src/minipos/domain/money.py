@@ -46,14 +46,21 @@ __all__ = [
     "PricedLine",
     "VatGroup",
     "check_decimal",
+    "from_cents",
     "from_minor",
+    "from_thousandths",
     "json_number",
     "line_discount",
     "line_gross_error",
     "price_document",
     "round_money",
+    "shown",
+    "shown_cents",
+    "shown_thousandths",
     "spread",
+    "to_cents",
     "to_minor",
+    "to_thousandths",
     "vat",
 ]
 
@@ -224,6 +231,40 @@ def shown(units: int, places: int) -> Decimal:
     response.
     """
     return json_number(from_minor(units, places))
+
+
+# Storage units (docs/architecture.md, "Storage conventions"): money in cents, quantities in
+# thousandths. Every module that stores or reads them converts here, by name.
+
+
+def to_cents(amount: Decimal) -> int:
+    """Money for storage: ``to_cents(Decimal("2.34")) == 234`` (``ValueError`` past 2 places)."""
+    return to_minor(amount, PRICE_PLACES)
+
+
+def to_thousandths(quantity: Decimal) -> int:
+    """A quantity for storage: ``to_thousandths(Decimal("0.5")) == 500``."""
+    return to_minor(quantity, QUANTITY_PLACES)
+
+
+def from_cents(cents: int) -> Decimal:
+    """Stored money back, exact and with two places (``Decimal("2.30")``), for arithmetic."""
+    return from_minor(cents, PRICE_PLACES)
+
+
+def from_thousandths(units: int) -> Decimal:
+    """A stored quantity back, exact and with three places, for arithmetic."""
+    return from_minor(units, QUANTITY_PLACES)
+
+
+def shown_cents(cents: int) -> Decimal:
+    """Stored money as the API writes it: ``shown_cents(500) == Decimal("5")``."""
+    return shown(cents, PRICE_PLACES)
+
+
+def shown_thousandths(units: int) -> Decimal:
+    """A stored quantity as the API writes it: ``shown_thousandths(1500) == Decimal("1.5")``."""
+    return shown(units, QUANTITY_PLACES)
 
 
 # --- building blocks ----------------------------------------------------------------------------

@@ -14,8 +14,7 @@ from minipos.domain.money import (
     MAX_PRICE,
     MAX_SHIFT_TOTAL,
     MAX_TOTAL,
-    PRICE_PLACES,
-    to_minor,
+    to_cents,
 )
 from minipos.domain.receipt import settle
 from minipos.domain.reference import ReferenceData
@@ -24,17 +23,13 @@ from minipos.domain.shift import check_grand_total_room, check_shift_room
 INT64_MAX = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
 
 
-def cents(value: Decimal) -> int:
-    return to_minor(value, PRICE_PLACES)
-
-
 def test_every_stored_figure_and_sum_fits_in_int64() -> None:
     # The one SQL addition on the sale path: shifts.volume plus one more receipt.
-    assert cents(MAX_SHIFT_TOTAL) + cents(MAX_TOTAL) < INT64_MAX
+    assert to_cents(MAX_SHIFT_TOTAL) + to_cents(MAX_TOTAL) < INT64_MAX
     # Closing a full shift on top of the largest grand total a shift may open with.
-    assert cents(MAX_GRAND_TOTAL - MAX_SHIFT_TOTAL) + cents(MAX_SHIFT_TOTAL) < INT64_MAX
+    assert to_cents(MAX_GRAND_TOTAL - MAX_SHIFT_TOTAL) + to_cents(MAX_SHIFT_TOTAL) < INT64_MAX
     # A SUM over the grand totals of nine stations.
-    assert 9 * cents(MAX_GRAND_TOTAL) < INT64_MAX
+    assert 9 * to_cents(MAX_GRAND_TOTAL) < INT64_MAX
 
 
 def test_the_limits_leave_room_for_years_of_full_shifts() -> None:

@@ -35,14 +35,20 @@ from minipos.domain.money import (
     PricedLine,
     VatGroup,
     check_decimal,
+    from_cents,
     from_minor,
+    from_thousandths,
     json_number,
     line_discount,
     line_gross_error,
     price_document,
     round_money,
+    shown_cents,
+    shown_thousandths,
     spread,
+    to_cents,
     to_minor,
+    to_thousandths,
     vat,
 )
 
@@ -741,6 +747,18 @@ def test_from_minor_is_exact() -> None:
     assert str(from_minor(234, 2)) == "2.34"
     assert str(from_minor(5, 3)) == "0.005"
     assert from_minor(10**40 + 1, 2) == D("1" + "0" * 37 + "0.01")
+
+
+def test_storage_units_by_name() -> None:
+    assert to_cents(D("2.3")) == 230
+    assert str(from_cents(230)) == "2.30"
+    assert shown_cents(230) == D("2.3")
+    assert str(shown_cents(500)) == "5"
+    assert to_thousandths(D("1.5")) == 1500
+    assert str(from_thousandths(1500)) == "1.500"
+    assert str(shown_thousandths(1500)) == "1.5"
+    with pytest.raises(ValueError, match="more than 2 decimal places"):
+        to_cents(D("0.001"))
 
 
 @given(st.integers(min_value=-(10**20), max_value=10**20), st.sampled_from([0, 2, 3]))
