@@ -22,10 +22,10 @@ from minipos.api.app import create_app
 from minipos.auth.service import Role
 from minipos.config import ConfigError, Settings
 from minipos.db import open_database
-from minipos.messages.mailer import SmtpMailer
-from minipos.messages.render import LATVIAN_WORDS
-from minipos.messages.settings import MessageSettings
-from minipos.messages.worker import NO_SMTP, MessageWorker, start_message_worker
+from minipos.ereceipts.compose import LATVIAN_WORDS
+from minipos.ereceipts.mailer import SmtpMailer
+from minipos.ereceipts.settings import MessageSettings
+from minipos.ereceipts.worker import NO_SMTP, MessageWorker, start_message_worker
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
 from minipos.printing.wording import LATVIAN

@@ -25,14 +25,14 @@ from minipos.auth.service import KeyCache, load_pepper
 from minipos.catalogue import routes as catalogue_routes
 from minipos.config import Settings
 from minipos.db import open_database
+from minipos.ereceipts import routes as messages_routes
+from minipos.ereceipts.worker import start_message_worker
 from minipos.events import repository as event_repository
 from minipos.events import routes as event_routes
 from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
 from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import InvoiceContext
-from minipos.messages import routes as messages_routes
-from minipos.messages.worker import start_message_worker
 from minipos.notifier import Notifier
 from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.worker import start_print_worker

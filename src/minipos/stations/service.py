@@ -44,12 +44,12 @@ from minipos.domain.receipt import (
     settle,
 )
 from minipos.domain.shift import ShiftTotals, check_grand_total_room
+from minipos.ereceipts.service import queue_receipt
 from minipos.events import service as events
 from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.invoices.service import InvoiceContext
-from minipos.messages.service import queue_receipt
 from minipos.print_jobs.service import JobKind, enqueue
 from minipos.receipts import repository as receipts
 from minipos.receipts import service as receipt_service

@@ -65,7 +65,7 @@ def words_for(language: str) -> MessageWords:
 
 
 @dataclass(frozen=True, slots=True)
-class MailReceipt:
+class CustomerReceipt:
     """A receipt ready to be rendered for a customer."""
 
     document: PrintableReceipt
@@ -88,7 +88,7 @@ class MailReceipt:
         return template.format(number=self.document.document_id, shop=self.shop_label)
 
 
-def receipt_text(receipt: MailReceipt) -> str:
+def receipt_text(receipt: CustomerReceipt) -> str:
     """The printer's text preview, without the paper cut mark."""
     text = to_text(receipt.document, receipt.profile, receipt.wording)
     lines = [line.rstrip() for line in text.splitlines() if not line.startswith("8<")]
@@ -98,7 +98,7 @@ def receipt_text(receipt: MailReceipt) -> str:
 
 
 def build_email(
-    receipt: MailReceipt, *, sender: str, recipient: str, message_id: int
+    receipt: CustomerReceipt, *, sender: str, recipient: str, message_id: int
 ) -> EmailMessage:
     """The receipt as an email from ``sender`` (``MINIPOS_MAIL_FROM``) to ``recipient``."""
     document = receipt.document
@@ -152,7 +152,7 @@ def build_email(
     return message
 
 
-def sms_text(receipt: MailReceipt) -> str:
+def sms_text(receipt: CustomerReceipt) -> str:
     """One short line: shop, receipt number, total (marked on a refund), date and time."""
     document = receipt.document
     words = receipt.words

@@ -19,19 +19,19 @@ from PIL import Image
 
 from mailsink import SmtpServer
 from minipos.config import ConfigError
-from minipos.invoices.schemas import Customer
-from minipos.messages.mailer import SendError, SmtpMailer, classify
-from minipos.messages.render import (
+from minipos.ereceipts.compose import (
     ENGLISH_WORDS,
     LATVIAN_WORDS,
-    MailReceipt,
+    CustomerReceipt,
     build_email,
     receipt_text,
     sms_text,
 )
-from minipos.messages.settings import MessageSettings
-from minipos.messages.sms import LoggingSmsSender, SmsSender, load_sms_sender
-from minipos.messages.worker import backoff_seconds, gives_up, retried_seconds
+from minipos.ereceipts.mailer import SendError, SmtpMailer, classify
+from minipos.ereceipts.settings import MessageSettings
+from minipos.ereceipts.sms import LoggingSmsSender, SmsSender, load_sms_sender
+from minipos.ereceipts.worker import backoff_seconds, gives_up, retried_seconds
+from minipos.invoices.schemas import Customer
 from minipos.printing import PrinterProfile, ReceiptLine, ShopInfo
 from minipos.printing.wording import ENGLISH, LATVIAN
 
@@ -42,14 +42,14 @@ PROFILE = PrinterProfile(columns=42, dots_per_line=512)
 SHOP = ShopInfo("SIA Ūdensroze", ("Ģertrūdes iela 5", "Rīga, LV-1010"))
 
 
-def latvian_receipt(**changes: Any) -> MailReceipt:
+def latvian_receipt(**changes: Any) -> CustomerReceipt:
     base = full_receipt()
     lines = (
         *base.lines,
         ReceiptLine(LATVIAN_LETTERS, Decimal(1), Decimal(0), Decimal(0), Decimal(21), "A"),
     )
     document = full_receipt(shop=SHOP, lines=lines, open_drawer=True, is_copy=True, **changes)
-    return MailReceipt(document, PROFILE, LATVIAN, LATVIAN_WORDS)
+    return CustomerReceipt(document, PROFILE, LATVIAN, LATVIAN_WORDS)
 
 
 def round_trip(message: EmailMessage) -> EmailMessage:
@@ -123,7 +123,7 @@ def test_the_html_part_shows_the_png_preview_inline() -> None:
 
 
 def test_the_email_speaks_english_when_the_receipt_does() -> None:
-    receipt = MailReceipt(full_receipt(), PROFILE, ENGLISH, ENGLISH_WORDS)
+    receipt = CustomerReceipt(full_receipt(), PROFILE, ENGLISH, ENGLISH_WORDS)
     got = round_trip(build_email(receipt, sender="s@x.lv", recipient="a@b.lv", message_id=2))
     assert got["Subject"] == "Receipt No. 000123 — SIA Piemērs"
     plain = got.get_body(("plain",))

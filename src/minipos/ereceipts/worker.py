@@ -33,13 +33,19 @@ from zoneinfo import ZoneInfo
 
 from minipos.db import Connection, Database, Row
 from minipos.domain.events import EventType
+from minipos.ereceipts import repository, service
+from minipos.ereceipts.compose import (
+    CustomerReceipt,
+    MessageWords,
+    build_email,
+    sms_text,
+    words_for,
+)
+from minipos.ereceipts.mailer import Mailer, SendError, SmtpMailer
+from minipos.ereceipts.service import Channel
+from minipos.ereceipts.settings import MessageSettings
+from minipos.ereceipts.sms import PermanentSmsError, SmsSender, load_sms_sender
 from minipos.events import service as events
-from minipos.messages import repository, service
-from minipos.messages.mailer import Mailer, SendError, SmtpMailer
-from minipos.messages.render import MailReceipt, MessageWords, build_email, sms_text, words_for
-from minipos.messages.service import Channel
-from minipos.messages.settings import MessageSettings
-from minipos.messages.sms import PermanentSmsError, SmsSender, load_sms_sender
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
 from minipos.printing import pool
@@ -204,7 +210,7 @@ class MessageWorker(QueueWorker[PrintContext, MessageSettings]):
     async def _deliver(self, message: Row) -> None:
         try:
             receipt = await self.db.read(
-                lambda conn: service.mail_receipt(
+                lambda conn: service.customer_receipt(
                     conn, message, self.context, self.wording, self.words
                 )
             )
@@ -217,7 +223,7 @@ class MessageWorker(QueueWorker[PrintContext, MessageSettings]):
             log.warning("message %s (%s): %s", message["id"], outcome.result, outcome.error)
         await self._record(message, outcome)
 
-    def _send(self, message: Row, receipt: MailReceipt) -> Outcome:
+    def _send(self, message: Row, receipt: CustomerReceipt) -> Outcome:
         """Render and send, in a worker thread. Never raises: the outcome says what happened."""
         channel = Channel(message["channel"])
         recipient: str = message["recipient"]

@@ -1,7 +1,7 @@
 """Electronic receipts' use cases: queue them with the sale, list, retry; load one to render.
 
 Each runs inside the caller's unit of work. Sending is the worker's
-(:mod:`minipos.messages.worker`); docs/e-receipts.md describes the states.
+(:mod:`minipos.ereceipts.worker`); docs/e-receipts.md describes the states.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import msgspec
 
 from minipos.db import Connection, Row
 from minipos.domain.errors import Conflict, NotFound
+from minipos.ereceipts import repository
+from minipos.ereceipts.compose import CustomerReceipt, MessageWords
+from minipos.ereceipts.schemas import MessageOut, MessageQuery
 from minipos.invoices.schemas import Customer, InvoiceInfo
-from minipos.messages import repository
-from minipos.messages.render import MailReceipt, MessageWords
-from minipos.messages.schemas import MessageOut, MessageQuery
 from minipos.print_jobs import printers
 from minipos.print_jobs.documents import PrintContext, receipt_document
 from minipos.printing.wording import Wording
+from minipos.receipts import repository as receipts
 from minipos.timeutil import local_aware
 
 _INFO = msgspec.json.Decoder(InvoiceInfo)
@@ -60,22 +61,42 @@ def queue_receipt(
         # Providers want E.164 digits: the spaces people type go.
         wanted.append((Channel.SMS, "".join(customer.phone.split())))
     return [
-        repository.insert(
+        _queue(
             conn,
-            {
-                "channel": channel.value,
-                "recipient": recipient,
-                "receipt_id": receipt["id"],
-                "invoice_id": invoice["id"],
-                "status": MessageStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now_us,
-                "created_at": now_us,
-                "updated_at": now_us,
-            },
+            channel.value,
+            recipient=recipient,
+            receipt_id=receipt["id"],
+            invoice_id=invoice["id"],
+            now_us=now_us,
         )
         for channel, recipient in wanted
     ]
+
+
+def _queue(
+    conn: Connection,
+    channel: str,
+    *,
+    recipient: str,
+    receipt_id: int,
+    invoice_id: int | None,
+    now_us: int,
+) -> int:
+    """A new pending message, due now."""
+    return repository.insert(
+        conn,
+        {
+            "channel": channel,
+            "recipient": recipient,
+            "receipt_id": receipt_id,
+            "invoice_id": invoice_id,
+            "status": MessageStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now_us,
+            "created_at": now_us,
+            "updated_at": now_us,
+        },
+    )
 
 
 def customer_of(info: str | bytes | None) -> Customer | None:
@@ -141,19 +162,13 @@ def retry(
     if status is MessageStatus.SENDING:
         raise Conflict(f"Message {message_id} is being sent now; wait for its outcome.")
     if status is MessageStatus.SENT:
-        new_id = repository.insert(
+        new_id = _queue(
             conn,
-            {
-                "channel": found["channel"],
-                "recipient": found["recipient"],
-                "receipt_id": found["receipt_id"],
-                "invoice_id": found["invoice_id"],
-                "status": MessageStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now_us,
-                "created_at": now_us,
-                "updated_at": now_us,
-            },
+            found["channel"],
+            recipient=found["recipient"],
+            receipt_id=found["receipt_id"],
+            invoice_id=found["invoice_id"],
+            now_us=now_us,
         )
         return message_out(get(conn, new_id), zone), True
     again = repository.retry(conn, message_id, now_us)
@@ -162,13 +177,11 @@ def retry(
     return message_out(again, zone), False
 
 
-def mail_receipt(
+def customer_receipt(
     conn: Connection, message: Row, context: PrintContext, wording: Wording, words: MessageWords
-) -> MailReceipt:
+) -> CustomerReceipt:
     """The message's receipt as its station prints it (its printer's profile)."""
     document = receipt_document(conn, message["receipt_id"], context)
-    station = conn.fetchone(
-        "SELECT station_id FROM receipts WHERE id = :id", {"id": message["receipt_id"]}
-    )
-    profile = printers.profile_of(conn, station["station_id"] if station else None)
-    return MailReceipt(document, profile, wording, words)
+    receipt = receipts.get(conn, message["receipt_id"])
+    profile = printers.profile_of(conn, receipt["station_id"] if receipt else None)
+    return CustomerReceipt(document, profile, wording, words)

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from minipos.config import ConfigError
 
+# The loggers keep the names docs/e-receipts.md publishes: log configurations select them.
 log = logging.getLogger("minipos.messages.sms")
 
 
@@ -33,7 +34,7 @@ class SmsSender(Protocol):
 
 
 class LoggingSmsSender:
-    """Writes each SMS to the log (logger ``minipos.messages.sms``): nothing leaves the host."""
+    """Writes each SMS to the log (logger ``minipos.ereceipts.sms``): nothing leaves the host."""
 
     def send(self, to: str, text: str) -> None:
         log.info("SMS to %s: %s", to, text)

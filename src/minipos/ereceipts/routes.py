@@ -12,8 +12,8 @@ from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.access import ADMIN_ONLY, ADMIN_OR_INTEGRATOR
 from minipos.auth.service import Principal
-from minipos.messages import service
-from minipos.messages.schemas import MessageOut, MessageQuery
+from minipos.ereceipts import service
+from minipos.ereceipts.schemas import MessageOut, MessageQuery
 from minipos.timeutil import now_us
 
 router = Router("E-receipts")

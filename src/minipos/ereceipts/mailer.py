@@ -23,7 +23,7 @@ import ssl
 from email.message import EmailMessage
 from typing import Protocol
 
-from minipos.messages.settings import MessageSettings
+from minipos.ereceipts.settings import MessageSettings
 
 log = logging.getLogger("minipos.messages")
 
