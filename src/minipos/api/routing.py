@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from minipos.api.jsonio import HTTPProblem
-from minipos.auth.service import Principal, Role
+from minipos.auth.principal import Principal, Role
 from minipos.domain.errors import NotFound
 
 MAX_ID = 2**63 - 1

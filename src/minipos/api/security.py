@@ -6,7 +6,8 @@ from starlette.requests import Request
 
 from minipos.api.context import context
 from minipos.api.jsonio import HTTPProblem
-from minipos.auth.service import Principal, verify
+from minipos.auth.principal import Principal
+from minipos.auth.service import verify
 
 _CHALLENGE = {"WWW-Authenticate": "Token"}
 

@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 
 from starlette.requests import Request
 
-from minipos.auth.service import Principal, Role
+from minipos.auth.principal import Principal, Role
 from minipos.db import Row
 from minipos.domain.errors import Forbidden, ValidationFailed
 from minipos.domain.invoice import InvoiceStatus

@@ -14,27 +14,27 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from minipos.auth import repository
+from minipos.auth.principal import Principal, Role
 from minipos.db import Connection
 
+# Role and Principal are re-exported: route modules and tests name them from here.
+__all__ = [
+    "PREFIX",
+    "KeyCache",
+    "NewKey",
+    "Principal",
+    "Role",
+    "create_key",
+    "digest",
+    "load_pepper",
+    "parse_key_id",
+    "verify",
+]
+
 PREFIX = "mpk"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"  # everything: catalogue writes, keys, stations
-    INTEGRATOR = "integrator"  # create and read invoices; read the catalogue
-    STATION = "station"  # the station protocol, bound to one station
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    api_key_id: int
-    key_id: str
-    role: Role
-    station_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from minipos.api.jsonio import JSONResponse, canonical, decode, encode, read_bod
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.access import ADMIN_ONLY, ANY_ROLE
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.catalogue import service
 from minipos.catalogue.schemas import (
     CategoryDeleteQuery,

@@ -15,7 +15,7 @@ from minipos.api.jsonio import encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.access import ADMIN_OR_INTEGRATOR
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.domain.errors import ValidationFailed
 from minipos.events import repository, service
 from minipos.events.schemas import EventOut, EventQuery, StreamQuery

@@ -13,7 +13,7 @@ from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.auth.access import ADMIN_ONLY
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.timeutil import now_us
 from minipos.webhooks import service
 from minipos.webhooks.schemas import (
