@@ -8,15 +8,15 @@ whatever crashes afterwards (the transactional outbox).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from minipos.db import Connection, Row
+from minipos.db import Connection
 from minipos.domain.events import ALL, EventType, select_types
 from minipos.events import repository
+from minipos.events.repository import EventRow
 from minipos.events.schemas import EventOut
 from minipos.jsoncodec import encode
 from minipos.timeutil import local_aware
@@ -62,7 +62,7 @@ def after(
     return [event_out(row, zone) for row in repository.after(conn, cursor, types, limit)]
 
 
-def event_out(row: Row | Mapping[str, Any], zone: ZoneInfo) -> EventOut:
+def event_out(row: EventRow, zone: ZoneInfo) -> EventOut:
     return EventOut(
         id=row["id"],
         type=row["type"],

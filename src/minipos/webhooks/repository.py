@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any, TypedDict, cast
 
 from minipos import db
-from minipos.db import Connection, Row, insert_statement, select_in
+from minipos.db import Connection, insert_statement, select_in
+from minipos.events.repository import EventRow
+from minipos.webhooks.schemas import DeliveryStatus
+
+# Rows as the service and the sender read them. A typing view only (``cast``: the rows stay the
+# driver's, read by column name), so mypy checks each column name and type that is read.
+# Times are µs since the epoch, UTC.
+
+
+class WebhookRow(TypedDict):
+    id: int
+    url: str
+    events: str  # JSON array of event types
+    secret: str
+    description: str
+    active: int  # 0/1 on SQLite, a bool on PostgreSQL
+    cursor: int  # the last event id turned into deliveries
+    lease_owner: str | None
+    lease_until: int | None
+    created_at: int
+    updated_at: int
+
+
+class DeliveryRow(TypedDict):
+    id: int
+    webhook_id: int
+    event_id: int
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: int
+    updated_at: int
+    delivered_at: int | None
+
+
+class AttemptRow(TypedDict):
+    id: int
+    delivery_id: int
+    attempted_at: int
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
 
 _INSERT_WEBHOOK = insert_statement(
     "webhooks",
@@ -32,12 +77,13 @@ def insert(conn: Connection, webhook: dict[str, Any]) -> int:
     return int(webhook["id"])
 
 
-def get(conn: Connection, webhook_id: int) -> Row | None:
-    return conn.fetchone("SELECT * FROM webhooks WHERE id = :id", {"id": webhook_id})
+def get(conn: Connection, webhook_id: int) -> WebhookRow | None:
+    row = conn.fetchone("SELECT * FROM webhooks WHERE id = :id", {"id": webhook_id})
+    return cast("WebhookRow | None", row)
 
 
-def all_webhooks(conn: Connection) -> list[Row]:
-    return conn.fetchall("SELECT * FROM webhooks ORDER BY id")
+def all_webhooks(conn: Connection) -> list[WebhookRow]:
+    return cast("list[WebhookRow]", conn.fetchall("SELECT * FROM webhooks ORDER BY id"))
 
 
 def update(conn: Connection, webhook: Mapping[str, Any]) -> None:
@@ -84,16 +130,32 @@ def insert_deliveries(conn: Connection, deliveries: Sequence[Mapping[str, Any]])
     conn.insert_many(_INSERT_DELIVERY, deliveries)
 
 
-def due(conn: Connection, webhook_id: int, limit: int) -> list[Row]:
-    """The endpoint's undelivered deliveries in event order, each with its event (NULL once
+def due(conn: Connection, webhook_id: int, limit: int) -> list[tuple[DeliveryRow, EventRow | None]]:
+    """The endpoint's undelivered deliveries in event order, each with its event (None once
     retention removed it)."""
-    return conn.fetchall(
+    rows = conn.fetchall(
         "SELECT d.*, e.id AS found_event, e.type, e.created_at AS event_created_at,"
         " e.resource, e.resource_id, e.data FROM webhook_deliveries d"
         " LEFT JOIN events e ON e.id = d.event_id"
         " WHERE d.webhook_id = :webhook AND d.status = 'pending' ORDER BY d.event_id LIMIT :limit",
         {"webhook": webhook_id, "limit": limit},
     )
+    return [
+        (
+            cast("DeliveryRow", row),
+            None
+            if row["found_event"] is None
+            else EventRow(
+                id=row["found_event"],
+                type=row["type"],
+                created_at=row["event_created_at"],
+                resource=row["resource"],
+                resource_id=row["resource_id"],
+                data=row["data"],
+            ),
+        )
+        for row in rows
+    ]
 
 
 def record_attempts(conn: Connection, attempts: Sequence[Mapping[str, Any]]) -> None:
@@ -132,17 +194,18 @@ def purge_deliveries(conn: Connection, older_than_us: int, batch: int) -> int:
     return max(int(cursor.rowcount), 0)
 
 
-def get_delivery(conn: Connection, webhook_id: int, delivery_id: int) -> Row | None:
-    return conn.fetchone(
+def get_delivery(conn: Connection, webhook_id: int, delivery_id: int) -> DeliveryRow | None:
+    row = conn.fetchone(
         "SELECT * FROM webhook_deliveries WHERE id = :id AND webhook_id = :webhook",
         {"id": delivery_id, "webhook": webhook_id},
     )
+    return cast("DeliveryRow | None", row)
 
 
 def search_deliveries(
     conn: Connection, webhook_id: int, filters: Mapping[str, Any], *, limit: int, offset: int
-) -> tuple[list[Row], int]:
-    return db.search(
+) -> tuple[list[DeliveryRow], int]:
+    rows, total = db.search(
         conn,
         select="SELECT * FROM webhook_deliveries",
         count_from="webhook_deliveries",
@@ -157,12 +220,14 @@ def search_deliveries(
         limit=limit,
         offset=offset,
     )
+    return cast("list[DeliveryRow]", rows), total
 
 
-def attempts_of(conn: Connection, delivery_ids: Collection[int]) -> dict[int, list[Row]]:
-    found: dict[int, list[Row]] = {delivery_id: [] for delivery_id in delivery_ids}
-    for row in select_in(
+def attempts_of(conn: Connection, delivery_ids: Collection[int]) -> dict[int, list[AttemptRow]]:
+    found: dict[int, list[AttemptRow]] = {delivery_id: [] for delivery_id in delivery_ids}
+    rows = select_in(
         conn, "SELECT * FROM webhook_attempts WHERE delivery_id IN ({}) ORDER BY id", found
-    ):
+    )
+    for row in cast("Iterator[AttemptRow]", rows):
         found[row["delivery_id"]].append(row)
     return found

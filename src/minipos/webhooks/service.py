@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from msgspec import UNSET
 
-from minipos.db import Connection, Row
+from minipos.db import Connection
 from minipos.domain.errors import Conflict, NotFound, ValidationFailed
 from minipos.domain.events import ALL, select_types, type_names
 from minipos.events import repository as events
@@ -21,6 +21,7 @@ from minipos.jsoncodec import encode
 from minipos.timeutil import local_aware
 from minipos.webhooks import repository
 from minipos.webhooks.addresses import AddressRefused, Network, parse, resolve
+from minipos.webhooks.repository import AttemptRow, DeliveryRow, WebhookRow
 from minipos.webhooks.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -83,7 +84,7 @@ def change(
     return webhook_out(get(conn, webhook_id), zone)
 
 
-def get(conn: Connection, webhook_id: int) -> Row:
+def get(conn: Connection, webhook_id: int) -> WebhookRow:
     found = repository.get(conn, webhook_id)
     if found is None:
         raise NotFound()
@@ -99,7 +100,7 @@ def delete(conn: Connection, webhook_id: int) -> None:
         raise NotFound()
 
 
-def webhook_out(row: Row, zone: ZoneInfo) -> WebhookOut:
+def webhook_out(row: WebhookRow, zone: ZoneInfo) -> WebhookOut:
     return WebhookOut(**_fields(row, zone))
 
 
@@ -115,7 +116,7 @@ def _fields(row: Any, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def subscribed(row: Row) -> frozenset[str] | None:
+def subscribed(row: WebhookRow) -> frozenset[str] | None:
     """The endpoint's event types (None: all)."""
     names: list[str] = json.loads(row["events"])
     types = select_types(names, ("events",))
@@ -137,7 +138,7 @@ def deliveries(
     return [delivery_out(row, log[row["id"]], zone) for row in rows], total
 
 
-def delivery_out(row: Row, attempts: Sequence[Row], zone: ZoneInfo) -> DeliveryOut:
+def delivery_out(row: DeliveryRow, attempts: Sequence[AttemptRow], zone: ZoneInfo) -> DeliveryOut:
     pending = row["status"] == "pending"
     return DeliveryOut(
         id=row["id"],
@@ -181,7 +182,7 @@ def redeliver(
 # --- the sender's bookkeeping ---------------------------------------------------------------
 
 
-def fan_out(conn: Connection, webhook: Row, now_us: int) -> int:
+def fan_out(conn: Connection, webhook: WebhookRow, now_us: int) -> int:
     """Turn the events after the endpoint's cursor into its pending deliveries; how many.
 
     The cursor moves past events of other types too; ids are the commit order, so no event
@@ -220,26 +221,15 @@ def fan_out(conn: Connection, webhook: Row, now_us: int) -> int:
 class Due:
     """A delivery to send now: its id, the event's id and type, and the body to send."""
 
-    delivery: Row
+    delivery: DeliveryRow
     body: bytes | None  # None: the event is gone (retention) and cannot be sent
 
 
 def due(conn: Connection, webhook_id: int, limit: int, zone: ZoneInfo) -> list[Due]:
-    out = []
-    for row in repository.due(conn, webhook_id, limit):
-        body = None
-        if row["found_event"] is not None:
-            event = {
-                "id": row["event_id"],
-                "type": row["type"],
-                "created_at": row["event_created_at"],
-                "resource": row["resource"],
-                "resource_id": row["resource_id"],
-                "data": row["data"],
-            }
-            body = encode(event_out(event, zone))
-        out.append(Due(row, body))
-    return out
+    return [
+        Due(delivery, None if event is None else encode(event_out(event, zone)))
+        for delivery, event in repository.due(conn, webhook_id, limit)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +237,7 @@ class Attempt:
     """How one try went: ``status_code`` None when no answer came. A failed try is retried
     at ``retry_at``, or never (None: the delivery has failed for good)."""
 
-    delivery: Row
+    delivery: DeliveryRow
     attempted_at: int
     status_code: int | None
     error: str | None

@@ -34,12 +34,13 @@ from typing import TYPE_CHECKING
 import httpx
 
 import minipos
-from minipos.db import Connection, Database, Row
+from minipos.db import Connection, Database
 from minipos.events import repository as events
 from minipos.notifier import Notifier
 from minipos.timeutil import now_us
 from minipos.webhooks import repository, service
 from minipos.webhooks.addresses import AddressRefused, IPAddress, Target, parse, resolve
+from minipos.webhooks.repository import WebhookRow
 from minipos.webhooks.service import Attempt, Due
 from minipos.webhooks.settings import WebhookSettings
 from minipos.webhooks.signing import signature
@@ -169,6 +170,7 @@ class _Endpoint:
         mine = webhook["lease_owner"] == s.owner
         if (
             not mine
+            or webhook["lease_until"] is None  # never, once ours: the lease sets both
             or webhook["lease_until"] - s.clock() < s.lease_us // 2
             or newest > webhook["cursor"]
         ):
@@ -192,10 +194,10 @@ class _Endpoint:
         await s.db.write(lambda conn: service.record(conn, attempts))
         return 0.0 if all(a.ok for a in attempts) else POLL_SECONDS / 10
 
-    def _look(self, conn: Connection) -> tuple[Row | None, int]:
+    def _look(self, conn: Connection) -> tuple[WebhookRow | None, int]:
         return repository.get(conn, self.id), events.last_id(conn)
 
-    def _lease_and_fan_out(self, conn: Connection) -> Row | None:
+    def _lease_and_fan_out(self, conn: Connection) -> WebhookRow | None:
         """The endpoint, leased to this process and with its deliveries up to date; None if
         another process holds it (or it is gone: the next look stops the task)."""
         s = self.sender
@@ -207,7 +209,7 @@ class _Endpoint:
             service.fan_out(conn, webhook, now)
         return webhook
 
-    async def _send(self, webhook: Row, item: Due) -> Attempt:
+    async def _send(self, webhook: WebhookRow, item: Due) -> Attempt:
         s = self.sender
         started = s.clock()
         delivery = item.delivery
@@ -243,7 +245,7 @@ class _Endpoint:
         return address
 
     async def _post(
-        self, webhook: Row, target: Target, address: IPAddress, item: Due
+        self, webhook: WebhookRow, target: Target, address: IPAddress, item: Due
     ) -> tuple[int, bytes]:
         """POST to the checked address itself; the URL's host goes in ``Host`` and TLS SNI."""
         assert item.body is not None
