@@ -7,13 +7,16 @@ from decimal import Decimal
 
 import msgspec
 
+from minipos.checkout import service as checkout
+from minipos.checkout.schemas import CompleteIn
 from minipos.config import Settings
 from minipos.db import Connection, migrate, open_database
+from minipos.invoices import lifecycle
 from minipos.invoices import service as invoices
 from minipos.invoices.schemas import InvoiceIn, PaymentIn, RowIn
 from minipos.invoices.service import InvoiceContext
 from minipos.stations import service as stations
-from minipos.stations.schemas import CashierIn, CompleteIn, StationIn
+from minipos.stations.schemas import CashierIn, StationIn
 from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 
@@ -28,7 +31,8 @@ def seed_shift(receipts: int) -> int:
     settings = Settings.from_env()
     migrate.upgrade(settings.database_url)
     invoice_ctx = InvoiceContext(settings.reference(), settings.zone(), settings.station_group)
-    ctx = StationContext(invoice_ctx, settings.secret_key.encode(), 3_600_000_000)
+    lease_us = 3_600_000_000
+    ctx = StationContext(invoice_ctx, settings.secret_key.encode(), lease_us)
     db = open_database(settings.database_url)
     try:
         station = db.run(
@@ -52,13 +56,15 @@ def seed_shift(receipts: int) -> int:
                     # create() answers the encoded invoice (the HTTP body); take its id.
                     created = invoices.create(conn, prepared, invoice_ctx)
                     invoice_id: int = msgspec.json.decode(created, type=Created).id
-                    stations.claim(conn, station.id, invoice_id, ctx, now_us())
-                    stations.complete(
+                    lifecycle.claim(
+                        conn, station.id, invoice_id, invoice_ctx, now_us(), lease_us=lease_us
+                    )
+                    checkout.complete(
                         conn,
                         station_id=station.id,
                         invoice_id=invoice_id,
                         request=CompleteIn(request_id=f"seed-{n}"),
-                        ctx=ctx,
+                        ctx=invoice_ctx,
                         now_us=now_us(),
                     )
 

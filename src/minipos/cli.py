@@ -18,7 +18,7 @@ from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.events.cli import app as events_app
 from minipos.print_jobs.cli import app as printer_app
-from minipos.receipts import service as receipt_service
+from minipos.receipts import audit as receipt_audit
 from minipos.timeutil import now_us
 from minipos.webhooks.cli import app as webhook_app
 
@@ -178,7 +178,7 @@ def verify() -> None:
     cash = {m.id for m in settings.reference().payment_methods.values() if m.is_cash}
     db = open_database(settings.database_url, pool_size=1)
     try:
-        problems = db.run(lambda conn: list(receipt_service.verify(conn, cash)))
+        problems = db.run(lambda conn: list(receipt_audit.verify(conn, cash)))
     finally:
         db.close()
     for problem in problems:

@@ -23,6 +23,7 @@ from minipos.api.routing import Operation, build_routes
 from minipos.api.security import authenticate
 from minipos.auth.service import KeyCache, load_pepper
 from minipos.catalogue import routes as catalogue_routes
+from minipos.checkout import routes as checkout_routes
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.ereceipts import routes as messages_routes
@@ -31,6 +32,7 @@ from minipos.events import repository as event_repository
 from minipos.events import routes as event_routes
 from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
+from minipos.invoices import lifecycle as invoice_lifecycle
 from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import InvoiceContext
 from minipos.notifier import Notifier
@@ -38,7 +40,6 @@ from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
 from minipos.stations import routes as station_routes
-from minipos.stations import service as station_service
 from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 from minipos.webhooks import repository as webhook_repository
@@ -62,6 +63,8 @@ def operations() -> list[Operation]:
         *catalogue_routes.router.operations,
         *catalogue_routes.reference_router.operations,
         *station_routes.router.operations,
+        *invoice_routes.station_router.operations,
+        *checkout_routes.router.operations,
         *receipt_routes.router.operations,
         *print_job_routes.router.operations,
         *event_routes.router.operations,
@@ -199,7 +202,7 @@ async def _trim_event_log(ctx: AppContext) -> None:
 
 async def _expire_leases(ctx: AppContext) -> None:
     expired = await ctx.db.write(
-        lambda conn: station_service.expire_leases(conn, ctx.stations, now_us())
+        lambda conn: invoice_lifecycle.expire_leases(conn, ctx.invoices, now_us())
     )
     if expired:
         log.info("%d invoice claims expired; back to New", expired)

@@ -1,13 +1,15 @@
-"""Invoice rows in SQL. Values are already in storage form (cents, thousandths, µs)."""
+"""Invoices in SQL: storing and reading them, and their lifecycle (the station's waiting list,
+claim, release, cancel, lease expiry, done). Values are in storage form (cents, thousandths, µs)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from minipos import db
 from minipos.auth.access import INVOICE_SEEN_BY
-from minipos.db import Connection, Row, insert_statement
+from minipos.db import Connection, Row, insert_statement, select_in
+from minipos.domain.invoice import InvoiceStatus
 
 HEADER_COLUMNS = (
     "invoice_no", "mode", "status", "pos_id", "station_group", "station", "discount",
@@ -61,18 +63,33 @@ def get_by_number(conn: Connection, invoice_no: str) -> Row | None:
 
 
 def rows_of(conn: Connection, invoice_id: int) -> list[Row]:
-    return conn.fetchall(
-        "SELECT id, " + ", ".join(ROW_COLUMNS) + " FROM invoice_rows"
-        " WHERE invoice_id = :id ORDER BY position",
-        {"id": invoice_id},
-    )
+    return rows_of_many(conn, [invoice_id])
 
 
 def payments_of(conn: Connection, invoice_id: int) -> list[Row]:
-    return conn.fetchall(
-        "SELECT id, " + ", ".join(PAYMENT_COLUMNS) + " FROM invoice_payments"
-        " WHERE invoice_id = :id ORDER BY position",
-        {"id": invoice_id},
+    return payments_of_many(conn, [invoice_id])
+
+
+def rows_of_many(conn: Connection, invoice_ids: Collection[int]) -> list[Row]:
+    """The rows of several invoices in one query (no N+1 on lists), each invoice's in order."""
+    return _children(conn, "invoice_rows", ROW_COLUMNS, invoice_ids)
+
+
+def payments_of_many(conn: Connection, invoice_ids: Collection[int]) -> list[Row]:
+    return _children(conn, "invoice_payments", PAYMENT_COLUMNS, invoice_ids)
+
+
+def _children(
+    conn: Connection, table: str, columns: tuple[str, ...], invoice_ids: Collection[int]
+) -> list[Row]:
+    # select_in asks in ascending chunks of ids, so the rows come back grouped by invoice.
+    return list(
+        select_in(
+            conn,
+            f"SELECT id, {', '.join(columns)} FROM {table} WHERE invoice_id IN ({{}})"
+            " ORDER BY invoice_id, position",
+            set(invoice_ids),
+        )
     )
 
 
@@ -104,4 +121,105 @@ def search(
         order_by="id",
         limit=limit,
         offset=offset,
+    )
+
+
+# --- the lifecycle ------------------------------------------------------------------------------
+
+NEW, OPENED, DONE = int(InvoiceStatus.NEW), int(InvoiceStatus.OPENED), int(InvoiceStatus.DONE)
+#: Invoices a station may take: its own pos_id, or none within its group (the same rule as
+#: ``auth.access.may_take``, in SQL).
+_TAKEABLE = "station_group = :group AND (pos_id IS NULL OR pos_id = :pos)"
+#: Claimable: New, or Opened under a lease that ran out (or already held by this station).
+_CLAIMABLE = (
+    f"(status = {NEW} OR (status = {OPENED} AND (station = :station OR lease_expires_at < :now)))"
+)
+
+#: Waiting for a station, as four index range scans (New for any POS of the group, New for this
+#: POS, held by this station, lease run out) merged by id: one OR'ed condition would scan every
+#: New invoice.
+_WAITING = " UNION ".join(
+    f"SELECT id FROM (SELECT id FROM invoices WHERE {where} ORDER BY id LIMIT :limit) AS part{n}"
+    for n, where in enumerate(
+        (
+            f"status = {NEW} AND station_group = :group AND pos_id IS NULL",
+            f"status = {NEW} AND station_group = :group AND pos_id = :pos",
+            f"status = {OPENED} AND station = :station",
+            f"status = {OPENED} AND lease_expires_at < :now AND {_TAKEABLE}",
+        )
+    )
+)
+
+
+def _station_params(station: Row, now_us: int) -> dict[str, Any]:
+    return {
+        "group": station["station_group"],
+        "pos": station["pos_number"],
+        "station": station["id"],
+        "now": now_us,
+    }
+
+
+def waiting_for(conn: Connection, station: Row, now_us: int, limit: int) -> list[Row]:
+    """The invoices a station may take, and those it holds, oldest first (one statement)."""
+    return conn.fetchall(
+        f"{_SELECT_HEADER} WHERE id IN"
+        f" (SELECT id FROM ({_WAITING}) AS waiting ORDER BY id LIMIT :limit) ORDER BY id",
+        {**_station_params(station, now_us), "limit": limit},
+    )
+
+
+def claim(conn: Connection, invoice_id: int, station: Row, now_us: int, lease_us: int) -> bool:
+    """Take (or renew) the invoice for ``station`` if nobody else holds it. Atomic: of two
+    stations racing, the second UPDATE re-reads the row after the first commits and misses."""
+    cursor = conn.execute(
+        f"UPDATE invoices SET status = {OPENED}, station = :station,"
+        " lease_expires_at = :expires, updated_at = :now"
+        f" WHERE id = :id AND {_TAKEABLE} AND {_CLAIMABLE}",
+        {**_station_params(station, now_us), "id": invoice_id, "expires": now_us + lease_us},
+    )
+    return int(cursor.rowcount) == 1
+
+
+def lock(conn: Connection, invoice_id: int) -> None:
+    """Take the invoice's row lock for the rest of the transaction (a no-op write)."""
+    conn.execute("UPDATE invoices SET status = status WHERE id = :id", {"id": invoice_id})
+
+
+def set_status(
+    conn: Connection, invoice_id: int, status: int, now_us: int, *, station: int | None
+) -> None:
+    conn.execute(
+        "UPDATE invoices SET status = :status, station = :station, lease_expires_at = NULL,"
+        " updated_at = :now WHERE id = :id",
+        {"status": status, "station": station, "now": now_us, "id": invoice_id},
+    )
+
+
+def expire_leases(conn: Connection, now_us: int) -> list[int]:
+    """Put invoices whose claim ran out back to New; their ids."""
+    rows = conn.fetchall(
+        f"UPDATE invoices SET status = {NEW}, station = NULL, lease_expires_at = NULL,"
+        f" updated_at = :now WHERE status = {OPENED} AND lease_expires_at < :now RETURNING id",
+        {"now": now_us},
+    )
+    return sorted(row["id"] for row in rows)
+
+
+def mark_done(conn: Connection, invoice_id: int, values: Mapping[str, Any]) -> None:
+    conn.execute(
+        f"UPDATE invoices SET status = {DONE}, lease_expires_at = NULL,"
+        " station = :station, printed_at = :printed_at, print_station = :print_station,"
+        " print_pos_id = :print_pos_id, print_chassis_id = :print_chassis_id,"
+        " check_num = :check_num, total_sum = :total_sum, changed_sum = :changed_sum,"
+        " complete_request_id = :complete_request_id, updated_at = :updated_at WHERE id = :id",
+        {**values, "id": invoice_id},
+    )
+
+
+def update_row(conn: Connection, row_id: int, quantity: int, price: int) -> None:
+    """A row as sold: the quantity weighed, the price given for a free-price row."""
+    conn.execute(
+        "UPDATE invoice_rows SET quantity = :quantity, price = :price WHERE id = :id",
+        {"quantity": quantity, "price": price, "id": row_id},
     )

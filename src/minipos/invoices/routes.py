@@ -1,6 +1,9 @@
-"""``/api/invoice/new``, ``/api/invoices``, ``/api/invoice/{id}``."""
+"""``/api/invoice/new``, ``/api/invoices``, ``/api/invoice/{id}``, and the lifecycle a station
+drives: its waiting invoices (``/api/stations/{station_id}/feed``), claim, release, cancel."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,15 +13,25 @@ from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
-from minipos.auth.access import ADMIN_OR_INTEGRATOR, ANY_ROLE, own_station
+from minipos.auth.access import (
+    ADMIN_OR_INTEGRATOR,
+    ADMIN_OR_STATION,
+    ANY_ROLE,
+    acting_station,
+    own_station,
+    posted_by,
+)
 from minipos.auth.service import Principal
 from minipos.domain.errors import ValidationFailed
 from minipos.idempotency.service import StoredResponse, fingerprint
-from minipos.invoices import service
+from minipos.invoices import lifecycle, service
 from minipos.invoices.schemas import InvoiceDetail, InvoiceIn, InvoiceQuery, InvoiceSummary
+from minipos.stations.schemas import WaitingQuery
 from minipos.timeutil import now_us
 
 router = Router("Invoices")
+#: The station protocol's invoice endpoints, grouped with the other station ones in the spec.
+station_router = Router("Stations")
 
 
 _TRUE = frozenset({"1", "true", "yes"})
@@ -98,5 +111,93 @@ async def get_invoice(request: Request, principal: Principal) -> Response:
     invoice_id: int = request.path_params["id"]
     found = await ctx.db.read(
         lambda conn: service.get(conn, invoice_id, ctx.invoices, own_station(principal))
+    )
+    return JSONResponse(encode(found))
+
+
+@station_router.endpoint(
+    "GET",
+    "/api/stations/{station_id}/feed",
+    summary="Invoices this station may take or holds, oldest first; long-poll: ?wait=",
+    roles=ADMIN_OR_STATION,
+    query=WaitingQuery,
+    response=list[InvoiceDetail],
+)
+async def station_feed(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    query = jsonio.query(request, WaitingQuery)
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + query.wait
+    while True:
+        items = await ctx.db.read(
+            lambda conn: lifecycle.waiting_for(
+                conn, station_id, ctx.invoices, now_us(), query.limit
+            )
+        )
+        remaining = deadline - clock()
+        if items or remaining <= 0:
+            return JSONResponse(encode(items))
+        # Woken at once by a new invoice in this process; re-checks each second for others.
+        await ctx.feed.wait(min(remaining, 1.0))
+
+
+@station_router.endpoint(
+    "POST",
+    "/api/invoice/{id}/claim",
+    summary="Open (claim) an invoice at a station; renews the lease if it already holds it",
+    roles=ADMIN_OR_STATION,
+    response=InvoiceDetail,
+)
+async def claim_invoice(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    invoice_id: int = request.path_params["id"]
+    found = await ctx.db.write(
+        lambda conn: lifecycle.claim(
+            conn, station_id, invoice_id, ctx.invoices, now_us(), lease_us=ctx.stations.lease_us
+        )
+    )
+    return JSONResponse(encode(found))
+
+
+@station_router.endpoint(
+    "POST",
+    "/api/invoice/{id}/release",
+    summary="Give a claimed invoice back (status New)",
+    roles=ADMIN_OR_STATION,
+    response=InvoiceDetail,
+)
+async def release_invoice(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    invoice_id: int = request.path_params["id"]
+    found = await ctx.db.write(
+        lambda conn: lifecycle.release(conn, station_id, invoice_id, ctx.invoices, now_us())
+    )
+    ctx.feed.notify()  # it waits for a station again
+    return JSONResponse(encode(found))
+
+
+@station_router.endpoint(
+    "POST",
+    "/api/invoice/{id}/cancel",
+    summary="Cancel an invoice (its station, the integrator key that posted it, or an admin)",
+    roles=ANY_ROLE,
+    response=InvoiceDetail,
+)
+async def cancel_invoice(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    invoice_id: int = request.path_params["id"]
+    station_id = own_station(principal)  # None: the integrator's (or an admin's) cancel
+    found = await ctx.db.write(
+        lambda conn: lifecycle.cancel(
+            conn,
+            station_id,
+            invoice_id,
+            ctx.invoices,
+            now_us(),
+            posted_by=posted_by(principal),
+        )
     )
     return JSONResponse(encode(found))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,11 +22,11 @@ from minipos.domain.errors import NotFound, ValidationFailed
 from minipos.domain.events import EventType
 from minipos.domain.invoice import InvoiceStatus, validate_invoice
 from minipos.domain.money import (
-    PRICE_PLACES,
-    QUANTITY_PLACES,
     DiscountType,
-    shown,
-    to_minor,
+    shown_cents,
+    shown_thousandths,
+    to_cents,
+    to_thousandths,
 )
 from minipos.domain.reference import ReferenceData
 from minipos.events import service as events
@@ -103,14 +104,14 @@ def prepare(
         "pos_id": request.pos_id,
         "station_group": request.station_group or ctx.station_group,
         "station": None,
-        "discount": to_minor(request.discount, PRICE_PLACES),
+        "discount": to_cents(request.discount),
         "discount_type": _value(request.discount_type),
         "comment": request.comment,
         "print_paper_receipt": request.print_paper_receipt,
         "keep_drawer_closed": request.keep_drawer_closed,
         "is_auto_open": request.is_auto_open,
         "info": _json(request.info),
-        "total_sum": to_minor(price.total, PRICE_PLACES),
+        "total_sum": to_cents(price.total),
         "changed_sum": 0,
         "printed_at": None,
         "print_station": None,
@@ -137,17 +138,17 @@ def prepare(
             "position": position,
             "code": row.code,
             "text": row.text,
-            "quantity": to_minor(row.quantity, QUANTITY_PLACES),
+            "quantity": to_thousandths(row.quantity),
             "maxquantity": 0,
             # The quantity first asked for, before any edit at the station (0 or absent: as sent).
-            "init_quantity": to_minor(row.init_quantity or row.quantity, QUANTITY_PLACES),
-            "price": to_minor(row.price, PRICE_PLACES),
+            "init_quantity": to_thousandths(row.init_quantity or row.quantity),
+            "price": to_cents(row.price),
             "is_free_price": row.is_free_price,
             "is_weight": row.is_weight,
             "tax": row.tax,
-            "tax_rate": to_minor(ctx.reference.taxes[row.tax].rate, PRICE_PLACES),
+            "tax_rate": to_cents(ctx.reference.taxes[row.tax].rate),
             "fiscal_section": row.fiscal_section,
-            "discount": to_minor(row.discount, PRICE_PLACES),
+            "discount": to_cents(row.discount),
             "discount_type": _value(row.discount_type),
             "payload": row.payload,
             "info": _NO_INFO if row.info.blocks is msgspec.UNSET else _json(row.info),
@@ -162,7 +163,7 @@ def prepare(
             "method_id": payment.method_id,
             "method_name": payment.method_name
             or ctx.reference.payment_methods[payment.method_id].name,
-            "amount": None if payment.amount is None else to_minor(payment.amount, PRICE_PLACES),
+            "amount": None if payment.amount is None else to_cents(payment.amount),
         }
         for position, payment in enumerate(request.payments)
     ]
@@ -235,14 +236,22 @@ def get(
 
 
 def load(conn: Connection, header: Row, ctx: InvoiceContext) -> InvoiceDetail:
-    invoice_id = header["id"]
-    return detail(
-        header,
-        repository.rows_of(conn, invoice_id),
-        repository.payments_of(conn, invoice_id),
-        ctx,
-        receipt_service.for_invoice(conn, invoice_id, ctx.zone),
-    )
+    return load_many(conn, [header], ctx)[0]
+
+
+def load_many(conn: Connection, headers: Sequence[Row], ctx: InvoiceContext) -> list[InvoiceDetail]:
+    """Invoices in the detail shape; a constant number of queries for any number of them."""
+    ids = [h["id"] for h in headers]
+    rows: dict[int, list[Row]] = defaultdict(list)
+    payments: dict[int, list[Row]] = defaultdict(list)
+    for row in repository.rows_of_many(conn, ids):
+        rows[row["invoice_id"]].append(row)
+    for payment in repository.payments_of_many(conn, ids):
+        payments[payment["invoice_id"]].append(payment)
+    receipts = receipt_service.for_invoices(conn, ids, ctx.zone)
+    return [
+        detail(h, rows[h["id"]], payments[h["id"]], ctx, receipts.get(h["id"])) for h in headers
+    ]
 
 
 def search(
@@ -281,14 +290,6 @@ def _value(choice: DiscountType | None) -> str | None:
     return None if choice is None else choice.value
 
 
-def _money(units: int) -> Decimal:
-    return shown(units, PRICE_PLACES)
-
-
-def _quantity(units: int) -> Decimal:
-    return shown(units, QUANTITY_PLACES)
-
-
 def _optional_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
@@ -300,7 +301,7 @@ def _summary_fields(h: Any, ctx: InvoiceContext) -> dict[str, Any]:
         "mode": h["mode"],
         "station": h["station"],
         "invoice_no": h["invoice_no"],
-        "discount": _money(h["discount"]),
+        "discount": shown_cents(h["discount"]),
         "discount_type": h["discount_type"],
         "created_at": local_naive(h["created_at"], ctx.zone),
         "updated_at": local_naive(h["updated_at"], ctx.zone),
@@ -309,8 +310,8 @@ def _summary_fields(h: Any, ctx: InvoiceContext) -> dict[str, Any]:
         "print_pos_id": h["print_pos_id"],
         "print_chassis_id": h["print_chassis_id"],
         "check_num": h["check_num"],
-        "total_sum": _money(h["total_sum"]),
-        "changed_sum": _money(h["changed_sum"]),
+        "total_sum": shown_cents(h["total_sum"]),
+        "changed_sum": shown_cents(h["changed_sum"]),
         "status": status.value,
         "comment": h["comment"],
         "keep_drawer_closed": bool(h["keep_drawer_closed"]),
@@ -345,7 +346,7 @@ def detail(
                 invoice=p["invoice_id"],
                 method_id=p["method_id"],
                 method_name=p["method_name"],
-                amount=None if p["amount"] is None else _money(p["amount"]),
+                amount=None if p["amount"] is None else shown_cents(p["amount"]),
             )
             for p in payments
         ],
@@ -360,18 +361,18 @@ def _row(r: Any, ctx: InvoiceContext) -> RowOut:
         invoice=r["invoice_id"],
         code=r["code"],
         text=r["text"],
-        quantity=_quantity(r["quantity"]),
-        maxquantity=_quantity(r["maxquantity"]),
-        init_quantity=_quantity(r["init_quantity"]),
-        price=_money(r["price"]),
+        quantity=shown_thousandths(r["quantity"]),
+        maxquantity=shown_thousandths(r["maxquantity"]),
+        init_quantity=shown_thousandths(r["init_quantity"]),
+        price=shown_cents(r["price"]),
         is_free_price=bool(r["is_free_price"]),
         is_weight=bool(r["is_weight"]),
         tax=r["tax"],
         fiscal_section=r["fiscal_section"],
         fiscal_section_name=section.name if section else f"Nodaļa {r['fiscal_section']}",
-        discount=_money(r["discount"]),
+        discount=shown_cents(r["discount"]),
         discount_type=r["discount_type"],
         payload=r["payload"],
         info=msgspec.Raw(r["info"].encode()),
-        tax_rate=_money(r["tax_rate"]),
+        tax_rate=shown_cents(r["tax_rate"]),
     )

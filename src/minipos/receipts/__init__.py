@@ -1,1 +1,2 @@
-"""Fiscal receipts: their shapes, storage, the hash chain and its verification."""
+"""Fiscal receipts: issuing them onto the hash chain, their shapes and storage, shift totals
+and the audit."""

@@ -1,4 +1,5 @@
-"""Receipts, their rows and payments in SQL."""
+"""Receipts, their rows and payments in SQL, and the fiscal counters kept on station and shift
+rows (receipt numbers, chain head, shift volume)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minipos import db
-from minipos.db import Connection, Row, insert_statement
+from minipos.db import Connection, Row, insert_statement, select_in
 
 RECEIPT_COLUMNS = (
     "station_id", "shift_id", "invoice_id", "document_id", "mode", "state", "customer_id",
@@ -67,8 +68,19 @@ def by_document(conn: Connection, station_id: int, document_id: str) -> Row | No
     )
 
 
+def of_invoices(conn: Connection, invoice_ids: Sequence[int]) -> list[Row]:
+    """The receipts of several invoices in one query; each invoice's in issue order."""
+    return list(
+        select_in(
+            conn,
+            _SELECT + " WHERE r.invoice_id IN ({}) ORDER BY r.invoice_id, r.id",
+            set(invoice_ids),
+        )
+    )
+
+
 def of_invoice(conn: Connection, invoice_id: int) -> list[Row]:
-    return conn.fetchall(_SELECT + " WHERE r.invoice_id = :id ORDER BY r.id", {"id": invoice_id})
+    return of_invoices(conn, [invoice_id])
 
 
 def of_shift(conn: Connection, shift_id: int) -> list[Row]:
@@ -83,13 +95,14 @@ def of_station(conn: Connection, station_id: int) -> list[Row]:
 def _children(
     conn: Connection, table: str, columns: Sequence[str], ids: Sequence[int]
 ) -> list[Row]:
-    if not ids:
-        return []
-    marks = ", ".join(f":r{i}" for i in range(len(ids)))
-    return conn.fetchall(
-        f"SELECT id, {', '.join(columns)} FROM {table} WHERE receipt_id IN ({marks})"
-        " ORDER BY receipt_id, position",
-        {f"r{i}": receipt_id for i, receipt_id in enumerate(ids)},
+    # select_in asks in ascending chunks of ids, so the rows come back in receipt order.
+    return list(
+        select_in(
+            conn,
+            f"SELECT id, {', '.join(columns)} FROM {table} WHERE receipt_id IN ({{}})"
+            " ORDER BY receipt_id, position",
+            set(ids),
+        )
     )
 
 
@@ -139,4 +152,53 @@ def search(
         order_by="r.id",
         limit=limit,
         offset=offset,
+    )
+
+
+# --- the fiscal counters on station and shift rows ---------------------------------------------
+
+
+def next_document_number(conn: Connection, station_id: int) -> tuple[int, str]:
+    """The station's next receipt number and its chain head; locks the station row."""
+    row = conn.fetchone(
+        "UPDATE stations SET last_document_id = last_document_id + 1 WHERE id = :id"
+        " RETURNING last_document_id, chain_head",
+        {"id": station_id},
+    )
+    assert row is not None
+    return int(row["last_document_id"]), str(row["chain_head"])
+
+
+def set_chain_head(conn: Connection, station_id: int, head: str) -> None:
+    conn.execute(
+        "UPDATE stations SET chain_head = :head WHERE id = :id", {"head": head, "id": station_id}
+    )
+
+
+def add_to_volume(conn: Connection, shift_id: int, amount: int) -> int:
+    """Add a receipt's total (cents) to its shift's running sum; returns the new sum."""
+    row = conn.fetchone(
+        "UPDATE shifts SET volume = volume + :amount WHERE id = :id RETURNING volume",
+        {"amount": amount, "id": shift_id},
+    )
+    assert row is not None
+    return int(row["volume"])
+
+
+# --- what the audit reads -----------------------------------------------------------------------
+
+
+def chains(conn: Connection) -> list[Row]:
+    """Every station's chain: its head, how many numbers it issued, its grand total."""
+    return conn.fetchall(
+        "SELECT id, name, chain_head, last_document_id, grand_total FROM stations ORDER BY id"
+    )
+
+
+def z_reports(conn: Connection, station_id: int) -> list[Row]:
+    """A station's shifts in Z order, with what their Z-report stored."""
+    return conn.fetchall(
+        "SELECT id, z_number, volume, close_date, grand_total, report, hash FROM shifts"
+        " WHERE station_id = :id ORDER BY id",
+        {"id": station_id},
     )

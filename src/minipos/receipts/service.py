@@ -1,11 +1,9 @@
-"""Issuing receipts, reading them back in both documented shapes, and verifying the chains."""
+"""Issuing receipts (numbered, hashed onto the station's chain) and reading them back."""
 
 from __future__ import annotations
 
-import itertools
-import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,41 +12,19 @@ from zoneinfo import ZoneInfo
 from minipos.db import Connection, Row
 from minipos.domain.errors import NotFound
 from minipos.domain.money import (
-    MAX_GRAND_TOTAL,
-    MAX_SHIFT_TOTAL,
-    MAX_TOTAL,
-    PRICE_PLACES,
-    QUANTITY_PLACES,
     DiscountType,
     DocumentPrice,
     Line,
-    from_minor,
-    json_number,
+    from_cents,
     price_document,
-    shown,
-    to_minor,
-    vat,
+    to_cents,
+    to_thousandths,
 )
-from minipos.domain.receipt import (
-    GENESIS_HASH,
-    ReceiptMode,
-    ReceiptState,
-    Settlement,
-    chain_hash,
-)
-from minipos.domain.shift import ReceiptFigures, ShiftTotals, add_up, check_shift_room
+from minipos.domain.receipt import ReceiptMode, ReceiptState, Settlement, chain_hash
+from minipos.domain.shift import check_shift_room
 from minipos.receipts import repository
-from minipos.receipts.schemas import (
-    InvoiceReceiptOut,
-    InvoiceReceiptPaymentOut,
-    InvoiceReceiptRowOut,
-    ReceiptOut,
-    ReceiptPaymentOut,
-    ReceiptQuery,
-    ReceiptRowOut,
-)
-from minipos.stations import repository as stations
-from minipos.timeutil import local_aware, local_naive
+from minipos.receipts.schemas import InvoiceReceiptOut, ReceiptOut, ReceiptQuery
+from minipos.receipts.shapes import INVOICE_RECEIPTS, RECEIPTS, shaped
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +81,9 @@ class TenderDetails:
 
 
 @dataclass(frozen=True, slots=True)
-class Issue:
+class ReceiptDraft:
+    """A priced and settled sale, ready to be numbered and stored as a receipt."""
+
     station: Row
     shift_id: int
     mode: ReceiptMode
@@ -125,16 +103,16 @@ class Issue:
     parent_document_id: str | None = None
 
 
-def issue(conn: Connection, sale: Issue) -> dict[str, Any]:
+def issue(conn: Connection, sale: ReceiptDraft) -> dict[str, Any]:
     """Number, hash and store a receipt in the caller's transaction; returns its storage form.
 
     Raises ``Conflict`` if the receipt would take its shift past ``MAX_SHIFT_TOTAL``.
     """
     station = sale.station
-    number, previous = stations.next_document_number(conn, station["id"])
+    number, previous = repository.next_document_number(conn, station["id"])
     # After the station row's lock (the order close_shift takes too); the refusal rolls back.
-    volume = stations.add_to_volume(conn, sale.shift_id, _cents(sale.price.total))
-    check_shift_room(from_minor(volume, PRICE_PLACES))
+    volume = repository.add_to_volume(conn, sale.shift_id, _cents(sale.price.total))
+    check_shift_room(from_cents(volume))
     receipt: dict[str, Any] = {
         "station_id": station["id"],
         "shift_id": sale.shift_id,
@@ -175,9 +153,9 @@ def issue(conn: Connection, sale: Issue) -> dict[str, Any]:
             "discount": _cents(line.discount),
             "discount_type": line.discount_type,
             "discount_amount": _cents(priced.discount_amount),
-            "quantity": to_minor(line.quantity, QUANTITY_PLACES),
+            "quantity": to_thousandths(line.quantity),
             "amount": _cents(priced.total),
-            "max_quantity": to_minor(line.quantity, QUANTITY_PLACES),
+            "max_quantity": to_thousandths(line.quantity),
             "max_amount": _cents(priced.total),
         }
         for position, (line, priced) in enumerate(zip(sale.lines, sale.price.lines, strict=True))
@@ -195,7 +173,7 @@ def issue(conn: Connection, sale: Issue) -> dict[str, Any]:
     ]
     receipt["hash"] = chain_hash(previous, hash_content(receipt, rows, payments))
     repository.insert(conn, receipt, rows, payments)
-    stations.set_chain_head(conn, station["id"], receipt["hash"])
+    repository.set_chain_head(conn, station["id"], receipt["hash"])
     return receipt
 
 
@@ -234,23 +212,16 @@ def hash_content(receipt: Any, rows: Sequence[Any], payments: Sequence[Any]) -> 
 
 
 def _cents(value: Decimal) -> int:
-    return to_minor(value, PRICE_PLACES)
-
-
-def _money(units: int) -> Decimal:
-    return shown(units, PRICE_PLACES)
-
-
-def _quantity(units: int) -> Decimal:
-    return shown(units, QUANTITY_PLACES)
+    return to_cents(value)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _children(
+def children(
     conn: Connection, receipts: Sequence[Any]
 ) -> tuple[dict[int, list[Row]], dict[int, list[Row]]]:
+    """The rows and the payments of ``receipts``, by receipt id (two queries for any number)."""
     ids = [r["id"] for r in receipts]
     rows: dict[int, list[Row]] = defaultdict(list)
     payments: dict[int, list[Row]] = defaultdict(list)
@@ -261,10 +232,18 @@ def _children(
     return rows, payments
 
 
-def for_invoice(conn: Connection, invoice_id: int, zone: ZoneInfo) -> list[InvoiceReceiptOut]:
-    receipts = repository.of_invoice(conn, invoice_id)
-    rows, payments = _children(conn, receipts)
-    return [invoice_receipt_out(r, rows[r["id"]], payments[r["id"]], zone) for r in receipts]
+def for_invoices(
+    conn: Connection, invoice_ids: Sequence[int], zone: ZoneInfo
+) -> dict[int, list[InvoiceReceiptOut]]:
+    """The receipts of several invoices, by invoice id, in the invoice detail's shape."""
+    receipts = repository.of_invoices(conn, invoice_ids)
+    rows, payments = children(conn, receipts)
+    found: dict[int, list[InvoiceReceiptOut]] = defaultdict(list)
+    for r in receipts:
+        found[r["invoice_id"]].append(
+            shaped(INVOICE_RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone)
+        )
+    return found
 
 
 def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[ReceiptOut], int]:
@@ -283,279 +262,13 @@ def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[
         limit=query.limit,
         offset=query.offset,
     )
-    rows, payments = _children(conn, receipts)
-    return [receipt_out(r, rows[r["id"]], payments[r["id"]], zone) for r in receipts], total
+    rows, payments = children(conn, receipts)
+    return [shaped(RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone) for r in receipts], total
 
 
 def get(conn: Connection, receipt_id: int, zone: ZoneInfo) -> ReceiptOut:
     found = repository.get(conn, receipt_id)
     if found is None:
         raise NotFound()
-    rows, payments = _children(conn, [found])
-    return receipt_out(found, rows[found["id"]], payments[found["id"]], zone)
-
-
-def receipt_out(r: Any, rows: Sequence[Any], payments: Sequence[Any], zone: ZoneInfo) -> ReceiptOut:
-    return ReceiptOut(
-        id=r["id"],
-        document_id=r["document_id"],
-        mode=r["mode"],
-        state=r["state"],
-        start_time=local_aware(r["start_time"], zone),
-        print_time=local_aware(r["print_time"], zone) or "",
-        neto_amount=_money(r["neto_amount"]),
-        bruto_amount=_money(r["bruto_amount"]),
-        changed_amount=_money(r["changed_amount"]),
-        tax_amount=_money(r["tax_amount"]),
-        discount=_money(r["discount"]),
-        discount_type=r["discount_type"],
-        discount_amount=_money(r["discount_amount"]),
-        station=r["station_id"],
-        station_name=r["station_name"],
-        station_pos_id=r["station_pos_id"],
-        cashier=r["cashier_id"],
-        z_number=r["z_number"],
-        rows=[
-            ReceiptRowOut(
-                id=row["id"],
-                product=row["product_id"],
-                product_id=row["product_id"],
-                product_name=row["product_name"],
-                product_code=row["product_code"],
-                barcode=row["barcode"],
-                category_name=row["category_name"],
-                price=_money(row["price"]),
-                tax_rate=_money(row["tax_rate"]),
-                discount=_money(row["discount"]),
-                discount_type=row["discount_type"],
-                discount_amount=_money(row["discount_amount"]),
-                quantity=_quantity(row["quantity"]),
-                amount=_money(row["amount"]),
-                max_quantity=_quantity(row["max_quantity"]),
-                max_amount=_money(row["max_amount"]),
-                receipt=row["receipt_id"],
-                category=row["category_id"],
-                tax=row["tax"],
-            )
-            for row in rows
-        ],
-        payments=[
-            ReceiptPaymentOut(
-                id=p["id"],
-                method_name=p["method_name"],
-                method_code=p["method_code"],
-                amount=_money(p["amount"]),
-                request_id=p["request_id"],
-                transaction_id=p["transaction_id"],
-                psp_reference=p["psp_reference"],
-                poiid=p["poiid"],
-                sale_id=p["sale_id"],
-                card_no=p["card_no"],
-                receipt=p["receipt_id"],
-                method=p["method"],
-            )
-            for p in payments
-        ],
-    )
-
-
-def invoice_receipt_out(
-    r: Any, rows: Sequence[Any], payments: Sequence[Any], zone: ZoneInfo
-) -> InvoiceReceiptOut:
-    return InvoiceReceiptOut(
-        id=r["id"],
-        mode=r["mode"],
-        customer_id=r["customer_id"],
-        document_id=r["document_id"],
-        invoice_id=r["invoice_id"],
-        station_id=r["station_id"],
-        station_name=r["station_name"],
-        cash_shift_id=r["shift_id"],
-        cashier_id=r["cashier_id"],
-        cashier_name=r["cashier_name"],
-        state=r["state"],
-        start_time=local_naive(r["start_time"], zone),
-        print_time=local_naive(r["print_time"], zone) or "",
-        neto_amount=_money(r["neto_amount"]),
-        bruto_amount=_money(r["bruto_amount"]),
-        changed_amount=_money(r["changed_amount"]),
-        tax_amount=_money(r["tax_amount"]),
-        discount=_money(r["discount"]),
-        discount_type=r["discount_type"],
-        discount_amount=_money(r["discount_amount"]),
-        parent_station=r["parent_station"],
-        parent_document_id=r["parent_document_id"],
-        refunded_at=local_naive(r["refunded_at"], zone),
-        rows=[
-            InvoiceReceiptRowOut(
-                id=row["id"],
-                receipt_id=row["receipt_id"],
-                product_id=row["product_id"],
-                product_name=row["product_name"],
-                product_code=row["product_code"],
-                barcode=row["barcode"],
-                category_id=row["category_id"],
-                category_name=row["category_name"],
-                price=_money(row["price"]),
-                tax_id=row["tax"],
-                tax_rate=_money(row["tax_rate"]),
-                discount=_money(row["discount"]),
-                discount_type=row["discount_type"],
-                discount_amount=_money(row["discount_amount"]),
-                quantity=_quantity(row["quantity"]),
-                amount=_money(row["amount"]),
-                max_quantity=_quantity(row["max_quantity"]),
-                max_amount=_money(row["max_amount"]),
-            )
-            for row in rows
-        ],
-        payments=[
-            InvoiceReceiptPaymentOut(
-                id=p["id"],
-                receipt_id=p["receipt_id"],
-                method_id=p["method"],
-                method_name=p["method_name"],
-                method_code=p["method_code"],
-                amount=_money(p["amount"]),
-                request_id=p["request_id"],
-                transaction_id=p["transaction_id"],
-                psp_reference=p["psp_reference"],
-                poiid=p["poiid"],
-                sale_id=p["sale_id"],
-                card_no=p["card_no"],
-            )
-            for p in payments
-        ],
-    )
-
-
-# --- shift totals and verification -----------------------------------------------------------
-
-
-def figures(
-    receipt: Any, rows: Sequence[Any], payments: Sequence[Any], cash: set[int]
-) -> ReceiptFigures:
-    """A stored receipt as the Z-report counts it; VAT per rate recomputed from its rows."""
-    # Sum whole cents per rate first: a Z-report adds up thousands of rows, and Decimal
-    # arithmetic per row is what would make closing a busy shift slow.
-    cents: dict[int, int] = defaultdict(int)
-    for row in rows:
-        cents[row["tax_rate"]] += row["amount"]
-    vat_lines = tuple(
-        (rate, gross, *vat(gross, rate))
-        for rate, gross in (
-            (from_minor(units, PRICE_PLACES), from_minor(total, PRICE_PLACES))
-            for units, total in sorted(cents.items(), reverse=True)
-        )
-    )
-    return ReceiptFigures(
-        mode=ReceiptMode(receipt["mode"]),
-        gross=from_minor(receipt["bruto_amount"], PRICE_PLACES),
-        net=from_minor(receipt["neto_amount"], PRICE_PLACES),
-        tax=from_minor(receipt["tax_amount"], PRICE_PLACES),
-        vat=vat_lines,
-        payments=tuple(
-            (p["method_name"], from_minor(p["amount"], PRICE_PLACES), p["method"] in cash)
-            for p in payments
-        ),
-        change=from_minor(receipt["changed_amount"], PRICE_PLACES),
-    )
-
-
-def shift_totals(conn: Connection, shift_id: int, cash: set[int]) -> ShiftTotals:
-    receipts = repository.of_shift(conn, shift_id)
-    rows, payments = _children(conn, receipts)
-    return add_up(figures(r, rows[r["id"]], payments[r["id"]], cash) for r in receipts)
-
-
-def report_content(totals: ShiftTotals) -> dict[str, Any]:
-    """The Z-report as stored (and hashed): decimals as strings, so it reads back exactly."""
-    return {
-        "receipts": totals.receipts,
-        "sales": str(totals.sales),
-        "refunds": str(totals.refunds),
-        "turnover": str(totals.turnover),
-        "tax": str(totals.tax),
-        "vat": [
-            {"rate": str(rate), "gross": str(g), "net": str(n), "tax": str(t)}
-            for rate, (g, n, t) in sorted(totals.vat.items(), reverse=True)
-        ],
-        "payments": [
-            {"method_name": name, "amount": str(amount)}
-            for name, amount in sorted(totals.payments.items())
-        ],
-    }
-
-
-def verify(conn: Connection, cash: set[int]) -> Iterator[str]:
-    """Every break in every station's receipt chain, numbering and Z-reports, and every figure
-    past the money limits, in order."""
-    for station in stations.list_stations(conn):
-        yield from _verify_station(conn, station, cash)
-
-
-def _verify_station(conn: Connection, station: Row, cash: set[int]) -> Iterator[str]:
-    name = f"station {station['id']} ({station['name']})"
-    receipts = repository.of_station(conn, station["id"])
-    rows, payments = _children(conn, receipts)
-    head = GENESIS_HASH
-    for expected_number, receipt in enumerate(receipts, start=1):
-        label = f"{name} receipt {receipt['document_id']}"
-        if receipt["document_id"] != str(expected_number):
-            yield f"{label}: expected number {expected_number} (a gap or a reordering)"
-        if receipt["prev_hash"] != head:
-            yield f"{label}: does not follow the previous receipt (chain broken)"
-        computed = chain_hash(
-            receipt["prev_hash"],
-            hash_content(receipt, rows[receipt["id"]], payments[receipt["id"]]),
-        )
-        if computed != receipt["hash"]:
-            yield f"{label}: content does not match its hash (altered)"
-        for field in ("bruto_amount", "changed_amount"):
-            if past := _past(receipt[field], MAX_TOTAL):
-                yield f"{label}: {field} {past} of one document"
-        head = receipt["hash"]
-    if station["chain_head"] != head:
-        yield f"{name}: the last receipt is not the chain head (receipts removed?)"
-    if station["last_document_id"] != len(receipts):
-        yield f"{name}: {station['last_document_id']} numbers issued, {len(receipts)} receipts kept"
-    if past := _past(station["grand_total"], MAX_GRAND_TOTAL):
-        yield f"{name}: grand total {past} of a station"
-
-    by_shift: dict[int, list[Any]] = defaultdict(list)
-    for receipt in receipts:
-        by_shift[receipt["shift_id"]].append(receipt)
-    shifts, _ = stations.search_shifts(
-        conn, {"station_id": station["id"]}, limit=1_000_000, offset=0
-    )
-    grand_total = 0
-    for expected_z, shift in zip(itertools.count(1), shifts, strict=False):
-        label = f"{name} Z {shift['z_number']}"
-        if shift["z_number"] != expected_z:
-            yield f"{label}: expected Z number {expected_z}"
-        own = by_shift[shift["id"]]
-        volume = sum(r["bruto_amount"] for r in own)
-        if shift["volume"] != volume:
-            yield f"{label}: volume {shift['volume']} is not the sum of its receipts ({volume})"
-        if past := _past(volume, MAX_SHIFT_TOTAL):
-            yield f"{label}: receipts add up to {past} of one shift"
-        if shift["close_date"] is None:
-            continue
-        totals = add_up(figures(r, rows[r["id"]], payments[r["id"]], cash) for r in own)
-        content = report_content(totals)
-        if json.loads(shift["report"] or "null") != content:
-            yield f"{label}: stored totals differ from the sum of its receipts"
-        grand_total += _cents(totals.sales)
-        if shift["grand_total"] != grand_total:
-            yield f"{label}: grand total {shift['grand_total']} is not cumulative ({grand_total})"
-        if past := _past(shift["grand_total"], MAX_GRAND_TOTAL):
-            yield f"{label}: grand total {past} of a station"
-        if shift["hash"] != chain_hash(own[-1]["hash"] if own else GENESIS_HASH, content):
-            yield f"{label}: Z-report does not match its hash (altered)"
-
-
-def _past(cents: int, limit: Decimal) -> str | None:
-    """What is wrong with a stored amount below zero or above ``limit`` (a figure no request
-    can make), or None."""
-    amount = from_minor(cents, PRICE_PLACES)
-    return None if 0 <= amount <= limit else f"{json_number(amount)}, past the limit {limit}"
+    rows, payments = children(conn, [found])
+    return shaped(RECEIPTS, found, rows[found["id"]], payments[found["id"]], zone)

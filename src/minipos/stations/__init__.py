@@ -1,1 +1,2 @@
-"""Cash-register stations: registry, shifts, the invoice feed, claims and checkout."""
+"""Cash-register stations: the registry (register, describe, list) and their shifts (open,
+X- and Z-reports, search)."""

@@ -1,9 +1,8 @@
-"""Station endpoints: ``/api/stations…``, the claim protocol on ``/api/invoice/{id}/…`` and
-``/api/shifts``."""
+"""Station endpoints: the registry (``/api/stations…``), shifts and ``/api/shifts``. The
+station's invoice endpoints live in ``invoices.routes``, its sales in ``checkout.routes``."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from msgspec import Struct
@@ -22,19 +21,12 @@ from minipos.auth.access import (
     STATION_ONLY,
     acting_station,
     confine,
-    own_station,
-    posted_by,
 )
 from minipos.auth.service import Principal
 from minipos.db import Connection
-from minipos.invoices.schemas import InvoiceDetail
-from minipos.receipts.schemas import ReceiptOut
 from minipos.stations import service
 from minipos.stations.schemas import (
     CashierIn,
-    CompleteIn,
-    FeedQuery,
-    SaleIn,
     ShiftOut,
     ShiftQuery,
     ShiftWithReport,
@@ -160,131 +152,6 @@ async def _shift_change(
         lambda conn: change(conn, station_id, cashier, ctx.stations, now_us())
     )
     return JSONResponse(encode(result))
-
-
-@router.endpoint(
-    "GET",
-    "/api/stations/{station_id}/feed",
-    summary="Invoices this station may take or holds, oldest first; long-poll: ?wait=",
-    roles=ADMIN_OR_STATION,
-    query=FeedQuery,
-    response=list[InvoiceDetail],
-)
-async def station_feed(request: Request, principal: Principal) -> Response:
-    ctx = context(request)
-    station_id = acting_station(request, principal)
-    query = jsonio.query(request, FeedQuery)
-    clock = asyncio.get_running_loop().time
-    deadline = clock() + query.wait
-    while True:
-        items = await ctx.db.read(
-            lambda conn: service.feed(conn, station_id, ctx.stations, now_us(), query.limit)
-        )
-        remaining = deadline - clock()
-        if items or remaining <= 0:
-            return JSONResponse(encode(items))
-        # Woken at once by a new invoice in this process; re-checks each second for others.
-        await ctx.feed.wait(min(remaining, 1.0))
-
-
-def _claim_route(action: str, summary: str) -> None:
-    async def handler(request: Request, principal: Principal) -> Response:
-        ctx = context(request)
-        station_id = acting_station(request, principal)
-        invoice_id: int = request.path_params["id"]
-        operation = service.claim if action == "claim" else service.release
-        found = await ctx.db.write(
-            lambda conn: operation(conn, station_id, invoice_id, ctx.stations, now_us())
-        )
-        if action == "release":
-            ctx.feed.notify()
-        return JSONResponse(encode(found))
-
-    handler.__name__ = f"{action}_invoice"
-    router.endpoint(
-        "POST",
-        f"/api/invoice/{{id}}/{action}",
-        summary=summary,
-        roles=ADMIN_OR_STATION,
-        response=InvoiceDetail,
-    )(handler)
-
-
-_claim_route(
-    "claim", "Open (claim) an invoice at a station; renews the lease if it already holds it"
-)
-_claim_route("release", "Give a claimed invoice back (status New)")
-
-
-@router.endpoint(
-    "POST",
-    "/api/invoice/{id}/cancel",
-    summary="Cancel an invoice (its station, the integrator key that posted it, or an admin)",
-    roles=ANY_ROLE,
-    response=InvoiceDetail,
-)
-async def cancel_invoice(request: Request, principal: Principal) -> Response:
-    ctx = context(request)
-    invoice_id: int = request.path_params["id"]
-    station_id = own_station(principal)  # None: the integrator's (or an admin's) cancel
-    found = await ctx.db.write(
-        lambda conn: service.cancel(
-            conn,
-            station_id,
-            invoice_id,
-            ctx.stations,
-            now_us(),
-            posted_by=posted_by(principal),
-        )
-    )
-    return JSONResponse(encode(found))
-
-
-@router.endpoint(
-    "POST",
-    "/api/invoice/{id}/complete",
-    summary="Payment taken: fiscal receipt, invoice Done, printing queued",
-    roles=ADMIN_OR_STATION,
-    body=CompleteIn,
-    response=InvoiceDetail,
-)
-async def complete_invoice(request: Request, principal: Principal) -> Response:
-    ctx = context(request)
-    station_id = acting_station(request, principal)
-    invoice_id: int = request.path_params["id"]
-    data = jsonio.decode(await _body(request, ctx), CompleteIn)
-    done = await ctx.db.write(
-        lambda conn: service.complete(
-            conn,
-            station_id=station_id,
-            invoice_id=invoice_id,
-            request=data,
-            ctx=ctx.stations,
-            now_us=now_us(),
-        )
-    )
-    return JSONResponse(encode(done))
-
-
-@router.endpoint(
-    "POST",
-    "/api/stations/{station_id}/receipts",
-    summary="A walk-in sale or refund: rows by barcode, product code or free text",
-    roles=ADMIN_OR_STATION,
-    body=SaleIn,
-    response=ReceiptOut,
-    status=201,
-)
-async def sell(request: Request, principal: Principal) -> Response:
-    ctx = context(request)
-    station_id = acting_station(request, principal)
-    data = jsonio.decode(await _body(request, ctx), SaleIn)
-    receipt = await ctx.db.write(
-        lambda conn: service.sell(
-            conn, station_id=station_id, request=data, ctx=ctx.stations, now_us=now_us()
-        )
-    )
-    return JSONResponse(encode(receipt), status_code=201)
 
 
 @router.endpoint(

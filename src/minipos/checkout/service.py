@@ -1,0 +1,340 @@
+"""Checkout: payment taken, the fiscal receipt issued (decisions.md §6).
+
+A sale comes from an invoice (``complete``: the invoice turns Done) or is rung up at the station
+(``sell``). Both end in :func:`_check_out`, the one path from priced lines, payments and the
+open shift to a receipt: settle, check a refund against its original, issue the receipt, queue
+its printing and e-receipts, record the events. Each runs inside the caller's unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from minipos.checkout.lines import check_amount, edited_lines, walk_in_line
+from minipos.checkout.refunds import Refunded, check_against_original
+from minipos.checkout.schemas import CompleteIn, SaleIn, TenderIn
+from minipos.db import Connection, Row
+from minipos.domain.errors import ErrorCollector, ValidationFailed
+from minipos.domain.events import EventType
+from minipos.domain.invoice import InvoiceMode, InvoiceStatus
+from minipos.domain.money import (
+    DiscountType,
+    DocumentPrice,
+    from_cents,
+    to_cents,
+    to_thousandths,
+)
+from minipos.domain.receipt import ReceiptMode, TenderInput, settle
+from minipos.ereceipts.service import queue_receipt
+from minipos.events import service as events
+from minipos.invoices import lifecycle
+from minipos.invoices import repository as invoices
+from minipos.invoices import service as invoice_service
+from minipos.invoices.schemas import InvoiceDetail
+from minipos.invoices.service import InvoiceContext
+from minipos.print_jobs.service import JobKind, enqueue
+from minipos.receipts import repository as receipts
+from minipos.receipts import service as receipt_service
+from minipos.receipts.schemas import ReceiptOut
+from minipos.receipts.service import ReceiptDraft, SaleLine, TenderDetails, price_lines
+from minipos.stations.service import current_shift, get_station
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Completing:
+    """The invoice a sale completes: its stored row, its rows in the order of the sale's lines,
+    and the station's ``request_id`` for this attempt."""
+
+    header: Row
+    rows: Sequence[Row]
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """Priced lines on their way to a receipt, from an invoice or rung up at the station."""
+
+    station: Row
+    shift_id: int
+    mode: ReceiptMode
+    lines: Sequence[SaleLine]
+    price: DocumentPrice
+    discount: Decimal
+    discount_type: str | None
+    tenders: Sequence[TenderInput]
+    #: Card-terminal references, by index of the payment in the request.
+    details: Sequence[TenderDetails]
+    #: The receipt's request id: a station issues one receipt per request id.
+    request_id: str
+    cashier_id: int | None
+    cashier_name: str | None
+    parent_document_id: str | None
+    parent_pos_id: str | None
+    invoice: Completing | None = None
+
+
+def complete(
+    conn: Connection,
+    *,
+    station_id: int,
+    invoice_id: int,
+    request: CompleteIn,
+    ctx: InvoiceContext,
+    now_us: int,
+) -> InvoiceDetail:
+    """Payment taken for an invoice: its receipt issued, the invoice Done, printing queued."""
+    station = get_station(conn, station_id)
+    # Lock the invoice row first: a concurrent complete (or claim) waits, then sees Done.
+    invoices.lock(conn, invoice_id)
+    invoice = lifecycle.visible(conn, station, invoice_id)
+    if (
+        invoice["status"] == InvoiceStatus.DONE
+        and invoice["complete_request_id"] == request.request_id
+        and invoice["station"] == station_id  # another station's request_id gets no receipt
+    ):
+        return invoice_service.get(conn, invoice_id, ctx)  # a retry: already done
+    lifecycle.held(conn, station, invoice_id)
+    mode = InvoiceMode(invoice["mode"])
+    completing = Completing(invoice, invoices.rows_of(conn, invoice_id), request.request_id)
+    if mode is InvoiceMode.SLIP:  # non-fiscal: no receipt, only the slip printed
+        if request.payments or request.rows:
+            raise ValidationFailed.single((), "A non-fiscal slip takes no payments or row edits.")
+        _queue_documents(conn, station_id, invoice, None, now_us)
+        return _done(conn, station, completing, ctx, now_us, receipt=None, total=ZERO, change=ZERO)
+    shift = current_shift(conn, station_id)
+    lines = edited_lines(completing.rows, request)
+    discount = from_cents(invoice["discount"])
+    discount_type = invoice["discount_type"]
+    _, done = _check_out(
+        conn,
+        Sale(
+            station=station,
+            shift_id=shift["id"],
+            mode=ReceiptMode.REFUND if mode is InvoiceMode.REFUND else ReceiptMode.INVOICE_SALE,
+            lines=lines,
+            price=price_lines(
+                lines, discount, DiscountType(discount_type) if discount_type else None
+            ),
+            discount=discount,
+            discount_type=discount_type,
+            tenders=request.payments or _planned_payments(conn, invoice_id),
+            details=[_tender_details(t) for t in request.payments],
+            request_id=f"invoice:{invoice_id}",
+            cashier_id=request.cashier_id,
+            cashier_name=request.cashier_name,
+            parent_document_id=invoice["parent_document_id"],
+            parent_pos_id=invoice["parent_pos_id"],
+            invoice=completing,
+        ),
+        ctx,
+        now_us,
+    )
+    assert done is not None  # a sale that completes an invoice answers with it
+    return done
+
+
+def sell(
+    conn: Connection, *, station_id: int, request: SaleIn, ctx: InvoiceContext, now_us: int
+) -> ReceiptOut:
+    """A sale (or refund) rung up at the station, with no invoice: products by barcode or
+    code, or free text. Same money rules, numbering and chain as invoice sales."""
+    station = get_station(conn, station_id)
+    request_id = f"sale:{request.request_id}"
+    done = receipts.by_request(conn, station_id, request_id)
+    if done is not None:
+        return receipt_service.get(conn, done["id"], ctx.zone)  # a retry
+    shift = current_shift(conn, station_id)
+    mode = ReceiptMode(request.mode)
+    errors = ErrorCollector()
+    lines = [
+        line
+        for index, row in enumerate(request.rows)
+        if (line := walk_in_line(conn, ("rows", index), row, ctx.reference, errors)) is not None
+    ]
+    check_amount(("discount",), request.discount, errors)
+    if request.parent_document_id is not None and mode is not ReceiptMode.REFUND:
+        errors.add(("parent_document_id",), "Only a refund (mode 3) has a parent.")
+    errors.raise_if_any()
+    receipt, _ = _check_out(
+        conn,
+        Sale(
+            station=station,
+            shift_id=shift["id"],
+            mode=mode,
+            lines=lines,
+            price=price_lines(lines, request.discount, request.discount_type),
+            discount=request.discount,
+            discount_type=request.discount_type.value if request.discount_type else None,
+            tenders=request.payments,
+            details=[_tender_details(t) for t in request.payments],
+            request_id=request_id,
+            cashier_id=request.cashier_id,
+            cashier_name=request.cashier_name,
+            parent_document_id=request.parent_document_id,
+            parent_pos_id=request.parent_pos_id,
+        ),
+        ctx,
+        now_us,
+    )
+    return receipt
+
+
+def _check_out(
+    conn: Connection, sale: Sale, ctx: InvoiceContext, now_us: int
+) -> tuple[ReceiptOut, InvoiceDetail | None]:
+    """The one path from a priced sale to its receipt; with the invoice it completes, Done."""
+    refund = sale.mode is ReceiptMode.REFUND
+    settlement = settle(
+        sale.price.total, sale.tenders, ctx.reference.payment_methods, refund=refund
+    )
+    parent = (
+        check_against_original(
+            conn,
+            sale.parent_document_id,
+            sale.parent_pos_id,
+            Refunded(sale.lines, sale.price),
+            now_us,
+        )
+        if refund
+        else None
+    )
+    completing = sale.invoice
+    receipt = receipt_service.issue(
+        conn,
+        ReceiptDraft(
+            station=sale.station,
+            shift_id=sale.shift_id,
+            mode=sale.mode,
+            lines=sale.lines,
+            price=sale.price,
+            discount=sale.discount,
+            discount_type=sale.discount_type,
+            settlement=settlement,
+            details=sale.details,
+            now_us=now_us,
+            request_id=sale.request_id,
+            invoice_id=completing.header["id"] if completing else None,
+            cashier_id=sale.cashier_id,
+            cashier_name=sale.cashier_name,
+            start_time=completing.header["updated_at"] if completing else None,
+            parent_station=parent["station_id"] if parent else None,
+            parent_document_id=parent["document_id"] if parent else None,
+        ),
+    )
+    station_id = sale.station["id"]
+    _queue_documents(conn, station_id, completing.header if completing else None, receipt, now_us)
+    done = None
+    if completing is not None:
+        for row, line in zip(completing.rows, sale.lines, strict=True):
+            invoices.update_row(
+                conn,
+                row["id"],
+                to_thousandths(line.quantity),
+                to_cents(line.price),
+            )
+        done = _done(
+            conn,
+            sale.station,
+            completing,
+            ctx,
+            now_us,
+            receipt=receipt,
+            total=sale.price.total,
+            change=settlement.change,
+        )
+    # After the invoice's event: a reader sees the invoice Done, then its receipt.
+    out = receipt_service.get(conn, receipt["id"], ctx.zone)
+    kind = EventType.REFUND_CREATED if refund else EventType.RECEIPT_CREATED
+    events.record(conn, kind, receipt["id"], out, now_us)
+    return out, done
+
+
+def _done(
+    conn: Connection,
+    station: Row,
+    completing: Completing,
+    ctx: InvoiceContext,
+    now_us: int,
+    *,
+    receipt: dict[str, Any] | None,
+    total: Decimal,
+    change: Decimal,
+) -> InvoiceDetail:
+    """The completed invoice marked Done with its receipt's number and where it printed."""
+    return lifecycle.done(
+        conn,
+        completing.header["id"],
+        {
+            "station": station["id"],
+            "printed_at": now_us,
+            "print_station": station["id"],
+            "print_pos_id": station["pos_id"],
+            "print_chassis_id": station["chassis_id"],
+            "check_num": receipt["document_id"] if receipt else None,
+            "total_sum": to_cents(total),
+            "changed_sum": to_cents(change),
+            "complete_request_id": completing.request_id,
+            "updated_at": now_us,
+        },
+        ctx,
+        now_us,
+    )
+
+
+def _queue_documents(
+    conn: Connection,
+    station_id: int,
+    invoice: Row | None,
+    receipt: dict[str, Any] | None,
+    now_us: int,
+) -> None:
+    """In the sale's transaction: the receipt's print job (unless its invoice turned paper
+    off), then the invoice's slip if it has one, and the e-receipts for the invoice's
+    customer."""
+    paper = invoice["print_paper_receipt"] if invoice is not None else None
+    if receipt is not None and (paper is None or bool(paper)):
+        enqueue(
+            conn,
+            station_id=station_id,
+            kind=JobKind.RECEIPT,
+            receipt_id=receipt["id"],
+            now_us=now_us,
+        )
+    if invoice is None:
+        return
+    if "slip" in json.loads(invoice["info"]):
+        enqueue(
+            conn, station_id=station_id, kind=JobKind.SLIP, invoice_id=invoice["id"], now_us=now_us
+        )
+    queue_receipt(conn, invoice, receipt, now_us)  # e-receipts (info.customer), if a receipt
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    method_id: int
+    amount: Decimal | None
+
+
+def _planned_payments(conn: Connection, invoice_id: int) -> list[_Planned]:
+    """No payments reported: the integrator's plan is taken as paid."""
+    return [
+        _Planned(p["method_id"], None if p["amount"] is None else from_cents(p["amount"]))
+        for p in invoices.payments_of(conn, invoice_id)
+    ]
+
+
+def _tender_details(tender: TenderIn) -> TenderDetails:
+    return TenderDetails(
+        request_id=tender.request_id,
+        transaction_id=tender.transaction_id,
+        psp_reference=tender.psp_reference,
+        poiid=tender.poiid,
+        sale_id=tender.sale_id,
+        card_no=tender.card_no,
+    )

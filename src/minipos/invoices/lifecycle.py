@@ -1,0 +1,128 @@
+"""Where an invoice changes state (docs/stations.md): New → Opened (a station's claim, a lease
+it renews) → Done (checkout) or Cancelled; a released claim or a lease that ran out puts it back
+to New. Also the invoices waiting for a station (its feed). Each runs inside the caller's unit of
+work and tells the event log what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from minipos.auth.access import may_take
+from minipos.db import Connection, Row
+from minipos.domain.errors import Conflict, Forbidden, NotFound
+from minipos.domain.events import EventType
+from minipos.domain.invoice import InvoiceStatus, check_transition
+from minipos.events import service as events
+from minipos.invoices import repository, service
+from minipos.invoices.schemas import InvoiceDetail
+from minipos.invoices.service import InvoiceContext
+from minipos.stations.service import get_station
+
+
+def waiting_for(
+    conn: Connection, station_id: int, ctx: InvoiceContext, now_us: int, limit: int
+) -> list[InvoiceDetail]:
+    """The invoices the station may take, and those it holds, oldest first."""
+    station = get_station(conn, station_id)
+    return service.load_many(conn, repository.waiting_for(conn, station, now_us, limit), ctx)
+
+
+def visible(conn: Connection, station: Row, invoice_id: int) -> Row:
+    """The invoice, if ``station`` may take it (else not found)."""
+    invoice = repository.get(conn, invoice_id)
+    if invoice is None or not may_take(station, invoice):
+        raise NotFound()
+    return invoice
+
+
+def held(conn: Connection, station: Row, invoice_id: int) -> Row:
+    """The invoice, if ``station`` holds it now."""
+    invoice = visible(conn, station, invoice_id)
+    if invoice["status"] != InvoiceStatus.OPENED or invoice["station"] != station["id"]:
+        raise Conflict(f"Invoice {invoice_id} is not open at this station; open (claim) it first.")
+    return invoice
+
+
+def claim(
+    conn: Connection,
+    station_id: int,
+    invoice_id: int,
+    ctx: InvoiceContext,
+    now_us: int,
+    *,
+    lease_us: int,
+) -> InvoiceDetail:
+    station = get_station(conn, station_id)
+    if not repository.claim(conn, invoice_id, station, now_us, lease_us):
+        invoice = visible(conn, station, invoice_id)
+        status = InvoiceStatus(invoice["status"])
+        if status is InvoiceStatus.OPENED:
+            raise Conflict(f"Invoice {invoice_id} is open at station {invoice['station']}.")
+        raise Conflict(f"Invoice {invoice_id} is {status.label} and cannot be opened.")
+    return _changed(conn, EventType.INVOICE_OPENED, invoice_id, ctx, now_us)
+
+
+def release(
+    conn: Connection, station_id: int, invoice_id: int, ctx: InvoiceContext, now_us: int
+) -> InvoiceDetail:
+    held(conn, get_station(conn, station_id), invoice_id)
+    repository.set_status(conn, invoice_id, int(InvoiceStatus.NEW), now_us, station=None)
+    return _changed(conn, EventType.INVOICE_RELEASED, invoice_id, ctx, now_us)
+
+
+def cancel(
+    conn: Connection,
+    station_id: int | None,
+    invoice_id: int,
+    ctx: InvoiceContext,
+    now_us: int,
+    *,
+    posted_by: int | None,
+) -> InvoiceDetail:
+    """A station cancels what it holds; otherwise (``station_id`` None) any open invoice, or with
+    ``posted_by`` (an integrator's key id) only one that key posted or that names no poster."""
+    if station_id is not None:
+        invoice = held(conn, get_station(conn, station_id), invoice_id)
+    else:
+        found = repository.get(conn, invoice_id)
+        if found is None:
+            raise NotFound()
+        invoice = found
+        if posted_by is not None and invoice["created_by"] not in (None, posted_by):
+            raise Forbidden("An integrator key may cancel only the invoices it posted.")
+    check_transition(InvoiceStatus(invoice["status"]), InvoiceStatus.CANCELLED)
+    repository.set_status(
+        conn, invoice_id, int(InvoiceStatus.CANCELLED), now_us, station=invoice["station"]
+    )
+    return _changed(conn, EventType.INVOICE_CANCELLED, invoice_id, ctx, now_us)
+
+
+def expire_leases(conn: Connection, ctx: InvoiceContext, now_us: int) -> int:
+    """Claims a silent station stopped renewing go back to New (decisions §6)."""
+    expired = repository.expire_leases(conn, now_us)
+    for invoice_id in expired:
+        _changed(conn, EventType.INVOICE_RELEASED, invoice_id, ctx, now_us)
+    return len(expired)
+
+
+def done(
+    conn: Connection,
+    invoice_id: int,
+    completion: Mapping[str, Any],
+    ctx: InvoiceContext,
+    now_us: int,
+) -> InvoiceDetail:
+    """Mark the invoice Done with what its checkout gave it (``repository.mark_done``'s
+    values: the receipt number, the totals, where it printed)."""
+    repository.mark_done(conn, invoice_id, completion)
+    return _changed(conn, EventType.INVOICE_DONE, invoice_id, ctx, now_us)
+
+
+def _changed(
+    conn: Connection, event_type: EventType, invoice_id: int, ctx: InvoiceContext, now_us: int
+) -> InvoiceDetail:
+    """The invoice as it is now, told to the event log as ``event_type``."""
+    out = service.get(conn, invoice_id, ctx)
+    events.record(conn, event_type, invoice_id, out, now_us)
+    return out
