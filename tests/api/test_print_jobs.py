@@ -8,6 +8,7 @@ The app's own worker is switched off (``MINIPOS_PRINT_WORKER=false``): the tests
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import zxingcpp
 from PIL import Image
@@ -22,6 +24,7 @@ from starlette.testclient import TestClient
 
 from minipos.api import app as app_module
 from minipos.api.app import create_app
+from minipos.api.context import AppContext
 from minipos.auth.service import Role
 from minipos.config import Settings
 from minipos.db import open_database
@@ -680,15 +683,16 @@ def test_the_openapi_document_declares_the_previews(api: Api) -> None:
 
 
 def test_start_print_worker_sends_in_the_background(
-    api: Api, settings: Settings, printer: FakePrinter, monkeypatch: pytest.MonkeyPatch
+    api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
     """The one call app.py makes: a task that keeps sending until it is cancelled."""
     pos = register(api)
     configure(api, pos, printer)
     pos.sell(api, SALE, payments=[{"method_id": 2}])
-    monkeypatch.setenv("MINIPOS_PRINT_WORKER", "true")
-    monkeypatch.setenv("MINIPOS_PRINT_POLL_SECONDS", "0.05")
-    ctx = api.client.app.state.ctx  # type: ignore[attr-defined]
+    started: AppContext = api.client.app.state.ctx  # type: ignore[attr-defined]
+    # The settings are read once at start-up: this worker gets its own.
+    printing = msgspec.structs.replace(started.printing, print_worker=True, print_poll_seconds=0.05)
+    ctx = dataclasses.replace(started, printing=printing)
 
     async def run_until_printed() -> None:
         task = start_print_worker(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -12,6 +12,7 @@ from minipos.db import Database
 from minipos.idempotency.service import Idempotency
 from minipos.invoices.service import InvoiceContext
 from minipos.notifier import Notifier
+from minipos.print_jobs.settings import PrintSettings
 from minipos.stations.service import StationContext
 from minipos.webhooks.settings import WebhookSettings
 
@@ -32,6 +33,8 @@ class AppContext:
     webhooks: WebhookSettings
     #: Wakes the webhook sender when an endpoint was added, changed or removed.
     webhook_changes: Notifier
+    #: The printed shop particulars and the print worker's knobs, read once at start-up.
+    printing: PrintSettings = field(default_factory=PrintSettings.from_env)
 
 
 def context(request: Request) -> AppContext:

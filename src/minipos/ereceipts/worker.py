@@ -47,7 +47,7 @@ from minipos.ereceipts.settings import MessageSettings
 from minipos.ereceipts.sms import PermanentSmsError, SmsSender, load_sms_sender
 from minipos.events import service as events
 from minipos.print_jobs.documents import PrintContext
-from minipos.print_jobs.settings import PrintSettings
+from minipos.print_jobs.worker import printing_context
 from minipos.printing import pool
 from minipos.printing.preview import RenderTimeout
 from minipos.printing.wording import Wording
@@ -75,15 +75,10 @@ def start_message_worker(ctx: AppContext) -> asyncio.Task[None]:
     if not settings.message_worker:
         log.info("message worker disabled (MINIPOS_MESSAGE_WORKER=false)")
         return asyncio.create_task(asyncio.sleep(0), name="message-worker (disabled)")
-    printing = PrintSettings.from_env()
-    context = PrintContext(
-        shop=printing.shop,
-        zone=ctx.invoices.zone,
-        cash_methods=frozenset(ctx.stations.cash_methods),
-    )
+    printing = ctx.printing
     worker = MessageWorker(
         ctx.db,
-        context,
+        printing_context(ctx),
         settings,
         mailer=SmtpMailer(settings) if settings.email_enabled else None,
         sms=sms,

@@ -75,6 +75,14 @@ def load(conn: Connection, station_id: int) -> Printer | None:
     return None if row is None else from_row(row)
 
 
+def with_queue(conn: Connection, station_id: int) -> tuple[Printer, dict[str, int]]:
+    """The station's printer and its jobs counted by status; 404 when it has none."""
+    printer = load(conn, station_id)
+    if printer is None:
+        raise NotFound("This station has no printer configured.")
+    return printer, repository.count_by_status(conn, station_id)
+
+
 def from_row(row: Row) -> Printer:
     return Printer(
         station_id=row["station_id"],

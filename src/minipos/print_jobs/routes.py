@@ -18,14 +18,9 @@ from minipos.auth.access import (
     acting_station,
     confine,
     own_station,
-    sees_station,
 )
 from minipos.auth.service import Principal
-from minipos.db import Connection
-from minipos.domain.errors import NotFound
-from minipos.invoices import repository as invoices
-from minipos.print_jobs import documents, printers, repository, service
-from minipos.print_jobs.documents import PrintContext
+from minipos.print_jobs import previews, printers, service
 from minipos.print_jobs.schemas import (
     PreviewQuery,
     PrinterIn,
@@ -34,10 +29,9 @@ from minipos.print_jobs.schemas import (
     PrintJobOut,
     PrintJobQuery,
 )
-from minipos.print_jobs.settings import PrintSettings
-from minipos.printing import Document, PrinterProfile, pool, to_png, to_text
+from minipos.print_jobs.worker import printing_context
+from minipos.printing import pool
 from minipos.printing.preview import RenderTimeout, TooLarge
-from minipos.receipts import repository as receipts
 from minipos.timeutil import now_us
 
 router = Router("Printing")
@@ -50,14 +44,6 @@ _PREVIEW_DESCRIPTION = (
     "drawn scannable. A document too large to draw answers 400 naming the limit; a busy "
     "renderer answers 503 with `Retry-After`."
 )
-
-
-def _print_context(ctx: AppContext) -> PrintContext:
-    return PrintContext(
-        shop=PrintSettings.from_env().shop,
-        zone=ctx.invoices.zone,
-        cash_methods=frozenset(ctx.stations.cash_methods),
-    )
 
 
 # --- the station's printer ----------------------------------------------------------------------
@@ -113,14 +99,7 @@ async def get_printer(request: Request, principal: Principal) -> Response:
 async def printer_status(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     station_id = acting_station(request, principal)
-
-    def load(conn: Connection) -> tuple[printers.Printer, dict[str, int]]:
-        printer = printers.load(conn, station_id)
-        if printer is None:
-            raise NotFound("This station has no printer configured.")
-        return printer, repository.count_by_status(conn, station_id)
-
-    printer, counts = await ctx.db.read(load)
+    printer, counts = await ctx.db.read(lambda conn: printers.with_queue(conn, station_id))
     reading = await anyio.to_thread.run_sync(printers.read_status, printer)
     out = printers.status_out(printer, reading, counts, ctx.invoices.zone, now_us())
     return JSONResponse(encode(out))
@@ -218,17 +197,11 @@ async def preview_receipt(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     receipt_id: int = request.path_params["id"]
     query = jsonio.query(request, PreviewQuery)
-    print_context = _print_context(ctx)
-
-    def load(conn: Connection) -> tuple[tuple[Document, ...], PrinterProfile, str]:
-        found = receipts.get(conn, receipt_id)
-        if found is None or not sees_station(principal, found["station_id"]):
-            raise NotFound()
-        document = documents.receipt_document(conn, receipt_id, print_context)
-        name = f"receipt-{found['station_pos_id']}-{found['document_id']}"
-        return (document,), printers.profile_of(conn, found["station_id"]), name
-
-    return await _preview(ctx, query, *await ctx.db.read(load))
+    own, print_context = own_station(principal), printing_context(ctx)
+    printout = await ctx.db.read(
+        lambda conn: previews.receipt_printout(conn, receipt_id, own, print_context)
+    )
+    return await _preview(ctx, query, printout)
 
 
 @router.endpoint(
@@ -246,43 +219,23 @@ async def preview_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     invoice_id: int = request.path_params["id"]
     query = jsonio.query(request, PreviewQuery)
-    print_context = _print_context(ctx)
-
-    def load(conn: Connection) -> tuple[tuple[Document, ...], PrinterProfile, str]:
-        invoice = invoices.get(conn, invoice_id, own_station(principal))
-        if invoice is None:
-            raise NotFound()
-        found = documents.invoice_documents(conn, invoice_id, print_context)
-        station = invoice["print_station"] or invoice["station"]
-        return found, printers.profile_of(conn, station), f"invoice-{invoice_id}"
-
-    return await _preview(ctx, query, *await ctx.db.read(load))
+    own, print_context = own_station(principal), printing_context(ctx)
+    printout = await ctx.db.read(
+        lambda conn: previews.invoice_printout(conn, invoice_id, own, print_context)
+    )
+    return await _preview(ctx, query, printout)
 
 
-async def _preview(
-    ctx: AppContext,
-    query: PreviewQuery,
-    found: tuple[Document, ...],
-    profile: PrinterProfile,
-    name: str,
-) -> Response:
-    wording = PrintSettings.from_env().wording
-    disposition = {"Content-Disposition": f'inline; filename="{name}.{query.format}"'}
-    png = query.format == "png"
-
-    def render(deadline: float) -> bytes:
-        if png:
-            return to_png(found, profile, wording, deadline)
-        return to_text(found, profile, wording).encode()
-
-    renderer = pool.shared()
+async def _preview(ctx: AppContext, query: PreviewQuery, printout: previews.Printout) -> Response:
     try:
-        body = await renderer.render_async(
-            pool.content_key(query.format, found, profile, wording), render
-        )
+        body = await previews.render(printout, query.format, ctx.printing.wording)
     except TooLarge as exc:  # 400, not 413: the published spec lists 400 for reads
         raise HTTPProblem(400, str(exc)) from exc
     except (pool.Busy, RenderTimeout) as exc:
-        raise HTTPProblem(503, str(exc), {"Retry-After": str(renderer.retry_after)}) from exc
-    media_type = "image/png" if png else "text/plain; charset=utf-8"
-    return Response(body, media_type=media_type, headers=disposition)
+        raise HTTPProblem(503, str(exc), {"Retry-After": str(pool.shared().retry_after)}) from exc
+    disposition = f'inline; filename="{printout.name}.{query.format}"'
+    return Response(
+        body,
+        media_type=previews.MEDIA_TYPES[query.format],
+        headers={"Content-Disposition": disposition},
+    )

@@ -16,6 +16,7 @@ from minipos.domain.events import EventType
 from minipos.events import service as events
 from minipos.print_jobs import repository
 from minipos.print_jobs.schemas import PrintJobOut, PrintJobQuery
+from minipos.receipts import repository as receipts
 from minipos.timeutil import local_aware
 
 
@@ -153,9 +154,7 @@ def reprint_receipt(
     conn: Connection, receipt_id: int, station_id: int | None, zone: ZoneInfo, now_us: int
 ) -> PrintJobOut:
     """A new job printing a copy ("KOPIJA") of a receipt, on its station's printer."""
-    receipt = conn.fetchone(
-        "SELECT id, station_id FROM receipts WHERE id = :id", {"id": receipt_id}
-    )
+    receipt = receipts.get(conn, receipt_id)
     if receipt is None or (station_id is not None and receipt["station_id"] != station_id):
         raise NotFound()
     new_id = enqueue(

@@ -54,17 +54,18 @@ INTERRUPTED = (
 
 def start_print_worker(ctx: AppContext) -> asyncio.Task[None]:
     """Start this process's print worker (``MINIPOS_PRINT_WORKER=false``: a task that ends)."""
-    settings = PrintSettings.from_env()
+    settings = ctx.printing
     if not settings.print_worker:
         log.info("print worker disabled (MINIPOS_PRINT_WORKER=false)")
         return asyncio.create_task(asyncio.sleep(0), name="print-worker (disabled)")
-    worker = PrintWorker(ctx.db, print_context(ctx, settings), settings)
+    worker = PrintWorker(ctx.db, printing_context(ctx), settings)
     return asyncio.create_task(worker.run(), name="print-worker")
 
 
-def print_context(ctx: AppContext, settings: PrintSettings) -> PrintContext:
+def printing_context(ctx: AppContext) -> PrintContext:
+    """What documents need besides their rows, from the settings read at start-up."""
     return PrintContext(
-        shop=settings.shop,
+        shop=ctx.printing.shop,
         zone=ctx.invoices.zone,
         cash_methods=frozenset(ctx.stations.cash_methods),
     )
