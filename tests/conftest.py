@@ -21,7 +21,7 @@ from minipos.api.app import create_app
 from minipos.auth.service import Role, create_key
 from minipos.config import Settings
 from minipos.db import migrate, open_database
-from support import Api
+from support import Api, StatementLog
 
 PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TABLES = (
@@ -104,6 +104,14 @@ def keys(settings: Settings) -> dict[Role, str]:
 
 
 @pytest.fixture
-def api(settings: Settings, keys: dict[Role, str]) -> Iterator[Api]:
-    with TestClient(create_app(settings)) as client:
+def statements() -> StatementLog:
+    """Counts the SQL statements of the requests ``api`` sends inside ``recording()``."""
+    return StatementLog()
+
+
+@pytest.fixture
+def api(settings: Settings, keys: dict[Role, str], statements: StatementLog) -> Iterator[Api]:
+    app = create_app(settings)
+    app.add_middleware(statements.middleware)
+    with TestClient(app) as client:
         yield Api(client, keys)
