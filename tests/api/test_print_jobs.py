@@ -22,13 +22,11 @@ import zxingcpp
 from PIL import Image
 from starlette.testclient import TestClient
 
-from minipos.api import app as app_module
 from minipos.api.app import create_app
 from minipos.api.context import AppContext
 from minipos.auth.service import Role
 from minipos.config import Settings
 from minipos.db import open_database
-from minipos.print_jobs import routes as print_routes
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
 from minipos.print_jobs.worker import PrintWorker, start_print_worker
@@ -36,7 +34,7 @@ from minipos.printing import PrintableSlip, PrinterProfile, decode_blocks, to_es
 from minipos.printing.readback import parse_escpos, text_lines
 from minipos.timeutil import now_us
 from printing.fake_printer import PAPER_OUT, FakePrinter
-from support import Api
+from support import Api, Station, open_station
 
 EXAMPLES = Path(__file__).with_name("examples")
 SHOP = {
@@ -74,15 +72,10 @@ SALE = {
 def api(
     settings: Settings, keys: dict[Role, str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Api]:
-    """The app with the printing routes (added here until app.py lists them) and no worker."""
+    """The app without its print worker."""
     for name, value in SHOP.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("MINIPOS_PRINT_WORKER", "false")
-    wired = app_module.operations()
-    if not any(op.path == "/api/print-jobs" for op in wired):
-        monkeypatch.setattr(
-            app_module, "operations", lambda: [*wired, *print_routes.router.operations]
-        )
     with TestClient(create_app(settings)) as client:
         yield Api(client, keys)
 
@@ -91,41 +84,6 @@ def api(
 def printer() -> Iterator[FakePrinter]:
     with FakePrinter() as fake:
         yield fake
-
-
-class Station:
-    def __init__(self, client: TestClient, data: dict[str, Any]) -> None:
-        self.client = client
-        self.id: int = data["id"]
-        self.headers = {"Authorization": f"Token {data['key']}"}
-
-    def post(self, path: str, body: Any = None) -> Any:
-        return self.client.post(path, json=body if body is not None else {}, headers=self.headers)
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(path, params=params, headers=self.headers)
-
-    def sell(self, api: Api, invoice: dict[str, Any], **complete: Any) -> dict[str, Any]:
-        posted = api.as_(Role.INTEGRATOR).post("/api/invoice/new", json=invoice)
-        assert posted.status_code == 200, posted.text
-        invoice_id = posted.json()["id"]
-        assert self.post(f"/api/invoice/{invoice_id}/claim").status_code == 200
-        done = self.post(
-            f"/api/invoice/{invoice_id}/complete", {"request_id": f"r{invoice_id}", **complete}
-        )
-        assert done.status_code == 200, done.text
-        result: dict[str, Any] = done.json()
-        return result
-
-
-def register(api: Api, pos_id: str = "01", name: str = "Kase 1") -> Station:
-    response = api.as_(Role.ADMIN).post(
-        "/api/stations", json={"name": name, "pos_id": pos_id, "chassis_id": f"CH{pos_id}"}
-    )
-    assert response.status_code == 201, response.text
-    station = Station(api.client, response.json())
-    assert station.post(f"/api/stations/{station.id}/shift/open", {"cashier_name": "Anna"})
-    return station
 
 
 def configure(api: Api, station: Station, fake: FakePrinter | None, **extra: Any) -> Any:
@@ -188,7 +146,7 @@ def preview_lines(text: str) -> list[str]:
 def test_a_completed_sale_arrives_at_the_printer(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     done = pos.sell(api, SALE, payments=[{"method_id": 1, "amount": 10}], cashier_name="Jānis")
     [receipt] = done["receipts"]
@@ -253,7 +211,7 @@ def test_a_completed_sale_arrives_at_the_printer(
 def test_printer_down_keeps_the_job_then_prints_it_exactly_once(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     printer.refuse()
     pos.sell(api, SALE, payments=[{"method_id": 2}])
@@ -284,7 +242,7 @@ def test_printer_down_keeps_the_job_then_prints_it_exactly_once(
 def test_a_printer_out_of_paper_gets_the_job_later(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     printer.status = dict(PAPER_OUT)
     pos.sell(api, SALE, payments=[{"method_id": 2}])
@@ -300,7 +258,7 @@ def test_a_printer_out_of_paper_gets_the_job_later(
 def test_a_job_left_sending_by_a_crash_fails_and_its_retry_is_a_copy(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     done = pos.sell(api, SALE, payments=[{"method_id": 1, "amount": 10}])
     # the state a kill -9 between claim and mark leaves: sending, its lease long gone
@@ -345,7 +303,7 @@ def test_a_job_left_sending_by_a_crash_fails_and_its_retry_is_a_copy(
 def test_a_partial_send_fails_and_is_not_resent(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    pos = register(api)
+    pos = open_station(api)
     # raster text makes the job big (about 100 KB): a stalled printer takes only the start
     configure(api, pos, printer, code_page="raster", write_timeout=0.5, check_status=False)
     printer.stall()
@@ -362,7 +320,7 @@ def test_a_partial_send_fails_and_is_not_resent(
 def test_two_workers_never_send_the_same_job(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    stations = [register(api, f"0{n}", f"Kase {n}") for n in range(1, 4)]
+    stations = [open_station(api, f"Kase {n}", f"0{n}") for n in range(1, 4)]
     for station in stations:
         configure(api, station, printer, check_status=False)
         for _ in range(2):
@@ -403,7 +361,7 @@ def test_two_workers_never_send_the_same_job(
 def test_the_documented_coupon_slip_prints_byte_for_byte(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     body = json.loads((EXAMPLES / "non_fiscal_slip.json").read_text())
     pos.sell(api, body)
@@ -425,7 +383,7 @@ def test_the_documented_coupon_slip_prints_byte_for_byte(
 
 
 def test_receipt_then_its_slip_in_order(api: Api, settings: Settings, printer: FakePrinter) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     body = json.loads((EXAMPLES / "sales_slip_after_payment.json").read_text())
     pos.sell(api, body, payments=[{"method_id": 2}])
@@ -466,7 +424,7 @@ def test_drawer_pulse_only_for_cash_unless_kept_closed(
     payments: list[dict[str, Any]],
     kicks: bool,
 ) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer, drawer_pin=5, drawer_on_ms=50)
     pos.sell(api, {**SALE, "keep_drawer_closed": keep_closed}, payments=payments)
     work(settings)
@@ -475,9 +433,9 @@ def test_drawer_pulse_only_for_cash_unless_kept_closed(
 
 
 def test_without_a_printer_jobs_are_done_at_once(api: Api, settings: Settings) -> None:
-    pos = register(api)
+    pos = open_station(api)
     pos.sell(api, SALE, payments=[{"method_id": 2}])
-    other = register(api, "02", "Kase 2")
+    other = open_station(api, "Kase 2", "02")
     configure(api, other, None, kind="none")
     other.sell(api, SALE, payments=[{"method_id": 2}])
     work(settings)
@@ -488,7 +446,7 @@ def test_without_a_printer_jobs_are_done_at_once(api: Api, settings: Settings) -
 
 
 def test_the_z_report_prints(api: Api, settings: Settings, printer: FakePrinter) -> None:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     pos.sell(api, SALE, payments=[{"method_id": 1, "amount": 10}])
     z = pos.post(f"/api/stations/{pos.id}/shift/close", {"cashier_name": "Anna"}).json()
@@ -509,7 +467,7 @@ def test_the_z_report_prints(api: Api, settings: Settings, printer: FakePrinter)
 
 @pytest.fixture
 def pos_printer(api: Api, printer: FakePrinter) -> tuple[Station, FakePrinter]:
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer, columns=32)
     return pos, printer
 
@@ -561,8 +519,8 @@ def test_invoice_previews(api: Api, pos_printer: tuple[Station, FakePrinter]) ->
 
 
 def test_a_station_sees_only_its_own(api: Api, settings: Settings) -> None:
-    one = register(api)
-    two = register(api, "02", "Kase 2")
+    one = open_station(api)
+    two = open_station(api, "Kase 2", "02")
     sale = one.sell(api, SALE, payments=[{"method_id": 2}])
     receipt_id = sale["receipts"][0]["id"]
     assert two.get(f"/api/receipts/{receipt_id}/preview").status_code == 404
@@ -579,7 +537,7 @@ def test_a_station_sees_only_its_own(api: Api, settings: Settings) -> None:
 
 
 def test_printer_configuration(api: Api, printer: FakePrinter) -> None:
-    pos = register(api)
+    pos = open_station(api)
     admin = api.as_(Role.ADMIN)
     assert admin.get(f"/api/stations/{pos.id}/printer").status_code == 404
     out = configure(api, pos, printer, columns=48, code_page="cp775")
@@ -619,7 +577,7 @@ def test_printer_configuration(api: Api, printer: FakePrinter) -> None:
 
 
 def test_printer_status(api: Api, printer: FakePrinter) -> None:
-    pos = register(api)
+    pos = open_station(api)
     assert pos.get(f"/api/stations/{pos.id}/printer/status").status_code == 404
     configure(api, pos, printer)
     status = pos.get(f"/api/stations/{pos.id}/printer/status").json()
@@ -643,8 +601,8 @@ def test_printer_status(api: Api, printer: FakePrinter) -> None:
 
 
 def test_roles(api: Api) -> None:
-    pos = register(api)
-    other = register(api, "02", "Kase 2")
+    pos = open_station(api)
+    other = open_station(api, "Kase 2", "02")
     body = {"kind": "none"}
     integrator = api.as_(Role.INTEGRATOR)
     assert integrator.put(f"/api/stations/{pos.id}/printer", json=body).status_code == 403
@@ -660,7 +618,7 @@ def test_roles(api: Api) -> None:
 
 
 def test_print_jobs_paging_and_filters(api: Api, settings: Settings) -> None:
-    pos = register(api)
+    pos = open_station(api)
     for _ in range(3):
         pos.sell(api, SALE, payments=[{"method_id": 2}])
     page = api.as_(Role.ADMIN).get("/api/print-jobs", params={"limit": 2})
@@ -686,7 +644,7 @@ def test_start_print_worker_sends_in_the_background(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
     """The one call app.py makes: a task that keeps sending until it is cancelled."""
-    pos = register(api)
+    pos = open_station(api)
     configure(api, pos, printer)
     pos.sell(api, SALE, payments=[{"method_id": 2}])
     started: AppContext = api.client.app.state.ctx  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@ paper; ``kill -9`` with jobs queued or mid-send loses nothing and prints nothing
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -12,20 +11,10 @@ from typing import Any
 import pytest
 from serverproc import Server
 
-from minipos.api import app as app_module
 from minipos.printing.readback import text_lines
 from printing.fake_printer import FakePrinter
 
-WIRED = any(op.path == "/api/print-jobs" for op in app_module.operations()) and (
-    "start_print_worker" in inspect.getsource(app_module)
-)
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not WIRED,
-        reason="app.py does not list the printing routes and start the print worker yet",
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 SALE = {"rows": [{"text": "Kūka ar ķiršiem", "quantity": 2, "price": "3.20"}]}
 

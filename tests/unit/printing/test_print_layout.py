@@ -56,9 +56,9 @@ def test_no_line_is_wider_than_the_paper(columns: int) -> None:
 @pytest.mark.parametrize("columns", COLUMNS)
 def test_own_text_lines_fit_the_profile(columns: int) -> None:
     ops = layout_receipt(full_receipt(), PrinterProfile(columns=columns))
-    for op in ops:
-        if isinstance(op, TextLine) and not op.raw:
-            assert len(op.text) * op.style.width <= columns, op
+    own = [op for op in ops if isinstance(op, TextLine) and not op.raw]
+    assert own, "the receipt laid out no text lines of its own"
+    assert [op for op in own if len(op.text) * op.style.width > columns] == []
 
 
 @pytest.mark.parametrize("columns", COLUMNS)
