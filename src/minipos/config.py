@@ -2,7 +2,7 @@
 
 One settings object for every process (server, CLI, workers). Reference data (tax groups,
 fiscal sections, payment methods) comes from an optional JSON file so that a shop can change
-them without a code change; the defaults are decisions.md §2.
+them without a code change; the defaults are docs/decisions.md §2.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ DOCUMENTED_BLOCKS = [
     {"kind": "barcode", "type": 2, "code": "1234567890123"},
     {"kind": "text", "content": "Some text here2"},
 ]
-#: §4.6 "Create new Product Advanced", the request as documented (its blocks cut off there).
+#: The public API docs' "Create new Product Advanced", the request as documented (its blocks cut off there).
 ADVANCED_CREATE = {
     "barcodes": [
         {"barcode": "1215846233", "discount": 0, "discount_type": None, "default_quantity": 1},
@@ -55,7 +55,7 @@ ADVANCED_CREATE = {
     "payload": "SomePayload",
     "info": {"blocks": DOCUMENTED_BLOCKS},
 }
-#: §4.4 "Change Product by ID", with the barcodes of §4.2 where the documented body is cut off.
+#: The public API docs' "Change Product by ID", with the barcodes of "GET Product by ID" where the documented body is cut off.
 DOCUMENTED_PUT = {
     "code": 4777,
     "name": "ItemName",
@@ -82,7 +82,7 @@ DOCUMENTED_PUT = {
     "addons": [9, 3],
     "status": 1,
 }
-#: §4.2 "GET Product by ID", as far as documented (after ``updated_at`` only ``info`` shows).
+#: The public API docs' "GET Product by ID", as far as documented (after ``updated_at`` only ``info`` shows).
 DOCUMENTED_BY_ID = {
     "id": 12,
     "barcodes": [

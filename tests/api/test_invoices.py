@@ -79,7 +79,7 @@ def test_basic_sale_fills_the_documented_defaults(api: Api) -> None:
     assert created["invoice_no"] == "DEMOSALESINVOICE1"
     assert created["mode"] == 1
     assert (created["discount"], created["discount_type"]) == (0, None)
-    # decisions.md §3: total_sum is the amount due (34.59), not the 0 of the public example.
+    # docs/decisions.md §3: total_sum is the amount due (34.59), not the 0 of the public example.
     assert created["total_sum"] == 34.59
     assert created["changed_sum"] == 0
     assert created["info"] == {}

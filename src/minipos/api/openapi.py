@@ -50,7 +50,7 @@ _LINKS: dict[str, tuple[str, ...]] = {
     "get_message": ("retry_message",),
 }
 
-#: Decimals travel as JSON numbers; requests may also send them as strings (decisions.md §1).
+#: Decimals travel as JSON numbers; requests may also send them as strings (docs/decisions.md §1).
 _DECIMAL_IN = {"anyOf": [{"type": "number"}, {"type": "string", "format": "decimal"}]}
 _DECIMAL_OUT = {"type": "number"}
 _EMPTY = {"type": "string", "maxLength": 0}

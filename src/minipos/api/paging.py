@@ -1,4 +1,4 @@
-"""List responses: a bare JSON array, paging in headers (decisions.md §7).
+"""List responses: a bare JSON array, paging in headers (docs/decisions.md §7).
 
 ``X-Total-Count`` says how many items match; ``Link: <…>; rel="next"`` points at the next page
 by id (keyset), so following it costs the same on page 1 and page 1,000.

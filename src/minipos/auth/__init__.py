@@ -1,1 +1,1 @@
-"""API keys and roles (decisions.md §4)."""
+"""API keys and roles (docs/decisions.md §4)."""

@@ -1,4 +1,4 @@
-"""Catalogue request and response shapes (minipos-api.md §4, §5, §6.9; docs/catalogue.md).
+"""Catalogue request and response shapes (the public API documentation; docs/catalogue.md).
 
 Request structs carry types and simple bounds; the business rules live in
 ``minipos.domain.catalogue``. Response structs list fields in the documented order: msgspec
@@ -31,7 +31,7 @@ Payload = Annotated[str, Meta(max_length=10_000)]
 
 
 class ProductInfo(RowInfo):
-    """``info`` of a product: ``blocks`` printed with it (§6.7), as on an invoice row."""
+    """``info`` of a product: ``blocks`` printed with it, as on an invoice row."""
 
 
 class BarcodeIn(Struct, kw_only=True):
@@ -166,7 +166,7 @@ Limit = Annotated[int, Meta(ge=1, le=1000)]
 
 
 class ProductQuery(Struct, kw_only=True):
-    """Filters of ``GET /api/products`` (decisions.md §7)."""
+    """Filters of ``GET /api/products`` (docs/decisions.md §7)."""
 
     #: Any text up to a barcode's length: one that no product has simply matches nothing.
     barcode: Annotated[str, Meta(max_length=64)] | None = None

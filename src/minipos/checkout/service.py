@@ -1,4 +1,4 @@
-"""Checkout: payment taken, the fiscal receipt issued (decisions.md §6).
+"""Checkout: payment taken, the fiscal receipt issued (docs/decisions.md §6).
 
 A sale comes from an invoice (``complete``: the invoice turns Done) or is rung up at the station
 (``sell``). Both end in :func:`_check_out`, the one path from priced lines, payments and the

@@ -1,4 +1,4 @@
-"""Print-block rules: what a barcode, QR or raw ESC/POS block may contain (decisions.md §2).
+"""Print-block rules: what a barcode, QR or raw ESC/POS block may contain (docs/decisions.md §2).
 
 A block that a printer cannot render must be refused with a 400 when the invoice is posted, not
 discovered at print time, so the invoice validator asks these helpers. Barcode ``type`` numbers

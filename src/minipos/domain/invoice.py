@@ -58,7 +58,7 @@ _STATUS_LABELS = {
     InvoiceStatus.CANCELLED: "Cancelled",
 }
 
-#: decisions.md §2. Done and Cancelled are final.
+#: docs/decisions.md §2. Done and Cancelled are final.
 TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.NEW: frozenset({InvoiceStatus.OPENED, InvoiceStatus.CANCELLED}),
     InvoiceStatus.OPENED: frozenset(
@@ -131,7 +131,7 @@ class InvoiceInput(Protocol):
 
 
 def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> DocumentPrice:
-    """Check every rule of a posted invoice and price it (decisions.md §2–§3)."""
+    """Check every rule of a posted invoice and price it (docs/decisions.md §2–§3)."""
     errors = ErrorCollector()
     _check_mode(invoice, errors)
     for index, row in enumerate(invoice.rows):

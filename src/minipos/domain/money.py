@@ -1,4 +1,4 @@
-"""Money arithmetic: the rounding contract of decisions.md §3.
+"""Money arithmetic: the rounding contract of docs/decisions.md §3.
 
 Money and quantities are ``Decimal``, never ``float``. Every rounding is half-up to the cent and
 is requested explicitly, so the result never depends on the ambient ``decimal`` context (whose
@@ -408,7 +408,7 @@ def price_document(
     discount: Decimal = _ZERO,
     discount_type: DiscountType | None = None,
 ) -> DocumentPrice:
-    """Price a document by the rules of decisions.md §3.
+    """Price a document by the rules of docs/decisions.md §3.
 
     Line amount = round(quantity * price - line discount); a percentage is taken of the exact
     gross. The document discount is spread over the discountable lines pro rata to their amounts

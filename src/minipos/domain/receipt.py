@@ -61,7 +61,7 @@ def settle(
     *,
     refund: bool = False,
 ) -> Settlement:
-    """Resolve the payments of a ``total`` (decisions.md §3).
+    """Resolve the payments of a ``total`` (docs/decisions.md §3).
 
     ``amount: null`` takes what remains. Cash may exceed the total; the excess is the change.
     Card and transfer may not exceed what remains. A refund pays out exactly the total. All

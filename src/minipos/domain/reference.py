@@ -1,5 +1,5 @@
 """Reference data that invoices and products point at: tax groups, fiscal sections, payment
-methods (decisions.md §2). Configurable per shop; these are the Latvian defaults."""
+methods (docs/decisions.md §2). Configurable per shop; these are the Latvian defaults."""
 
 from __future__ import annotations
 

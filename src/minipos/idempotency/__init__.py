@@ -1,1 +1,1 @@
-"""``Idempotency-Key`` (decisions.md §8): a retried POST replays the first response."""
+"""``Idempotency-Key`` (docs/decisions.md §8): a retried POST replays the first response."""

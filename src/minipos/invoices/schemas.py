@@ -1,4 +1,4 @@
-"""Invoice request and response shapes (minipos-api.md §3, §6).
+"""Invoice request and response shapes (the invoice pages of the public MiniPOS API docs).
 
 Request structs carry types and simple bounds; the business rules live in
 ``minipos.domain.invoice``. Response structs list fields in the documented order: msgspec
@@ -209,7 +209,7 @@ class InvoiceDetail(InvoiceSummary):
 
 
 class InvoiceQuery(Struct, kw_only=True):
-    """Filters of ``GET /api/invoices`` (decisions.md §7)."""
+    """Filters of ``GET /api/invoices`` (docs/decisions.md §7)."""
 
     status: QueryInt | None = None
     mode: QueryInt | None = None

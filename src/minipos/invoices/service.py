@@ -181,7 +181,7 @@ def _json(value: object) -> str:
 def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> msgspec.Raw:
     """Store the invoice; the answer is its detail, encoded. Re-posting an ``invoice_no`` with
     the same content gives the stored one back (a safe retry); with other content it is refused
-    (decisions.md §8)."""
+    (docs/decisions.md §8)."""
     if invoice.auto_number:
         _insert_with_free_number(conn, invoice, ctx.numbers)
         return _created(conn, invoice, ctx)

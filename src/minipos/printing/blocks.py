@@ -1,4 +1,4 @@
-"""Print blocks: the ``text``, ``barcode``, ``escpos`` and ``qr`` blocks of minipos-api.md §3.
+"""Print blocks: the ``text``, ``barcode``, ``escpos`` and ``qr`` blocks of the public API docs.
 
 The lowest layer of printing: the invoice API decodes and validates these structs
 (``info.header`` / ``footer`` / ``slip``, row ``info.blocks``) and the layout prints them, so

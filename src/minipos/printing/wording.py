@@ -46,7 +46,7 @@ class Wording:
     grand_total: str
 
 
-#: Latvian shop wording (decisions.md: the shop language is Latvian).
+#: Latvian shop wording (docs/decisions.md §11: the Latvian fiscal profile).
 LATVIAN = Wording(
     vat_number="PVN reģ. Nr.",
     registration_number="Reģ. Nr.",

@@ -1,5 +1,6 @@
-"""Receipt shapes: the ``GET /api/receipts`` serializer (minipos-api.md §6.6) and the one
-embedded in ``GET /api/invoice/{id}`` (§6.5), which names several fields differently."""
+"""Receipt shapes: the ``GET /api/receipts`` serializer (as the public API
+documentation shows it) and the one embedded in ``GET /api/invoice/{id}``, which names several
+fields differently."""
 
 from __future__ import annotations
 

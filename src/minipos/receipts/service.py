@@ -50,7 +50,7 @@ class SaleLine:
 def price_lines(
     lines: Sequence[SaleLine], discount: Decimal, discount_type: DiscountType | None
 ) -> DocumentPrice:
-    """Price sale lines by the money rules (decisions.md §3)."""
+    """Price sale lines by the money rules (docs/decisions.md §3)."""
     return price_document(
         [
             Line(

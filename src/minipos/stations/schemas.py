@@ -1,4 +1,4 @@
-"""Station and shift shapes (decisions.md §6; /api/shifts as minipos-api.md §5.2)."""
+"""Station and shift shapes (docs/decisions.md §6; /api/shifts as the public API docs show it)."""
 
 from __future__ import annotations
 

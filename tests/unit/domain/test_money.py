@@ -1,4 +1,4 @@
-"""The rounding contract (decisions.md §3) as a table of hand-checked vectors, plus properties.
+"""The rounding contract (docs/decisions.md §3) as a table of hand-checked vectors, plus properties.
 
 Every expected number in the tables below was worked out by hand from the rules (the
 arithmetic is in the comments where it is not obvious), not copied from the implementation.
@@ -287,7 +287,7 @@ def test_price_document_vector(vector: Vector) -> None:
 
 
 def test_documented_example_in_detail() -> None:
-    """The §3.5 request, worked by hand from the rules.
+    """The documented "Slip after payment" request, worked by hand from the rules.
 
     Row 1: 3 * 2.34 = 7.02, 5 % = 0.351 -> 0.35, amount 6.67. Row 2: 5 * 2.1 = 10.50.
     The 1.00 discount over 17.17: 100 * 6.67 / 17.17 = 38.85 and 61.15 cents; floors 38 + 61
@@ -323,7 +323,7 @@ def test_documented_example_in_detail() -> None:
 
 
 def test_documented_example_with_default_tax_table() -> None:
-    """In the real request row 2 has tax *group* 5, which the default table makes 0 % (§2).
+    """In the real request row 2 has tax *group* 5, which the default table makes 0 % (decisions §2).
 
     So the request as posted prices to the same total with a 0 % group instead of a 5 % one.
     """

@@ -22,7 +22,7 @@ RIGA = timezone(timedelta(hours=2))
 CHAIN_HASH = "3f2a9c0177de12ab" * 4
 LATVIAN_LETTERS = "āčēģīķļņšūž ĀČĒĢĪĶĻŅŠŪŽ"
 
-#: The slip of minipos-api.md §3.5 / §3.6, as the client posts it.
+#: The slip of the public API docs' "Slip after payment" and "Non fiscal slip" examples, as posted.
 DOCUMENTED_SLIP_JSON = b"""[
     { "kind": "escpos", "content": ["1D2122", "1D4201", "1D4201"] },
     { "kind": "text", "content": "                  COUPON                  " },
@@ -32,7 +32,7 @@ DOCUMENTED_SLIP_JSON = b"""[
     { "kind": "barcode", "code": "1234567890123", "type": 2 }
 ]"""
 
-#: The header of §3.5.
+#: The header of the "New Sales Invoice + Slip after payment" example.
 DOCUMENTED_HEADER_JSON = b"""[
     { "kind": "text", "content": "Header info1" },
     { "kind": "barcode", "code": "1234567890123", "type": 2, "align": 0, "height": 40,

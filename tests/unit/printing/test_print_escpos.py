@@ -70,7 +70,7 @@ def test_golden_small_receipt() -> None:
 
 
 def test_documented_slip_byte_for_byte() -> None:
-    """minipos-api.md §3.6: the escpos blocks pass through verbatim, around our framing."""
+    """The public API docs' non-fiscal slip: the escpos blocks pass through verbatim, around our framing."""
     rule = line("-" * 42)
     mark = CENTER + BOLD + TALL + line("NEFISKĀLS DOKUMENTS")
     expected = b"".join(

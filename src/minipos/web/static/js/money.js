@@ -1,7 +1,7 @@
 // Money and quantities as exact decimals: BigInt counts of cents (2 places) or of
 // thousandths (3 places). Floats would make 0.1 + 0.2 = 0.30000000000000004 at the till.
 // The server prices every sale itself; the totals here are the preview the cashier sees
-// while editing weights and prices, worked out by the same rules (decisions.md §3).
+// while editing weights and prices, worked out by the same rules (docs/decisions.md §3).
 
 const TEN = 10n;
 
