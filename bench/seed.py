@@ -15,6 +15,7 @@ from minipos.invoices import lifecycle
 from minipos.invoices import service as invoices
 from minipos.invoices.schemas import InvoiceIn, PaymentIn, RowIn
 from minipos.invoices.service import InvoiceContext
+from minipos.print_jobs.service import enqueue_z_report
 from minipos.stations import service as stations
 from minipos.stations.schemas import CashierIn, StationIn
 from minipos.stations.service import StationContext
@@ -32,7 +33,7 @@ def seed_shift(receipts: int) -> int:
     migrate.upgrade(settings.database_url)
     invoice_ctx = InvoiceContext(settings.reference(), settings.zone(), settings.station_group)
     lease_us = 3_600_000_000
-    ctx = StationContext(invoice_ctx, settings.secret_key.encode(), lease_us)
+    ctx = StationContext(invoice_ctx, settings.secret_key.encode(), lease_us, enqueue_z_report)
     db = open_database(settings.database_url)
     try:
         station = db.run(

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from starlette.testclient import TestClient
 
-from minipos.api.app import create_app
 from minipos.auth.service import Role, create_key
+from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import migrate, open_database
 from support import Api, StatementLog

@@ -51,7 +51,7 @@ def serve(
         migrations.upgrade(settings.database_url)
     typer.echo(f"MiniPOS on http://{host}:{port} (docs at /docs)", err=True)
     uvicorn.run(
-        "minipos.api.app:app_from_env",
+        "minipos.bootstrap:app_from_env",
         factory=True,
         host=host,
         port=port,

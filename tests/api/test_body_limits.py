@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from minipos.api.app import operations
 from minipos.api.jsonio import MAX_DEPTH
 from minipos.api.routing import Operation
 from minipos.auth.service import Role
+from minipos.bootstrap import operations
 from support import Api
 
 BODY_OPERATIONS = [op for op in operations() if op.body is not None]

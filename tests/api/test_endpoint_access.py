@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from starlette.applications import Starlette
 
-from minipos.api.app import create_app
 from minipos.api.routing import PATH_PARAMETER, Operation
 from minipos.auth.service import Role
+from minipos.bootstrap import create_app
 from minipos.config import Settings
 from support import Api, declared_operations
 

@@ -9,8 +9,8 @@ import msgspec
 import pytest
 from starlette.testclient import TestClient
 
-from minipos.api.app import create_app
 from minipos.auth.service import Role
+from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.events import repository

@@ -18,8 +18,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mailsink import MailSink, SmtpServer
-from minipos.api.app import create_app
 from minipos.auth.service import Role
+from minipos.bootstrap import create_app
 from minipos.config import ConfigError, Settings
 from minipos.db import open_database
 from minipos.ereceipts.compose import LATVIAN_WORDS
@@ -531,13 +531,13 @@ def test_roles_filters_and_paging(api: Api, pos: Station) -> None:
 def test_a_bad_sms_sender_stops_the_server_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """Checked before the worker starts (and before the first SMS): a ConfigError naming it."""
     monkeypatch.setenv("MINIPOS_SMS_SENDER", "no_such_provider.sms:sender")
-    ctx: Any = None  # never reached: the settings are read first
+    never: Any = None  # never reached: the settings are read first
     with pytest.raises(ConfigError, match="MINIPOS_SMS_SENDER: cannot import 'no_such_provider"):
-        start_message_worker(ctx)
+        start_message_worker(never, never, never)
     monkeypatch.setenv("MINIPOS_SMS_SENDER", "log")
     monkeypatch.setenv("MINIPOS_SMTP_HOST", "mail.example.lv")
     with pytest.raises(ConfigError, match="MINIPOS_MAIL_FROM"):
-        start_message_worker(ctx)
+        start_message_worker(never, never, never)
 
 
 def test_the_app_starts_its_message_worker(

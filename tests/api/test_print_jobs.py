@@ -8,7 +8,6 @@ The app's own worker is switched off (``MINIPOS_PRINT_WORKER=false``): the tests
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import json
 import re
@@ -22,9 +21,9 @@ import zxingcpp
 from PIL import Image
 from starlette.testclient import TestClient
 
-from minipos.api.app import create_app
-from minipos.api.context import AppContext
+from minipos.appcontext import AppContext
 from minipos.auth.service import Role
+from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.print_jobs.documents import PrintContext
@@ -643,17 +642,16 @@ def test_the_openapi_document_declares_the_previews(api: Api) -> None:
 def test_start_print_worker_sends_in_the_background(
     api: Api, settings: Settings, printer: FakePrinter
 ) -> None:
-    """The one call app.py makes: a task that keeps sending until it is cancelled."""
+    """The one call bootstrap makes: a task that keeps sending until it is cancelled."""
     pos = open_station(api)
     configure(api, pos, printer)
     pos.sell(api, SALE, payments=[{"method_id": 2}])
     started: AppContext = api.client.app.state.ctx  # type: ignore[attr-defined]
     # The settings are read once at start-up: this worker gets its own.
     printing = msgspec.structs.replace(started.printing, print_worker=True, print_poll_seconds=0.05)
-    ctx = dataclasses.replace(started, printing=printing)
 
     async def run_until_printed() -> None:
-        task = start_print_worker(ctx)
+        task = start_print_worker(started.db, started.print_context(), printing)
         try:
             for _ in range(200):
                 if printer.jobs:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from minipos.api.app import operations
 from minipos.auth.service import Role
+from minipos.bootstrap import operations
 from support import Api, Station, post_invoice, register
 
 #: Strings only B's fiscal data holds: its cashier (receipts, shifts, the printed receipt),

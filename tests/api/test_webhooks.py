@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from minipos.api.app import create_app
 from minipos.auth.service import Role
+from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.timeutil import now_us

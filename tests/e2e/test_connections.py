@@ -11,7 +11,7 @@ import time
 import pytest
 from serverproc import Server
 
-from minipos.api.app import operations
+from minipos.bootstrap import operations
 
 pytestmark = pytest.mark.e2e
 

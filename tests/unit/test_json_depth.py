@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minipos.api.app import operations
 from minipos.api.jsonio import MAX_DEPTH, HTTPProblem, decode
+from minipos.bootstrap import operations
 from minipos.domain.errors import ValidationFailed
 from minipos.invoices.schemas import InvoiceIn
 

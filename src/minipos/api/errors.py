@@ -1,4 +1,4 @@
-"""Errors → responses in Django REST framework's shapes (decisions.md §5).
+"""Errors → responses in Django REST framework's shapes (docs/decisions.md §5).
 
 400 ``{"field": ["message"], "rows": [{}, {"price": ["message"]}]}``; everything else
 ``{"detail": "…"}``. Anything unexpected is logged and answered 500 without internals.
@@ -15,7 +15,6 @@ from starlette.responses import Response
 from minipos.api.jsonio import HTTPProblem, JSONResponse, drf_errors
 from minipos.db import DatabaseFull, DatabaseUnavailable
 from minipos.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from minipos.idempotency.service import InvalidKey, KeyInFlight, KeyReuse
 
 log = logging.getLogger("minipos.api")
 
@@ -42,16 +41,8 @@ async def forbidden(request: Request, exc: Exception) -> Response:
 
 
 async def conflict(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Conflict | KeyInFlight)
+    assert isinstance(exc, Conflict)
     return _detail(409, str(exc))
-
-
-async def key_reuse(request: Request, exc: Exception) -> Response:
-    return _detail(422, str(exc))
-
-
-async def invalid_key(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"Idempotency-Key": [str(exc)]}, status_code=400)
 
 
 async def problem(request: Request, exc: Exception) -> Response:
@@ -85,9 +76,6 @@ HANDLERS = {
     NotFound: not_found,
     Forbidden: forbidden,
     Conflict: conflict,
-    KeyInFlight: conflict,
-    KeyReuse: key_reuse,
-    InvalidKey: invalid_key,
     HTTPProblem: problem,
     HTTPException: http_exception,
     DatabaseUnavailable: unavailable,

@@ -1,15 +1,26 @@
-"""Who is calling: ``Authorization: Token <key>`` or ``Bearer <key>`` (decisions.md §4)."""
+"""Who is calling: ``Authorization: Token <key>`` or ``Bearer <key>`` (docs/decisions.md §4)."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from starlette.requests import Request
 
-from minipos.api.context import context
 from minipos.api.jsonio import HTTPProblem
 from minipos.auth.principal import Principal
-from minipos.auth.service import verify
+from minipos.auth.service import KeyCache, verify
+from minipos.db import Database
 
 _CHALLENGE = {"WWW-Authenticate": "Token"}
+
+
+class KeyStore(Protocol):
+    """What checking a key needs of the process (``request.app.state.ctx``); the toolkit knows
+    no more of the application than this."""
+
+    db: Database
+    pepper: bytes
+    keys: KeyCache
 
 
 async def authenticate(request: Request) -> Principal:
@@ -20,7 +31,7 @@ async def authenticate(request: Request) -> Principal:
     key = key.strip()
     if scheme.lower() not in ("token", "bearer") or not key or " " in key:
         raise HTTPProblem(401, "Invalid token header.", _CHALLENGE)
-    ctx = context(request)
+    ctx: KeyStore = request.app.state.ctx
     principal = ctx.keys.get(key)
     if principal is None:
         principal = await ctx.db.read(lambda conn: verify(conn, ctx.pepper, key))

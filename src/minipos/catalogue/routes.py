@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
-from minipos.api.context import AppContext, context
 from minipos.api.jsonio import JSONResponse, canonical, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
+from minipos.appcontext import AppContext, context
 from minipos.auth.access import ADMIN_ONLY, ANY_ROLE
 from minipos.auth.principal import Principal
 from minipos.catalogue import service
@@ -48,7 +48,7 @@ def _catalogue(ctx: AppContext) -> CatalogueContext:
 async def _create(
     request: Request, principal: Principal, document: object, make: Callable[[Connection], object]
 ) -> Response:
-    """Run a create job once per ``Idempotency-Key`` (decisions.md §8) and answer 201;
+    """Run a create job once per ``Idempotency-Key`` (docs/decisions.md §8) and answer 201;
     ``document`` is the decoded body."""
     ctx = context(request)
     stored = await ctx.idempotency.run(

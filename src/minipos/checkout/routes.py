@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
-from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.routing import Router
+from minipos.appcontext import context
 from minipos.auth.access import ADMIN_OR_STATION, acting_station
 from minipos.auth.service import Principal
 from minipos.checkout import service

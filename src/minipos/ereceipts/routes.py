@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
-from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
+from minipos.appcontext import context
 from minipos.auth.access import ADMIN_ONLY, ADMIN_OR_INTEGRATOR
 from minipos.auth.service import Principal
 from minipos.ereceipts import service

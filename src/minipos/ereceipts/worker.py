@@ -28,7 +28,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from minipos.db import Connection, Database, Row
@@ -47,15 +47,12 @@ from minipos.ereceipts.settings import MessageSettings
 from minipos.ereceipts.sms import PermanentSmsError, SmsSender, load_sms_sender
 from minipos.events import service as events
 from minipos.print_jobs.documents import PrintContext
-from minipos.print_jobs.worker import printing_context
+from minipos.print_jobs.settings import PrintSettings
 from minipos.printing import pool
 from minipos.printing.preview import RenderTimeout
 from minipos.printing.wording import Wording
 from minipos.queue_worker import ClaimStore, QueueWorker
 from minipos.timeutil import now_us
-
-if TYPE_CHECKING:
-    from minipos.api.context import AppContext
 
 log = logging.getLogger("minipos.messages")
 
@@ -64,7 +61,9 @@ NO_SMTP = "no SMTP server configured (MINIPOS_SMTP_HOST); retry once one is"
 INTERRUPTED = "interrupted: the server stopped while sending; sending again"
 
 
-def start_message_worker(ctx: AppContext) -> asyncio.Task[None]:
+def start_message_worker(
+    db: Database, context: PrintContext, printing: PrintSettings
+) -> asyncio.Task[None]:
     """Start this process's message worker (``MINIPOS_MESSAGE_WORKER=false``: a task that ends).
 
     The settings and the SMS sender are loaded first, worker or not: a bad value stops the
@@ -75,10 +74,9 @@ def start_message_worker(ctx: AppContext) -> asyncio.Task[None]:
     if not settings.message_worker:
         log.info("message worker disabled (MINIPOS_MESSAGE_WORKER=false)")
         return asyncio.create_task(asyncio.sleep(0), name="message-worker (disabled)")
-    printing = ctx.printing
     worker = MessageWorker(
-        ctx.db,
-        printing_context(ctx),
+        db,
+        context,
         settings,
         mailer=SmtpMailer(settings) if settings.email_enabled else None,
         sms=sms,

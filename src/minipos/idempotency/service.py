@@ -13,7 +13,9 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from minipos.api.jsonio import HTTPProblem
 from minipos.db import Connection, Database
+from minipos.domain.errors import Conflict, ValidationFailed
 from minipos.idempotency import repository
 
 MAX_KEY_LENGTH = 255
@@ -24,18 +26,6 @@ class StoredResponse:
     status_code: int
     body: bytes
     replayed: bool = False
-
-
-class KeyReuse(Exception):
-    """The key was used before with a different request (422)."""
-
-
-class KeyInFlight(Exception):
-    """The first request with this key has not finished yet (409)."""
-
-
-class InvalidKey(Exception):
-    """The header is empty, too long or not printable ASCII (400)."""
 
 
 def fingerprint(method: str, path: str, canonical: bytes) -> str:
@@ -63,10 +53,13 @@ class Idempotency:
         if key is None:
             return await db.write(job)
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-            raise InvalidKey(f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.")
+            raise ValidationFailed.single(
+                ("Idempotency-Key",),
+                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.",
+            )
         slot = (api_key_id, key)
         if slot in self._in_flight:
-            raise KeyInFlight("A request with this Idempotency-Key is still being processed.")
+            raise Conflict("A request with this Idempotency-Key is still being processed.")
         self._in_flight.add(slot)
         try:
             return await db.write(
@@ -98,7 +91,7 @@ class Idempotency:
             stored = None
         if stored is not None:
             if stored["fingerprint"] != fingerprint:
-                raise KeyReuse("This Idempotency-Key was used with a different request.")
+                raise HTTPProblem(422, "This Idempotency-Key was used with a different request.")
             return StoredResponse(stored["status_code"], bytes(stored["body"]), replayed=True)
         response = job(conn)
         repository.put(

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
-from minipos.api.context import context
 from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
+from minipos.appcontext import context
 from minipos.auth.access import (
     ADMIN_OR_INTEGRATOR,
     ADMIN_OR_STATION,

@@ -7,10 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
-from minipos.api.context import AppContext, context
 from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
+from minipos.appcontext import AppContext, context
 from minipos.auth.access import (
     ADMIN_ONLY,
     ADMIN_OR_STATION,
@@ -29,7 +29,6 @@ from minipos.print_jobs.schemas import (
     PrintJobOut,
     PrintJobQuery,
 )
-from minipos.print_jobs.worker import printing_context
 from minipos.printing import pool
 from minipos.printing.preview import RenderTimeout, TooLarge
 from minipos.timeutil import now_us
@@ -197,7 +196,7 @@ async def preview_receipt(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     receipt_id: int = request.path_params["id"]
     query = jsonio.query(request, PreviewQuery)
-    own, print_context = own_station(principal), printing_context(ctx)
+    own, print_context = own_station(principal), ctx.print_context()
     printout = await ctx.db.read(
         lambda conn: previews.receipt_printout(conn, receipt_id, own, print_context)
     )
@@ -219,7 +218,7 @@ async def preview_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     invoice_id: int = request.path_params["id"]
     query = jsonio.query(request, PreviewQuery)
-    own, print_context = own_station(principal), printing_context(ctx)
+    own, print_context = own_station(principal), ctx.print_context()
     printout = await ctx.db.read(
         lambda conn: previews.invoice_printout(conn, invoice_id, own, print_context)
     )

@@ -33,6 +33,11 @@ class JobStatus(StrEnum):
     FAILED = "failed"  # a person decides: retry (a copy, if it may have printed)
 
 
+def enqueue_z_report(conn: Connection, *, station_id: int, shift_id: int, now_us: int) -> None:
+    """Queue a closed shift's Z-report (stations calls it through its context)."""
+    enqueue(conn, station_id=station_id, kind=JobKind.Z_REPORT, shift_id=shift_id, now_us=now_us)
+
+
 def enqueue(
     conn: Connection,
     *,

@@ -28,18 +28,15 @@ import asyncio
 import functools
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from minipos.db import Connection, Row
+from minipos.db import Connection, Database, Row
 from minipos.print_jobs import printers, repository, service
 from minipos.print_jobs.documents import PrintContext, job_document
 from minipos.print_jobs.printers import Printer
 from minipos.print_jobs.settings import PrintSettings
 from minipos.printing import Document, PrinterError, PrinterStatus, to_escpos
 from minipos.queue_worker import ClaimStore, QueueWorker
-
-if TYPE_CHECKING:
-    from minipos.api.context import AppContext
 
 log = logging.getLogger("minipos.print")
 
@@ -52,23 +49,15 @@ INTERRUPTED = (
 )
 
 
-def start_print_worker(ctx: AppContext) -> asyncio.Task[None]:
+def start_print_worker(
+    db: Database, context: PrintContext, settings: PrintSettings
+) -> asyncio.Task[None]:
     """Start this process's print worker (``MINIPOS_PRINT_WORKER=false``: a task that ends)."""
-    settings = ctx.printing
     if not settings.print_worker:
         log.info("print worker disabled (MINIPOS_PRINT_WORKER=false)")
         return asyncio.create_task(asyncio.sleep(0), name="print-worker (disabled)")
-    worker = PrintWorker(ctx.db, printing_context(ctx), settings)
+    worker = PrintWorker(db, context, settings)
     return asyncio.create_task(worker.run(), name="print-worker")
-
-
-def printing_context(ctx: AppContext) -> PrintContext:
-    """What documents need besides their rows, from the settings read at start-up."""
-    return PrintContext(
-        shop=ctx.printing.shop,
-        zone=ctx.invoices.zone,
-        cash_methods=frozenset(ctx.stations.cash_methods),
-    )
 
 
 def backoff_seconds(attempts: int, cap: float) -> float:

@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
-from minipos.api.context import context
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
+from minipos.appcontext import context
 from minipos.auth.access import ANY_ROLE, confine
 from minipos.auth.service import Principal
 from minipos.receipts import service

@@ -1,5 +1,5 @@
 """Station use cases: the registry (register, describe, list) and shifts (open, X-report,
-close = Z-report, search); decisions.md §6. Each runs inside the caller's unit of work."""
+close = Z-report, search); docs/decisions.md §6. Each runs inside the caller's unit of work."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from minipos.domain.receipt import GENESIS_HASH, chain_hash
 from minipos.domain.reference import ReferenceData
 from minipos.domain.shift import ShiftTotals, check_grand_total_room
 from minipos.events import service as events
-from minipos.print_jobs.service import JobKind, enqueue
 from minipos.receipts import audit
 from minipos.receipts import repository as receipts
 from minipos.stations import repository
@@ -52,11 +51,19 @@ class ShopSettings(Protocol):
     def station_group(self) -> str: ...
 
 
+class ZReportPrinter(Protocol):
+    def __call__(self, conn: Connection, *, station_id: int, shift_id: int, now_us: int) -> None:
+        """Queue the closed shift's Z-report for the station's printer."""
+
+
 @dataclass(frozen=True, slots=True)
 class StationContext:
     invoices: ShopSettings
     pepper: bytes
     lease_us: int
+    #: Queues the Z-report's printing in the closing transaction. The print queue sits above
+    #: stations (it reads shifts to print them), so the composition root hands it in.
+    print_z_report: ZReportPrinter
 
     @property
     def cash_methods(self) -> set[int]:
@@ -213,7 +220,7 @@ def close_shift(
             "hash": chain_hash(previous, content),
         },
     )
-    enqueue(conn, station_id=station_id, kind=JobKind.Z_REPORT, shift_id=shift["id"], now_us=now_us)
+    ctx.print_z_report(conn, station_id=station_id, shift_id=shift["id"], now_us=now_us)
     closed = repository.get_shift(conn, shift["id"])
     assert closed is not None
     out = with_report(closed, totals, ctx)

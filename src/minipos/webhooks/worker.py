@@ -48,8 +48,6 @@ from minipos.webhooks.signing import signature
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from minipos.api.context import AppContext
-
 log = logging.getLogger("minipos.webhooks")
 
 #: Deliveries read (and sent, if all goes well) per round.
@@ -68,13 +66,14 @@ MAX_ANSWER_BYTES = 64 * 1024
 ERROR_TEXT = 200
 
 
-def start_webhook_sender(ctx: AppContext) -> asyncio.Task[None]:
+def start_webhook_sender(
+    db: Database, zone: ZoneInfo, settings: WebhookSettings, wake: Notifier, changes: Notifier
+) -> asyncio.Task[None]:
     """Start this process's sender (``MINIPOS_WEBHOOK_WORKER=false``: a task that ends)."""
-    settings = ctx.webhooks
     if not settings.webhook_worker:
         log.info("webhook sender disabled (MINIPOS_WEBHOOK_WORKER=false)")
         return asyncio.create_task(asyncio.sleep(0), name="webhook-sender (disabled)")
-    sender = WebhookSender(ctx.db, ctx.invoices.zone, settings, ctx.event_log, ctx.webhook_changes)
+    sender = WebhookSender(db, zone, settings, wake, changes)
     return asyncio.create_task(sender.run(), name="webhook-sender")
 
 

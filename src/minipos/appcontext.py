@@ -1,4 +1,5 @@
-"""What every handler reaches through ``request.app.state.ctx``."""
+"""The services one server process holds, built once by :mod:`minipos.bootstrap`; every route
+reaches them through :func:`context`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from minipos.db import Database
 from minipos.idempotency.service import Idempotency
 from minipos.invoices.service import InvoiceContext
 from minipos.notifier import Notifier
+from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
 from minipos.stations.service import StationContext
 from minipos.webhooks.settings import WebhookSettings
@@ -35,6 +37,14 @@ class AppContext:
     webhook_changes: Notifier
     #: The printed shop particulars and the print worker's knobs, read once at start-up.
     printing: PrintSettings = field(default_factory=PrintSettings.from_env)
+
+    def print_context(self) -> PrintContext:
+        """What printed documents need besides their rows (previews, printer, e-receipts)."""
+        return PrintContext(
+            shop=self.printing.shop,
+            zone=self.invoices.zone,
+            cash_methods=frozenset(self.stations.cash_methods),
+        )
 
 
 def context(request: Request) -> AppContext:

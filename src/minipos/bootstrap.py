@@ -1,4 +1,5 @@
-"""The ASGI application: routes from every area, error handlers, OpenAPI and its docs page."""
+"""The composition root: settings, the database, every area's services, routes and workers
+become one ASGI application here, and only here (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from starlette.staticfiles import StaticFiles
 
 import minipos
 from minipos.api import errors, openapi
-from minipos.api.context import AppContext, context
 from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.routing import Operation, build_routes
 from minipos.api.security import authenticate
+from minipos.appcontext import AppContext, context
 from minipos.auth.service import KeyCache, load_pepper
 from minipos.catalogue import routes as catalogue_routes
 from minipos.checkout import routes as checkout_routes
@@ -37,6 +38,7 @@ from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import InvoiceContext
 from minipos.notifier import Notifier
 from minipos.print_jobs import routes as print_job_routes
+from minipos.print_jobs.service import enqueue_z_report
 from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
 from minipos.stations import routes as station_routes
@@ -107,7 +109,9 @@ def create_app(settings: Settings) -> Starlette:
             keys=KeyCache(settings.auth_cache_seconds),
             idempotency=Idempotency(settings.idempotency_ttl_hours * 3_600_000_000),
             invoices=invoices,
-            stations=StationContext(invoices, pepper, settings.lease_seconds * 1_000_000),
+            stations=StationContext(
+                invoices, pepper, settings.lease_seconds * 1_000_000, enqueue_z_report
+            ),
             feed=Notifier(),
             event_log=Notifier(),
             webhooks=webhooks,
@@ -124,9 +128,11 @@ def create_app(settings: Settings) -> Starlette:
                 ),
                 lambda: asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
                 lambda: asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _trim_event_log, ctx)),
-                lambda: start_print_worker(ctx),
-                lambda: start_webhook_sender(ctx),
-                lambda: start_message_worker(ctx),
+                lambda: start_print_worker(db, ctx.print_context(), ctx.printing),
+                lambda: start_webhook_sender(
+                    db, invoices.zone, webhooks, ctx.event_log, ctx.webhook_changes
+                ),
+                lambda: start_message_worker(db, ctx.print_context(), ctx.printing),
             ]
             for start in starters:  # one by one: a failing start stops those already running
                 chores.append(start())
