@@ -17,7 +17,8 @@ import psycopg
 import pytest
 from starlette.testclient import TestClient
 
-from minipos.auth.service import Role, create_key
+from minipos.auth.principal import Role
+from minipos.auth.service import create_key
 from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import migrate, open_database

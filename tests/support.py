@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from minipos.api.routing import Operation
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.db import open_database
 from minipos.db.database import statement_observer
 from minipos.receipts.audit import verify

@@ -10,7 +10,8 @@ import typer
 import uvicorn
 
 from minipos.api.protocol import HeadDeadlineProtocol
-from minipos.auth.service import Role, create_key, load_pepper
+from minipos.auth.principal import Role
+from minipos.auth.service import create_key, load_pepper
 from minipos.catalogue import files as catalogue_files
 from minipos.catalogue import service as catalogue_service
 from minipos.clitools import settings_or_exit

@@ -9,7 +9,7 @@ import pytest
 
 from minipos.api.jsonio import MAX_DEPTH
 from minipos.api.routing import Operation
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.bootstrap import operations
 from support import Api
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.catalogue import files as catalogue_files
 from minipos.catalogue import service
 from minipos.config import Settings

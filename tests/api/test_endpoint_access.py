@@ -8,7 +8,7 @@ import pytest
 from starlette.applications import Starlette
 
 from minipos.api.routing import PATH_PARAMETER, Operation
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.bootstrap import create_app
 from minipos.config import Settings
 from support import Api, declared_operations

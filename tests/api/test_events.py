@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from starlette.testclient import TestClient
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import open_database

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from support import Api
 
 INVOICE = {

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from minipos.api.jsonio import decode
-from minipos.auth.service import Role, create_key
+from minipos.auth.principal import Role
+from minipos.auth.service import create_key
 from minipos.config import Settings
 from minipos.db import Database, open_database
 from minipos.invoices import service

@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mailsink import MailSink, SmtpServer
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.bootstrap import create_app
 from minipos.config import ConfigError, Settings
 from minipos.db import open_database

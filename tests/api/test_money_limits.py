@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.config import Settings
 from minipos.domain.money import MAX_GRAND_TOTAL, MAX_SHIFT_TOTAL, MAX_TOTAL, to_minor
 from support import Api, Station, post_invoice, register, run_sql, verify_database

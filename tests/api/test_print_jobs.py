@@ -22,7 +22,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from minipos.appcontext import AppContext
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import open_database

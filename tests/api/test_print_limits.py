@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.domain.blocks import MAX_CODES, MAX_QR_BYTES_TOTAL, QR_MAX_BYTES
 from minipos.printing import pool
 from support import Api

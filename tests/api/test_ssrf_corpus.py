@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.timeutil import now_us

@@ -28,7 +28,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.config import Settings
 from minipos.domain.money import MAX_SHIFT_TOTAL
 from support import Api, Station, register, verify_database

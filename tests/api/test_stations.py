@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.db import open_database
 from support import Api, Station, post_invoice, register, run_sql, verify_database
 

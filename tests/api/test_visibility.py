@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from minipos.auth.service import Role
+from minipos.auth.principal import Role
 from minipos.bootstrap import operations
 from support import Api, Station, post_invoice, register
 

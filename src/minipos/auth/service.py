@@ -20,20 +20,6 @@ from minipos.auth import repository
 from minipos.auth.principal import Principal, Role
 from minipos.db import Connection
 
-# Role and Principal are re-exported: route modules and tests name them from here.
-__all__ = [
-    "PREFIX",
-    "KeyCache",
-    "NewKey",
-    "Principal",
-    "Role",
-    "create_key",
-    "digest",
-    "load_pepper",
-    "parse_key_id",
-    "verify",
-]
-
 PREFIX = "mpk"
 
 

@@ -11,12 +11,12 @@ from minipos.checkout.schemas import CompleteIn, SaleRowIn
 from minipos.db import Connection, Row
 from minipos.domain.errors import ErrorCollector, Path
 from minipos.domain.money import (
-    DiscountType,
     amount_error,
     from_cents,
     from_thousandths,
     line_gross_error,
     quantity_error,
+    stored_discount_type,
 )
 from minipos.domain.reference import ReferenceData
 from minipos.receipts.service import SaleLine
@@ -102,7 +102,7 @@ def walk_in_line(
         errors.add((*path, "tax"), f'"{tax}" is not a valid choice.')
         return None
     if row.discount is not None:
-        discount, discount_type = row.discount, choice_value(row.discount_type)
+        discount, discount_type = row.discount, stored_discount_type(row.discount_type)
     else:  # the barcode's own discount (none when sold by code)
         discount = from_cents(product["barcode_discount"] or 0)
         discount_type = product["barcode_discount_type"]
@@ -142,7 +142,7 @@ def _free_text_line(
         tax=tax,
         tax_rate=reference.taxes[tax].rate,
         discount=row.discount if row.discount is not None else ZERO,
-        discount_type=choice_value(row.discount_type),
+        discount_type=stored_discount_type(row.discount_type),
     )
     return line if _line_numbers_ok(path, line, errors) else None
 
@@ -163,10 +163,6 @@ def check_amount(path: Path, value: Decimal, errors: ErrorCollector) -> None:
     message = amount_error(value)
     if message:
         errors.add(path, message)
-
-
-def choice_value(choice: DiscountType | None) -> str | None:
-    return None if choice is None else choice.value
 
 
 def _default_quantity(product: Row) -> Decimal:

@@ -11,7 +11,7 @@ from minipos.api.jsonio import JSONResponse, encode
 from minipos.api.routing import Router
 from minipos.appcontext import context
 from minipos.auth.access import ADMIN_OR_STATION, acting_station
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.checkout import service
 from minipos.checkout.schemas import CompleteIn, SaleIn
 from minipos.invoices.schemas import InvoiceDetail

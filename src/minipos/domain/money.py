@@ -120,6 +120,11 @@ class DiscountType(StrEnum):
     PERCENT = "percent"
 
 
+def stored_discount_type(choice: DiscountType | None) -> str | None:
+    """The plain string stored for a discount type: drivers must not see (and adapt) an Enum."""
+    return None if choice is None else choice.value
+
+
 # --- rounding and number formats ----------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.appcontext import context
 from minipos.auth.access import ADMIN_ONLY, ADMIN_OR_INTEGRATOR
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.ereceipts import service
 from minipos.ereceipts.schemas import MessageOut, MessageQuery
 from minipos.timeutil import now_us

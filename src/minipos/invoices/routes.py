@@ -21,7 +21,7 @@ from minipos.auth.access import (
     own_station,
     posted_by,
 )
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.domain.errors import ValidationFailed
 from minipos.idempotency.service import StoredResponse, fingerprint
 from minipos.invoices import lifecycle, service

@@ -22,9 +22,9 @@ from minipos.domain.errors import NotFound, ValidationFailed
 from minipos.domain.events import EventType
 from minipos.domain.invoice import InvoiceStatus, validate_invoice
 from minipos.domain.money import (
-    DiscountType,
     shown_cents,
     shown_thousandths,
+    stored_discount_type,
     to_cents,
     to_thousandths,
 )
@@ -105,7 +105,7 @@ def prepare(
         "station_group": request.station_group or ctx.station_group,
         "station": None,
         "discount": to_cents(request.discount),
-        "discount_type": _value(request.discount_type),
+        "discount_type": stored_discount_type(request.discount_type),
         "comment": request.comment,
         "print_paper_receipt": request.print_paper_receipt,
         "keep_drawer_closed": request.keep_drawer_closed,
@@ -149,7 +149,7 @@ def prepare(
             "tax_rate": to_cents(ctx.reference.taxes[row.tax].rate),
             "fiscal_section": row.fiscal_section,
             "discount": to_cents(row.discount),
-            "discount_type": _value(row.discount_type),
+            "discount_type": stored_discount_type(row.discount_type),
             "payload": row.payload,
             "info": _NO_INFO if row.info.blocks is msgspec.UNSET else _json(row.info),
         }
@@ -283,11 +283,6 @@ def search(
 
 
 # --- storage form → response ----------------------------------------------------------------
-
-
-def _value(choice: DiscountType | None) -> str | None:
-    # The plain string: drivers must not see (and adapt) an Enum.
-    return None if choice is None else choice.value
 
 
 def _optional_bool(value: Any) -> bool | None:

@@ -22,10 +22,9 @@ from minipos.db import Connection, Row
 from minipos.domain.errors import Conflict, NotFound
 from minipos.domain.invoice import InvoiceMode
 from minipos.domain.money import (
-    PRICE_PLACES,
-    QUANTITY_PLACES,
     DiscountType,
-    from_minor,
+    from_cents,
+    from_thousandths,
     line_discount,
     vat,
 )
@@ -99,8 +98,8 @@ def receipt_document(
         shop=ctx.shop,
         lines=lines,
         vat_lines=_vat_lines(rows),
-        total=_money(receipt["bruto_amount"]),
-        payments=tuple(PaymentLine(p["method_name"], _money(p["amount"])) for p in payments),
+        total=from_cents(receipt["bruto_amount"]),
+        payments=tuple(PaymentLine(p["method_name"], from_cents(p["amount"])) for p in payments),
         station_name=receipt["station_name"],
         pos_id=receipt["station_pos_id"],
         document_id=receipt["document_id"],
@@ -110,8 +109,8 @@ def receipt_document(
         cashier=receipt["cashier_name"],
         header=_blocks(info.header),
         footer=_blocks(info.footer),
-        document_discount=_money(receipt["discount_amount"]),
-        change=_money(receipt["changed_amount"]),
+        document_discount=from_cents(receipt["discount_amount"]),
+        change=from_cents(receipt["changed_amount"]),
         refund_of=(receipt["parent_document_id"] or "") if refund else None,
         is_copy=is_copy,
         open_drawer=cash and not keep_closed,
@@ -120,12 +119,12 @@ def receipt_document(
 
 def _line(row: Row, invoice_row: Row | None) -> ReceiptLine:
     """A stored row as printed: the amount before the document discount, the line discount."""
-    quantity = from_minor(row["quantity"], QUANTITY_PLACES)
-    price = _money(row["price"])
+    quantity = from_thousandths(row["quantity"])
+    price = from_cents(row["price"])
     kind = DiscountType(row["discount_type"]) if row["discount_type"] else None
-    own = line_discount(quantity * price, _money(row["discount"]), kind)
+    own = line_discount(quantity * price, from_cents(row["discount"]), kind)
     # discount_amount = own discount + the row's share of the document discount
-    before_document = _money(row["amount"]) + _money(row["discount_amount"]) - own
+    before_document = from_cents(row["amount"]) + from_cents(row["discount_amount"]) - own
     blocks: Blocks = ()
     if invoice_row is not None and invoice_row["info"]:
         found = _ROW_INFO.decode(invoice_row["info"]).blocks
@@ -135,7 +134,7 @@ def _line(row: Row, invoice_row: Row | None) -> ReceiptLine:
         quantity=quantity,
         unit_price=price,
         amount=before_document,
-        vat_rate=_money(row["tax_rate"]),
+        vat_rate=from_cents(row["tax_rate"]),
         vat_letter=tax_letter(row["tax"]),
         discount=own,
         unit="kg" if invoice_row is not None and invoice_row["is_weight"] else "",
@@ -148,8 +147,8 @@ def _vat_lines(rows: Sequence[Row]) -> tuple[VatLine, ...]:
     gross: dict[Decimal, Decimal] = defaultdict(Decimal)
     letters: dict[Decimal, set[str]] = defaultdict(set)
     for row in rows:
-        rate = _money(row["tax_rate"])
-        gross[rate] += _money(row["amount"])
+        rate = from_cents(row["tax_rate"])
+        gross[rate] += from_cents(row["amount"])
         letters[rate].add(tax_letter(row["tax"]))
     out = []
     for rate in sorted(gross, reverse=True):
@@ -197,7 +196,7 @@ def z_report_document(
         payments=tuple(
             PaymentLine(p["method_name"], Decimal(p["amount"])) for p in report["payments"]
         ),
-        grand_total=_money(shift["grand_total"] or 0),
+        grand_total=from_cents(shift["grand_total"] or 0),
         cashier=shift["close_employee_name"],
         chain_hash=shift["hash"] or "",
         is_copy=is_copy,
@@ -236,7 +235,3 @@ def _info(invoice: Row | None) -> InvoiceInfo:
 
 def _blocks(found: Any) -> Blocks:
     return tuple(found) if isinstance(found, list) else ()
-
-
-def _money(units: int) -> Decimal:
-    return from_minor(units, PRICE_PLACES)

@@ -19,7 +19,7 @@ from minipos.auth.access import (
     confine,
     own_station,
 )
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.print_jobs import previews, printers, service
 from minipos.print_jobs.schemas import (
     PreviewQuery,

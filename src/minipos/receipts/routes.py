@@ -10,7 +10,7 @@ from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.appcontext import context
 from minipos.auth.access import ANY_ROLE, confine
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.receipts import service
 from minipos.receipts.schemas import ReceiptOut, ReceiptQuery
 

@@ -22,7 +22,7 @@ from minipos.auth.access import (
     acting_station,
     confine,
 )
-from minipos.auth.service import Principal
+from minipos.auth.principal import Principal
 from minipos.db import Connection
 from minipos.stations import service
 from minipos.stations.schemas import (

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from minipos.auth.service import Role, create_key
+from minipos.auth.principal import Role
+from minipos.auth.service import create_key
 from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import Conflict, NotFound, ValidationFailed
 from minipos.domain.events import EventType
