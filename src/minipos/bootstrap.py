@@ -154,6 +154,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/", lambda request: RedirectResponse("/docs"), methods=["GET"]),
         Route("/pos", lambda request: RedirectResponse("/pos/"), methods=["GET"]),
         Mount("/pos", StaticFiles(packages=[("minipos.web", "static")], html=True)),
+        Route("/favicon.ico", StaticFiles(packages=[("minipos.web", "static")])),
         *build_routes(ops, authenticate),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=errors.HANDLERS)

@@ -12,6 +12,7 @@ import uvicorn
 from minipos.api.protocol import HeadDeadlineProtocol
 from minipos.auth.principal import Role
 from minipos.auth.service import create_key, load_pepper
+from minipos.backup import app as backup_app
 from minipos.catalogue import files as catalogue_files
 from minipos.catalogue import service as catalogue_service
 from minipos.clitools import settings_or_exit
@@ -33,6 +34,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(printer_app, name="printer")
 app.add_typer(events_app, name="events")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(backup_app)  # no name: `minipos backup` and `minipos restore` are top-level
 
 
 @app.command()
