@@ -113,6 +113,20 @@ def call(
     return status, json.loads(raw) if raw else None
 
 
+def open_station(
+    server: Server, admin: str, name: str, pos_id: str, chassis_id: str
+) -> dict[str, Any]:
+    """Register a station with the ``admin`` key and open its shift: the station, with its key."""
+    body = {"name": name, "pos_id": pos_id, "chassis_id": chassis_id}
+    status, station = call(server, admin, "POST", "/api/stations", body)
+    assert status == 201, station
+    status, shift = call(
+        server, station["key"], "POST", f"/api/stations/{station['id']}/shift/open", {}
+    )
+    assert status == 200, shift
+    return dict(station)
+
+
 def wait_until(check: Callable[[], Any], what: str, timeout: float) -> Any:
     """Poll ``check`` until it returns something truthy, which is returned; fail at the deadline."""
     deadline = time.monotonic() + timeout

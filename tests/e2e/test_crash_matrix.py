@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from serverproc import NoAnswer, Server, call, free_port, wait_until
+from serverproc import NoAnswer, Server, call, free_port, open_station, wait_until
 
 from mailsink import MailSink, SmtpServer
 from minipos.printing.readback import text_lines
@@ -122,19 +122,8 @@ class Shop:
         return data
 
     def setup(self, printer: FakePrinter) -> None:
-        status, station = call(
-            self.server,
-            self.admin,
-            "POST",
-            "/api/stations",
-            {"name": "Kase 1", "pos_id": "1", "chassis_id": "C1"},
-        )
-        assert status == 201, station
+        station = open_station(self.server, self.admin, "Kase 1", "1", "C1")
         self.station_key, self.station_id = station["key"], station["id"]
-        status, _ = call(
-            self.server, self.station_key, "POST", f"/api/stations/{self.station_id}/shift/open", {}
-        )
-        assert status == 200
         body = {
             "kind": "network",
             "address": f"{printer.host}:{printer.port}",

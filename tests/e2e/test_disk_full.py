@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serverproc import NoAnswer, Server, call
+from serverproc import NoAnswer, Server, call, open_station
 
 pytestmark = pytest.mark.e2e
 
@@ -66,12 +66,8 @@ class Till:
         self.refused: list[tuple[str, Any]] = []  # (key or request_id, the 503's body)
 
     def open(self) -> None:
-        body = {"name": "Kase 1", "pos_id": "1", "chassis_id": "C1"}
-        status, station = call(self.server, self.admin, "POST", "/api/stations", body)
-        assert status == 201, station
+        station = open_station(self.server, self.admin, "Kase 1", "1", "C1")
         self.station, self.station_id = station["key"], station["id"]
-        path = f"/api/stations/{self.station_id}/shift/open"
-        assert call(self.server, self.station, "POST", path, {})[0] == 200
 
     def post(self, key: str) -> int:
         body = {"comment": key, "rows": [{"text": "Kafija", "quantity": 2, "price": "3.50"}]}

@@ -5,13 +5,11 @@ visibly."""
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from serverproc import Server, free_port
+from serverproc import Server, free_port, wait_until
+from shop import Shop
 
 from mailsink import MailSink, SmtpServer
 
@@ -27,60 +25,21 @@ SALE = {
 LATVIAN = "āčēģīķļņšūž ĀČĒĢĪĶĻŅŠŪŽ"
 
 
-class Shop:
-    """The admin and one station talking to the server."""
+class MailShop(Shop):
+    """The shop selling to customers who want their receipt by email or SMS."""
 
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        admin = server.cli("key", "create", "--role", "admin")
-        assert admin.returncode == 0, admin.stderr
-        self.admin = {"Authorization": f"Token {admin.stdout.strip()}"}
-        self.station: dict[str, str] = {}
-        self.sales = 0
-
-    def call(self, method: str, path: str, body: Any = None, *, as_station: bool = False) -> Any:
-        headers = self.station if as_station else self.admin
-        status, _, raw = self.server.request(method, path, body, headers)
-        assert status in (200, 201), (status, raw)
-        return json.loads(raw)
-
-    def register(self) -> None:
-        created = self.call(
-            "POST", "/api/stations", {"name": "Kase 1", "pos_id": "1", "chassis_id": "C1"}
+    def sell_to(self, customer: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """A sale paid in cash whose invoice names ``customer``; the completed invoice."""
+        return self.sell(
+            {**SALE, **extra, "info": {"customer": customer}},
+            payments=[{"method_id": 1, "amount": 20}],
+            cashier_name="Līga Ķēniņa",
         )
-        self.station = {"Authorization": f"Token {created['key']}"}
-        self.call("POST", f"/api/stations/{created['id']}/shift/open", {}, as_station=True)
-
-    def sell(self, customer: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        """post → claim → complete; the completed invoice."""
-        invoice = self.call(
-            "POST", "/api/invoice/new", {**SALE, **extra, "info": {"customer": customer}}
-        )
-        self.sales += 1
-        self.call("POST", f"/api/invoice/{invoice['id']}/claim", as_station=True)
-        done: dict[str, Any] = self.call(
-            "POST",
-            f"/api/invoice/{invoice['id']}/complete",
-            {"request_id": f"sale-{self.sales}", "payments": [{"method_id": 1, "amount": 20}],
-             "cashier_name": "Līga Ķēniņa"},
-            as_station=True,
-        )  # fmt: skip
-        return done
 
     def messages(self, **params: str) -> list[dict[str, Any]]:
         query = "&".join(f"{name}={value}" for name, value in params.items())
         found: list[dict[str, Any]] = self.call("GET", f"/api/messages?{query}")
         return found
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture
@@ -89,7 +48,7 @@ def smtp_port() -> int:
 
 
 @pytest.fixture
-def shop(server: Server, smtp_port: int) -> Shop:
+def shop(server: Server, smtp_port: int) -> MailShop:
     server.env |= {
         "MINIPOS_SMTP_HOST": "127.0.0.1",
         "MINIPOS_SMTP_PORT": str(smtp_port),
@@ -102,17 +61,17 @@ def shop(server: Server, smtp_port: int) -> Shop:
         "MINIPOS_SHOP_NAME": "SIA Ūdensroze",
         "MINIPOS_SHOP_ADDRESS": f"Ģertrūdes iela 5|{LATVIAN}",
     }
-    shop = Shop(server)
+    shop = MailShop(server)
     server.start()
     shop.register()
     return shop
 
 
-def test_the_customer_gets_the_receipt_by_email(shop: Shop, smtp_port: int) -> None:
+def test_the_customer_gets_the_receipt_by_email(shop: MailShop, smtp_port: int) -> None:
     with SmtpServer(smtp_port) as sink:
-        done = shop.sell({"email": EMAIL, "phone": "+371 2000 0000"}, print_paper_receipt=False)
+        done = shop.sell_to({"email": EMAIL, "phone": "+371 2000 0000"}, print_paper_receipt=False)
         [mail] = sink.wait_for(1)
-        wait_for(lambda: {m["status"] for m in shop.messages()} == {"sent"})
+        wait_until(lambda: {m["status"] for m in shop.messages()} == {"sent"}, "the email sent", 20)
     [receipt] = done["receipts"]
     assert (mail.sender, mail.recipients) == ("kases@udensroze.example.lv", [EMAIL])
     got = mail.message
@@ -141,11 +100,13 @@ def test_the_customer_gets_the_receipt_by_email(shop: Shop, smtp_port: int) -> N
 
 
 def test_smtp_down_then_up_the_email_arrives_once_even_across_kill_9(
-    shop: Shop, server: Server, smtp_port: int
+    shop: MailShop, server: Server, smtp_port: int
 ) -> None:
-    shop.sell({"email": EMAIL})  # nothing listens on the SMTP port yet
-    [message] = wait_for(
-        lambda: [m for m in shop.messages() if m["status"] == "pending" and m["attempts"] >= 2]
+    shop.sell_to({"email": EMAIL})  # nothing listens on the SMTP port yet
+    [message] = wait_until(
+        lambda: [m for m in shop.messages() if m["status"] == "pending" and m["attempts"] >= 2],
+        "a second attempt",
+        20,
     )
     assert "cannot connect to the SMTP server" in message["last_error"]
     assert message["next_attempt_at"] is not None
@@ -155,11 +116,11 @@ def test_smtp_down_then_up_the_email_arrives_once_even_across_kill_9(
     with SmtpServer(smtp_port) as sink:
         server.start()
         [mail] = sink.wait_for(1)
-        [message] = wait_for(lambda: (m := shop.messages(status="sent")) and m)
+        [message] = wait_until(lambda: shop.messages(status="sent"), "the email sent", 20)
         # Later worker passes send the next sale's email, and nothing more of the first.
-        shop.sell({"email": "second@example.lv"})
+        shop.sell_to({"email": "second@example.lv"})
         received = sink.wait_for(2)
-        wait_for(lambda: len(shop.messages(status="sent")) == 2)
+        wait_until(lambda: len(shop.messages(status="sent")) == 2, "both emails sent", 20)
         assert len(sink.received) == 2
     assert [m.recipients for m in received] == [[EMAIL], ["second@example.lv"]]
     assert mail.recipients == [EMAIL]
@@ -167,13 +128,13 @@ def test_smtp_down_then_up_the_email_arrives_once_even_across_kill_9(
     assert message["last_error"] is None
 
 
-def test_a_refused_recipient_fails_with_the_reason_visible(shop: Shop, smtp_port: int) -> None:
+def test_a_refused_recipient_fails_with_the_reason_visible(shop: MailShop, smtp_port: int) -> None:
     with SmtpServer(smtp_port) as sink:
         sink.refuse["nobody@example.lv"] = (
             "550 5.1.1 <nobody@example.lv>: Recipient address rejected"
         )
-        done = shop.sell({"email": "nobody@example.lv"})
-        [message] = wait_for(lambda: (m := shop.messages(status="failed")) and m)
+        done = shop.sell_to({"email": "nobody@example.lv"})
+        [message] = wait_until(lambda: shop.messages(status="failed"), "the email failed", 20)
         assert sink.refused == ["nobody@example.lv"]
         assert sink.received == []
     assert message["invoice_id"] == done["id"]

@@ -3,7 +3,6 @@ every invoice is completed exactly once and each station's receipt numbers have 
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 from collections import Counter
@@ -11,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from serverproc import MINIPOS, Server
+from serverproc import MINIPOS, Server, call, open_station
 
 pytestmark = pytest.mark.e2e
 
@@ -19,30 +18,13 @@ STATIONS = 10
 INVOICES = 1000
 
 
-def call(server: Server, key: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    status, _, raw = server.request(method, path, body, {"Authorization": f"Token {key}"})
-    return status, json.loads(raw) if raw else None
-
-
 def test_ten_stations_race_for_a_thousand_invoices(server: Server) -> None:
     admin = server.cli("key", "create", "--role", "admin").stdout.strip()
     integrator = server.cli("key", "create", "--role", "integrator").stdout.strip()
     server.start()
-    stations = []
-    for n in range(1, STATIONS + 1):
-        status, station = call(
-            server,
-            admin,
-            "POST",
-            "/api/stations",
-            {"name": f"POS{n}", "pos_id": str(n), "chassis_id": f"C{n}"},
-        )
-        assert status == 201
-        assert (
-            call(server, station["key"], "POST", f"/api/stations/{station['id']}/shift/open", {})[0]
-            == 200
-        )
-        stations.append(station)
+    stations = [
+        open_station(server, admin, f"POS{n}", str(n), f"C{n}") for n in range(1, STATIONS + 1)
+    ]
 
     def post(n: int) -> None:
         body = {
@@ -91,7 +73,7 @@ def test_ten_stations_race_for_a_thousand_invoices(server: Server) -> None:
 
     assert len(completed) == INVOICES
     assert len({invoice for invoice, _ in completed}) == INVOICES  # each exactly once
-    status, headers, _ = server.request(
+    _, headers, _ = server.request(
         "GET", "/api/invoices?status=30&limit=1", headers={"Authorization": f"Token {admin}"}
     )
     assert headers["x-total-count"] == str(INVOICES)

@@ -6,7 +6,8 @@ import json
 import time
 from typing import Any
 
-from serverproc import Server, free_port
+import serverproc
+from serverproc import Server, free_port, open_station, wait_until
 
 from minipos.webhooks.signing import verify
 from support import Receiver
@@ -20,19 +21,10 @@ FAST = {
 
 
 def call(server: Server, key: str, method: str, path: str, body: Any = None) -> Any:
-    status, _, data = server.request(method, path, body, {"Authorization": f"Token {key}"})
+    """One request that must succeed: its decoded body."""
+    status, data = serverproc.call(server, key, method, path, body)
     assert 200 <= status < 300, (status, data)
-    return json.loads(data) if data else None
-
-
-def until(check: Any, what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return data
 
 
 def test_receiver_down_then_up_across_a_server_crash_gets_everything_once_in_order(
@@ -49,10 +41,7 @@ def test_receiver_down_then_up_across_a_server_crash_gets_everything_once_in_ord
     integrator = server.cli("key", "create", "--role", "integrator").stdout.strip()
     server.start()
 
-    station = call(
-        server, admin, "POST", "/api/stations", {"name": "POS1", "pos_id": "01", "chassis_id": "C1"}
-    )
-    call(server, station["key"], "POST", f"/api/stations/{station['id']}/shift/open", {})
+    station = open_station(server, admin, "POS1", "01", "C1")
     invoices = [
         call(
             server,
@@ -74,9 +63,10 @@ def test_receiver_down_then_up_across_a_server_crash_gets_everything_once_in_ord
     )
     deliveries = f"/api/webhooks/{webhook['id']}/deliveries"
     # Nobody listens on the port: the head delivery is being retried, the rest wait.
-    until(
+    wait_until(
         lambda: (d := call(server, admin, "GET", deliveries)) and d[0]["attempts"] >= 2,
         "retries of the first delivery",
+        30,
     )
     server.kill()
     server.start()
