@@ -14,7 +14,7 @@ from minipos.auth.principal import Role
 from minipos.auth.service import create_key, load_pepper
 from minipos.backup import app as backup_app
 from minipos.catalogue import files as catalogue_files
-from minipos.catalogue import service as catalogue_service
+from minipos.catalogue.service import import_export as catalogue_service
 from minipos.clitools import settings_or_exit
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations

@@ -15,7 +15,7 @@ import pytest
 
 from minipos.auth.principal import Role
 from minipos.catalogue import files as catalogue_files
-from minipos.catalogue import service
+from minipos.catalogue.service import import_export
 from minipos.config import Settings
 from minipos.db import Database, open_database
 from minipos.domain.reference import ReferenceData
@@ -658,16 +658,16 @@ def database(settings: Settings) -> Iterator[Database]:
     db.close()
 
 
-def import_rows(db: Database, rows: list[service.SourceRow], unit: str = "line") -> int:
+def import_rows(db: Database, rows: list[import_export.SourceRow], unit: str = "line") -> int:
     return db.run(
-        lambda conn: service.import_products(
+        lambda conn: import_export.import_products(
             conn, rows, reference=ReferenceData.default(), now_us=now_us(), unit=unit
         )
     )
 
 
 def stored(db: Database) -> list[Any]:
-    return db.run(lambda conn: list(service.export_products(conn)))
+    return db.run(lambda conn: list(import_export.export_products(conn)))
 
 
 GOOD_CSV = '''\
@@ -690,7 +690,7 @@ Piens;1;1;4750001;0
 
 def test_import_reports_every_bad_row_and_imports_nothing(database: Database) -> None:
     rows = catalogue_files.read_csv(io.StringIO(BAD_CSV))
-    with pytest.raises(service.ImportFailed) as caught:
+    with pytest.raises(import_export.ImportFailed) as caught:
         import_rows(database, rows)
     failure = caught.value
     assert failure.lines == [3, 5, 7]  # the record on lines 5-6 is reported where it starts
@@ -724,7 +724,7 @@ def test_import_csv_then_export_round_trips(database: Database) -> None:
     again = [r.product for r in catalogue_files.read_csv(io.StringIO(out.getvalue()))]
     assert again == exported
     # The file is now in the catalogue: importing it again clashes on every code and barcode.
-    with pytest.raises(service.ImportFailed) as caught:
+    with pytest.raises(import_export.ImportFailed) as caught:
         import_rows(database, catalogue_files.read_csv(io.StringIO(out.getvalue())))
     assert caught.value.lines == [2, 3]
 
@@ -735,7 +735,7 @@ def test_import_json_reports_indexes(database: Database, tmp_path: Path) -> None
     path = tmp_path / "catalogue.json"
     path.write_text(json.dumps(bad))
     rows, unit = catalogue_files.read_file(path)
-    with pytest.raises(service.ImportFailed) as caught:
+    with pytest.raises(import_export.ImportFailed) as caught:
         import_rows(database, rows, unit)
     assert caught.value.messages() == [
         "index 2: price: This field is required.",

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from minipos.db import Connection, Row
+from typing import TypedDict, cast
+
+from minipos.db import Connection
+
+
+class KeyRow(TypedDict):
+    """What the key check reads of an ``api_keys`` row."""
+
+    id: int
+    digest: str  # the peppered HMAC of the whole key
+    role: str
+    station_id: int | None
+    revoked_at: int | None  # µs since the epoch, UTC
 
 
 def insert_key(
@@ -29,8 +41,10 @@ def insert_key(
     )
 
 
-def get_key(conn: Connection, key_id: str) -> Row | None:
-    return conn.fetchone(
+def get_key(conn: Connection, key_id: str) -> KeyRow | None:
+    row = conn.fetchone(
         "SELECT id, digest, role, station_id, revoked_at FROM api_keys WHERE key_id = :key_id",
         {"key_id": key_id},
     )
+    # A typing view only (the row stays the driver's): mypy checks the column names read.
+    return cast("KeyRow | None", row)

@@ -20,7 +20,7 @@ from typing import IO, Any
 import msgspec
 
 from minipos.catalogue.schemas import ProductIn
-from minipos.catalogue.service import SourceRow
+from minipos.catalogue.service.import_export import SourceRow
 from minipos.domain.errors import FieldError
 from minipos.jsoncodec import encode, field_error
 

@@ -8,7 +8,7 @@ here except the feed's leaves them out.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from minipos import db
 from minipos.db import Connection, Row, insert_statement, select_in
@@ -381,16 +381,36 @@ def search_categories(
 # --- helpers --------------------------------------------------------------------------------
 
 
-#: A live product as a station sells it: its fields, its category's name, and (by barcode)
-#: the barcode's own discount and default quantity.
+class ForSaleRow(TypedDict):
+    """A live product as a station sells it (checkout reads it): its fields, its category's
+    name, and, sold by barcode, the barcode's own discount and default quantity."""
+
+    id: int
+    code: int | None
+    name: str
+    price: int  # cents
+    tax: int
+    fiscal_section: int
+    is_free_price: bool
+    is_weight: bool
+    default_quantity: int  # thousandths
+    no_discount: bool
+    category: int | None
+    category_name: str | None
+    barcode: str | None  # None, and the barcode_* below empty, when sold by code
+    barcode_discount: int  # cents
+    barcode_discount_type: str | None
+    barcode_quantity: int | None  # thousandths
+
+
 _SALE_COLUMNS = (
     "SELECT p.id, p.code, p.name, p.price, p.tax, p.fiscal_section, p.is_free_price,"
     " p.is_weight, p.default_quantity, p.no_discount, p.category, c.name AS category_name"
 )
 
 
-def for_sale_by_barcode(conn: Connection, barcode: str) -> Row | None:
-    return conn.fetchone(
+def for_sale_by_barcode(conn: Connection, barcode: str) -> ForSaleRow | None:
+    row = conn.fetchone(
         _SALE_COLUMNS + ", b.barcode, b.discount AS barcode_discount,"
         " b.discount_type AS barcode_discount_type, b.default_quantity AS barcode_quantity"
         " FROM product_barcodes b JOIN products p ON p.id = b.product_id"
@@ -398,13 +418,16 @@ def for_sale_by_barcode(conn: Connection, barcode: str) -> Row | None:
         " WHERE b.barcode = :barcode AND p.deleted_at IS NULL",
         {"barcode": barcode},
     )
+    # A typing view only (the row stays the driver's): mypy checks the column names read.
+    return cast("ForSaleRow | None", row)
 
 
-def for_sale_by_code(conn: Connection, code: int) -> Row | None:
-    return conn.fetchone(
+def for_sale_by_code(conn: Connection, code: int) -> ForSaleRow | None:
+    row = conn.fetchone(
         _SALE_COLUMNS + ", NULL AS barcode, 0 AS barcode_discount,"
         " NULL AS barcode_discount_type, NULL AS barcode_quantity"
         " FROM products p LEFT JOIN categories c ON c.id = p.category"
         " WHERE p.code = :code AND p.deleted_at IS NULL",
         {"code": code},
     )
+    return cast("ForSaleRow | None", row)

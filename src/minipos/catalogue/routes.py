@@ -15,7 +15,6 @@ from minipos.api.routing import Router
 from minipos.appcontext import AppContext, context
 from minipos.auth.access import ADMIN_ONLY, ANY_ROLE
 from minipos.auth.principal import Principal
-from minipos.catalogue import service
 from minipos.catalogue.schemas import (
     CategoryDeleteQuery,
     CategoryIn,
@@ -30,7 +29,7 @@ from minipos.catalogue.schemas import (
     ProductQuery,
     TaxOut,
 )
-from minipos.catalogue.service import CatalogueContext
+from minipos.catalogue.service import CatalogueContext, categories, products, sync_feed
 from minipos.db import Connection
 from minipos.domain.money import json_number
 from minipos.idempotency.service import StoredResponse, fingerprint
@@ -91,9 +90,9 @@ async def list_products(request: Request, principal: Principal) -> Response:
     catalogue = _catalogue(ctx)
     query = jsonio.query(request, ProductQuery)
     if query.updated_since is None:
-        items, total = await ctx.db.read(lambda conn: service.search(conn, query, catalogue))
+        items, total = await ctx.db.read(lambda conn: products.search(conn, query, catalogue))
         return paged_response(request, items, total, query.limit)
-    changes, total = await ctx.db.read(lambda conn: service.feed(conn, query, catalogue))
+    changes, total = await ctx.db.read(lambda conn: sync_feed.changes(conn, query, catalogue))
     return _feed_page(request, changes, total, query.limit)
 
 
@@ -118,7 +117,7 @@ async def get_product(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     catalogue = _catalogue(ctx)
     product_id: int = request.path_params["id"]
-    found = await ctx.db.read(lambda conn: service.get(conn, product_id, catalogue))
+    found = await ctx.db.read(lambda conn: products.get(conn, product_id, catalogue))
     return JSONResponse(encode(found))
 
 
@@ -139,7 +138,7 @@ async def create_product(request: Request, principal: Principal) -> Response:
         request,
         principal,
         product,
-        lambda conn: service.create(conn, product, catalogue, now_us()),
+        lambda conn: products.create(conn, product, catalogue, now_us()),
     )
 
 
@@ -157,7 +156,7 @@ async def replace_product(request: Request, principal: Principal) -> Response:
     product_id: int = request.path_params["id"]
     product = decode(await _body(request), ProductIn)
     saved = await ctx.db.write(
-        lambda conn: service.replace(conn, product_id, product, catalogue, now_us())
+        lambda conn: products.replace(conn, product_id, product, catalogue, now_us())
     )
     return JSONResponse(encode(saved))
 
@@ -176,7 +175,7 @@ async def patch_product(request: Request, principal: Principal) -> Response:
     product_id: int = request.path_params["id"]
     changes = decode(await _body(request), ProductPatch)
     saved = await ctx.db.write(
-        lambda conn: service.patch(conn, product_id, changes, catalogue, now_us())
+        lambda conn: products.patch(conn, product_id, changes, catalogue, now_us())
     )
     return JSONResponse(encode(saved))
 
@@ -192,7 +191,7 @@ async def patch_product(request: Request, principal: Principal) -> Response:
 async def delete_product(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     product_id: int = request.path_params["id"]
-    await ctx.db.write(lambda conn: service.delete(conn, product_id, _catalogue(ctx), now_us()))
+    await ctx.db.write(lambda conn: products.delete(conn, product_id, _catalogue(ctx), now_us()))
     return Response(status_code=204)
 
 
@@ -211,7 +210,7 @@ async def list_categories(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     catalogue = _catalogue(ctx)
     query = jsonio.query(request, CategoryQuery)
-    items, total = await ctx.db.read(lambda conn: service.search_categories(conn, query, catalogue))
+    items, total = await ctx.db.read(lambda conn: categories.search(conn, query, catalogue))
     return paged_response(request, items, total, query.limit)
 
 
@@ -222,7 +221,7 @@ async def get_category(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     catalogue = _catalogue(ctx)
     category_id: int = request.path_params["id"]
-    found = await ctx.db.read(lambda conn: service.get_category(conn, category_id, catalogue))
+    found = await ctx.db.read(lambda conn: categories.get(conn, category_id, catalogue))
     return JSONResponse(encode(found))
 
 
@@ -242,7 +241,7 @@ async def create_category(request: Request, principal: Principal) -> Response:
         request,
         principal,
         category,
-        lambda conn: service.create_category(conn, category, catalogue, now_us()),
+        lambda conn: categories.create(conn, category, catalogue, now_us()),
     )
 
 
@@ -260,7 +259,7 @@ async def replace_category(request: Request, principal: Principal) -> Response:
     category_id: int = request.path_params["id"]
     category = decode(await _body(request), CategoryIn)
     saved = await ctx.db.write(
-        lambda conn: service.replace_category(conn, category_id, category, catalogue, now_us())
+        lambda conn: categories.replace(conn, category_id, category, catalogue, now_us())
     )
     return JSONResponse(encode(saved))
 
@@ -282,9 +281,7 @@ async def delete_category(request: Request, principal: Principal) -> Response:
     category_id: int = request.path_params["id"]
     detach = jsonio.query(request, CategoryDeleteQuery).detach
     await ctx.db.write(
-        lambda conn: service.delete_category(
-            conn, category_id, _catalogue(ctx), now_us(), detach=detach
-        )
+        lambda conn: categories.delete(conn, category_id, _catalogue(ctx), now_us(), detach=detach)
     )
     return Response(status_code=204)
 

@@ -165,7 +165,7 @@ def check_amount(path: Path, value: Decimal, errors: ErrorCollector) -> None:
         errors.add(path, message)
 
 
-def _default_quantity(product: Row) -> Decimal:
+def _default_quantity(product: catalogue.ForSaleRow) -> Decimal:
     """The barcode's default quantity (a six-pack scans as 6), else the product's, else 1."""
     units = product["barcode_quantity"] or product["default_quantity"]
     return from_thousandths(units) if units else Decimal(1)
