@@ -14,7 +14,7 @@ from minipos.db import Connection, migrate, open_database
 from minipos.invoices import lifecycle
 from minipos.invoices import service as invoices
 from minipos.invoices.schemas import InvoiceIn, PaymentIn, RowIn
-from minipos.invoices.service import InvoiceContext
+from minipos.invoices.service import ShopConfig
 from minipos.print_jobs.service import enqueue_z_report
 from minipos.stations import service as stations
 from minipos.stations.schemas import CashierIn, StationIn
@@ -31,7 +31,7 @@ class Created(msgspec.Struct):
 def seed_shift(receipts: int) -> int:
     settings = Settings.from_env()
     migrate.upgrade(settings.database_url)
-    invoice_ctx = InvoiceContext(settings.reference(), settings.zone(), settings.station_group)
+    invoice_ctx = ShopConfig(settings.reference(), settings.zone(), settings.station_group)
     lease_us = 3_600_000_000
     ctx = StationContext(invoice_ctx, settings.secret_key.encode(), lease_us, enqueue_z_report)
     db = open_database(settings.database_url)

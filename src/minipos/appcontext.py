@@ -11,7 +11,7 @@ from minipos.auth.service import KeyCache
 from minipos.config import Settings
 from minipos.db import Database
 from minipos.idempotency.service import Idempotency
-from minipos.invoices.service import InvoiceContext
+from minipos.invoices.service import ShopConfig
 from minipos.notifier import Notifier
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.settings import PrintSettings
@@ -26,7 +26,7 @@ class AppContext:
     pepper: bytes
     keys: KeyCache
     idempotency: Idempotency
-    invoices: InvoiceContext
+    invoices: ShopConfig
     stations: StationContext
     #: Wakes stations long-polling their feed (a new or released invoice).
     feed: Notifier

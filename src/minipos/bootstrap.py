@@ -35,7 +35,7 @@ from minipos.idempotency import repository as idempotency_repository
 from minipos.idempotency.service import Idempotency
 from minipos.invoices import lifecycle as invoice_lifecycle
 from minipos.invoices import routes as invoice_routes
-from minipos.invoices.service import InvoiceContext
+from minipos.invoices.service import ShopConfig
 from minipos.notifier import Notifier
 from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.service import enqueue_z_report
@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> Starlette:
         webhooks = WebhookSettings.from_env()
         webhooks.check_retention(settings.event_retention_days)
         pepper = load_pepper(settings.secret_key, settings.secret_file)
-        invoices = InvoiceContext(
+        invoices = ShopConfig(
             reference=settings.reference(),
             zone=settings.zone(),
             station_group=settings.station_group,

@@ -16,7 +16,7 @@ from minipos.config import Settings
 from minipos.db import Database, open_database
 from minipos.invoices import service
 from minipos.invoices.schemas import InvoiceIn
-from minipos.invoices.service import InvoiceContext
+from minipos.invoices.service import ShopConfig
 from support import Api, post_invoice
 
 EXAMPLES = Path(__file__).with_name("examples")
@@ -402,7 +402,7 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
     assert api.as_(None).get("/docs/static/swagger-ui-bundle.js").status_code == 200
 
 
-def created(db: Database, invoice: service.PreparedInvoice, ctx: InvoiceContext) -> str:
+def created(db: Database, invoice: service.PreparedInvoice, ctx: ShopConfig) -> str:
     """The ``invoice_no`` the stored invoice got."""
     body = db.run(lambda conn: service.create(conn, invoice, ctx))
     number: str = json.loads(bytes(body))["invoice_no"]
@@ -410,7 +410,7 @@ def created(db: Database, invoice: service.PreparedInvoice, ctx: InvoiceContext)
 
 
 def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -> None:
-    ctx = InvoiceContext(settings.reference(), settings.zone(), "1")
+    ctx = ShopConfig(settings.reference(), settings.zone(), "1")
     request = json.loads(example("sales_basic"))
     request["invoice_no"] = None
     same_second = 1_771_340_927_000_000  # 2026-02-17 17:08:47 in Riga
@@ -421,7 +421,7 @@ def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -
             for _ in range(3)
         ]
         # A restarted server (a fresh hint) still finds the next free number.
-        fresh = InvoiceContext(settings.reference(), settings.zone(), "1")
+        fresh = ShopConfig(settings.reference(), settings.zone(), "1")
         numbers.append(
             created(
                 db, service.prepare(_decoded(request), fresh, same_second, created_by=None), fresh

@@ -35,7 +35,7 @@ from minipos.invoices import lifecycle
 from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
 from minipos.invoices.schemas import InvoiceDetail
-from minipos.invoices.service import InvoiceContext
+from minipos.invoices.service import ShopConfig
 from minipos.print_jobs.service import JobKind, enqueue
 from minipos.receipts import repository as receipts
 from minipos.receipts import service as receipt_service
@@ -85,7 +85,7 @@ def complete(
     station_id: int,
     invoice_id: int,
     request: CompleteIn,
-    ctx: InvoiceContext,
+    ctx: ShopConfig,
     now_us: int,
 ) -> InvoiceDetail:
     """Payment taken for an invoice: its receipt issued, the invoice Done, printing queued."""
@@ -140,7 +140,7 @@ def complete(
 
 
 def sell(
-    conn: Connection, *, station_id: int, request: SaleIn, ctx: InvoiceContext, now_us: int
+    conn: Connection, *, station_id: int, request: SaleIn, ctx: ShopConfig, now_us: int
 ) -> ReceiptOut:
     """A sale (or refund) rung up at the station, with no invoice: products by barcode or
     code, or free text. Same money rules, numbering and chain as invoice sales."""
@@ -186,7 +186,7 @@ def sell(
 
 
 def _check_out(
-    conn: Connection, sale: Sale, ctx: InvoiceContext, now_us: int
+    conn: Connection, sale: Sale, ctx: ShopConfig, now_us: int
 ) -> tuple[ReceiptOut, InvoiceDetail | None]:
     """The one path from a priced sale to its receipt; with the invoice it completes, Done."""
     refund = sale.mode is ReceiptMode.REFUND
@@ -259,7 +259,7 @@ def _done(
     conn: Connection,
     station: Row,
     completing: Completing,
-    ctx: InvoiceContext,
+    ctx: ShopConfig,
     now_us: int,
     *,
     receipt: dict[str, Any] | None,

@@ -16,12 +16,12 @@ from minipos.domain.invoice import InvoiceStatus, check_transition
 from minipos.events import service as events
 from minipos.invoices import repository, service
 from minipos.invoices.schemas import InvoiceDetail
-from minipos.invoices.service import InvoiceContext
+from minipos.invoices.service import ShopConfig
 from minipos.stations.service import get_station
 
 
 def waiting_for(
-    conn: Connection, station_id: int, ctx: InvoiceContext, now_us: int, limit: int
+    conn: Connection, station_id: int, ctx: ShopConfig, now_us: int, limit: int
 ) -> list[InvoiceDetail]:
     """The invoices the station may take, and those it holds, oldest first."""
     station = get_station(conn, station_id)
@@ -48,7 +48,7 @@ def claim(
     conn: Connection,
     station_id: int,
     invoice_id: int,
-    ctx: InvoiceContext,
+    ctx: ShopConfig,
     now_us: int,
     *,
     lease_us: int,
@@ -64,7 +64,7 @@ def claim(
 
 
 def release(
-    conn: Connection, station_id: int, invoice_id: int, ctx: InvoiceContext, now_us: int
+    conn: Connection, station_id: int, invoice_id: int, ctx: ShopConfig, now_us: int
 ) -> InvoiceDetail:
     held(conn, get_station(conn, station_id), invoice_id)
     repository.set_status(conn, invoice_id, int(InvoiceStatus.NEW), now_us, station=None)
@@ -75,7 +75,7 @@ def cancel(
     conn: Connection,
     station_id: int | None,
     invoice_id: int,
-    ctx: InvoiceContext,
+    ctx: ShopConfig,
     now_us: int,
     *,
     posted_by: int | None,
@@ -98,7 +98,7 @@ def cancel(
     return _changed(conn, EventType.INVOICE_CANCELLED, invoice_id, ctx, now_us)
 
 
-def expire_leases(conn: Connection, ctx: InvoiceContext, now_us: int) -> int:
+def expire_leases(conn: Connection, ctx: ShopConfig, now_us: int) -> int:
     """Claims a silent station stopped renewing go back to New (decisions §6)."""
     expired = repository.expire_leases(conn, now_us)
     for invoice_id in expired:
@@ -110,7 +110,7 @@ def done(
     conn: Connection,
     invoice_id: int,
     completion: Mapping[str, Any],
-    ctx: InvoiceContext,
+    ctx: ShopConfig,
     now_us: int,
 ) -> InvoiceDetail:
     """Mark the invoice Done with what its checkout gave it (``repository.mark_done``'s
@@ -120,7 +120,7 @@ def done(
 
 
 def _changed(
-    conn: Connection, event_type: EventType, invoice_id: int, ctx: InvoiceContext, now_us: int
+    conn: Connection, event_type: EventType, invoice_id: int, ctx: ShopConfig, now_us: int
 ) -> InvoiceDetail:
     """The invoice as it is now, told to the event log as ``event_type``."""
     out = service.get(conn, invoice_id, ctx)

@@ -72,10 +72,15 @@ class NumberHint:
 
 
 @dataclass(frozen=True, slots=True)
-class InvoiceContext:
+class ShopConfig:
+    """The shop-wide configuration every invoice, station and receipt reads: reference data
+    (taxes, payment methods), the shop's time zone and its station group."""
+
     reference: ReferenceData
     zone: ZoneInfo
     station_group: str
+    #: Not configuration: the process's guess at the next automatic invoice number. It rides
+    #: here because it lives as long as the configuration and every invoice use case has it.
     numbers: NumberHint = field(default_factory=NumberHint)
 
 
@@ -90,7 +95,7 @@ class PreparedInvoice:
 
 
 def prepare(
-    request: InvoiceIn, ctx: InvoiceContext, now_us: int, *, created_by: int | None
+    request: InvoiceIn, ctx: ShopConfig, now_us: int, *, created_by: int | None
 ) -> PreparedInvoice:
     """Check every rule and compute the totals; raises ``ValidationFailed``. ``created_by`` is
     the posting API key's id: an integrator key cancels only what it posted."""
@@ -178,7 +183,7 @@ def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> msgspec.Raw:
+def create(conn: Connection, invoice: PreparedInvoice, ctx: ShopConfig) -> msgspec.Raw:
     """Store the invoice; the answer is its detail, encoded. Re-posting an ``invoice_no`` with
     the same content gives the stored one back (a safe retry); with other content it is refused
     (docs/decisions.md §8)."""
@@ -200,7 +205,7 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> m
     return _created(conn, invoice, ctx)
 
 
-def _created(conn: Connection, invoice: PreparedInvoice, ctx: InvoiceContext) -> msgspec.Raw:
+def _created(conn: Connection, invoice: PreparedInvoice, ctx: ShopConfig) -> msgspec.Raw:
     # Encoded once, for the answer and for the event (the hot path of the API).
     header = invoice.header
     out = events.encoded(detail(header, invoice.rows, invoice.payments, ctx))
@@ -226,7 +231,7 @@ def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: N
 
 
 def get(
-    conn: Connection, invoice_id: int, ctx: InvoiceContext, seen_by: int | None = None
+    conn: Connection, invoice_id: int, ctx: ShopConfig, seen_by: int | None = None
 ) -> InvoiceDetail:
     """One invoice; with ``seen_by``, only if that station may see it (else not found)."""
     header = repository.get(conn, invoice_id, seen_by)
@@ -235,11 +240,11 @@ def get(
     return load(conn, header, ctx)
 
 
-def load(conn: Connection, header: Row, ctx: InvoiceContext) -> InvoiceDetail:
+def load(conn: Connection, header: Row, ctx: ShopConfig) -> InvoiceDetail:
     return load_many(conn, [header], ctx)[0]
 
 
-def load_many(conn: Connection, headers: Sequence[Row], ctx: InvoiceContext) -> list[InvoiceDetail]:
+def load_many(conn: Connection, headers: Sequence[Row], ctx: ShopConfig) -> list[InvoiceDetail]:
     """Invoices in the detail shape; a constant number of queries for any number of them."""
     ids = [h["id"] for h in headers]
     rows: dict[int, list[Row]] = defaultdict(list)
@@ -257,7 +262,7 @@ def load_many(conn: Connection, headers: Sequence[Row], ctx: InvoiceContext) -> 
 def search(
     conn: Connection,
     query: InvoiceQuery,
-    ctx: InvoiceContext,
+    ctx: ShopConfig,
     seen_by: int | None = None,
 ) -> tuple[list[InvoiceSummary], int]:
     filters: dict[str, Any] = {
@@ -289,7 +294,7 @@ def _optional_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _summary_fields(h: Any, ctx: InvoiceContext) -> dict[str, Any]:
+def _summary_fields(h: Any, ctx: ShopConfig) -> dict[str, Any]:
     status = InvoiceStatus(h["status"])
     return {
         "id": h["id"],
@@ -320,7 +325,7 @@ def _summary_fields(h: Any, ctx: InvoiceContext) -> dict[str, Any]:
     }
 
 
-def summary(h: Any, ctx: InvoiceContext) -> InvoiceSummary:
+def summary(h: Any, ctx: ShopConfig) -> InvoiceSummary:
     return InvoiceSummary(**_summary_fields(h, ctx))
 
 
@@ -328,7 +333,7 @@ def detail(
     h: Any,
     rows: list[Any],
     payments: list[Any],
-    ctx: InvoiceContext,
+    ctx: ShopConfig,
     receipts: list[InvoiceReceiptOut] | None = None,
 ) -> InvoiceDetail:
     return InvoiceDetail(
@@ -349,7 +354,7 @@ def detail(
     )
 
 
-def _row(r: Any, ctx: InvoiceContext) -> RowOut:
+def _row(r: Any, ctx: ShopConfig) -> RowOut:
     section = ctx.reference.fiscal_sections.get(r["fiscal_section"])
     return RowOut(
         id=r["id"],

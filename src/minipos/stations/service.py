@@ -41,7 +41,7 @@ from minipos.timeutil import local_aware
 
 
 class ShopSettings(Protocol):
-    """What stations read of the shop-wide configuration (``invoices.service.InvoiceContext``
+    """What stations read of the shop-wide configuration (``invoices.service.ShopConfig``
     fits); a protocol, so stations need not import the invoice area that builds on them."""
 
     @property
