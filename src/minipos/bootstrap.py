@@ -155,7 +155,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/pos", lambda request: RedirectResponse("/pos/"), methods=["GET"]),
         Mount("/pos", StaticFiles(packages=[("minipos.web", "static")], html=True)),
         Route("/favicon.ico", StaticFiles(packages=[("minipos.web", "static")])),
-        *build_routes(ops, authenticate),
+        *build_routes(ops, authenticate, unknown_fields=settings.unknown_fields),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=errors.HANDLERS)
 

@@ -73,6 +73,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Rendered previews kept in memory (least recently used dropped first), and their size.
     render_cache_entries: Annotated[int, Meta(ge=0, le=10_000)] = 64
     render_cache_mb: Annotated[int, Meta(ge=0, le=4096)] = 32
+    #: ``reject``: an unknown body field or query parameter is a 400 naming it; ``ignore``:
+    #: dropped silently, as DRF does, for old clients (docs/api-conventions.md, "Errors").
+    unknown_fields: Annotated[str, Meta(pattern="^(ignore|reject)$")] = "reject"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,8 +1,9 @@
 """JSON in and out.
 
 Requests are decoded by msgspec straight into typed structs (numbers into ``Decimal`` without
-passing through ``float``); its first structural error becomes a DRF-style field error. Responses
-are encoded by msgspec with decimals written as plain JSON numbers.
+passing through ``float``), once. Only when that fails is the body read again loosely to name
+every field error at once, unknown fields included (docs/api-conventions.md, "Errors").
+Responses are encoded by msgspec with decimals written as plain JSON numbers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import itertools
 import operator
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import msgspec
@@ -18,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.domain.errors import FieldError, Path, ValidationFailed
-from minipos.jsoncodec import encode, field_error
+from minipos.jsoncodec import all_errors, decode_exact, encode, field_error, loose_decode
 
 # encode and field_error live in minipos.jsoncodec (the CLI and the catalogue files use them
 # too); the routes keep reaching them here, with the rest of the HTTP side of JSON.
@@ -33,10 +35,16 @@ __all__ = [
     "field_error",
     "query",
     "read_body",
+    "reject_unknown",
     "require_json",
 ]
 
 T = TypeVar("T")
+
+#: Whether unknown body fields and query parameters are refused (``MINIPOS_UNKNOWN_FIELDS``).
+#: The route dispatcher sets it per request from the app's settings, so two apps in one
+#: process (tests) may differ; outside a request (CLI, tests of decode) the default holds.
+reject_unknown: ContextVar[bool] = ContextVar("reject_unknown", default=True)
 
 # Decimals as strings: a decoded body may still hold NaN or Infinity (validation comes later),
 # which a JSON number cannot carry, and it must still have a canonical form to compare.
@@ -141,11 +149,38 @@ def decode(body: bytes, type_: type[T]) -> T:
     try:
         return msgspec.json.decode(body, type=type_)
     except msgspec.ValidationError as exc:
+        first = exc
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise _parse_error(exc) from exc
+    return _after_failure(body, type_, first)
+
+
+def _parse_error(exc: Exception) -> HTTPProblem:
+    if isinstance(exc, UnicodeDecodeError):  # msgspec's answer to bytes that are not UTF-8
+        return HTTPProblem(400, "JSON parse error - the body is not valid UTF-8")
+    return HTTPProblem(400, f"JSON parse error - {exc}")
+
+
+def _after_failure(body: bytes, type_: type[T], first: msgspec.ValidationError) -> T:
+    """Every error of a body msgspec refused, or (unknown fields ignored) the body without
+    them. Off the hot path: only a refused body gets here."""
+    try:
+        value = loose_decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # The typed decode stopped at a shape error before it reached the syntax error.
+        raise _parse_error(exc) from exc
+    reject = reject_unknown.get()
+    errors = all_errors(value, type_, reject_unknown=reject)
+    if errors:
+        raise ValidationFailed(errors) from first
+    if reject:
+        # The walk found nothing msgspec did: say what msgspec said rather than nothing.
+        raise ValidationFailed([field_error(str(first))]) from first
+    try:
+        decoded: T = decode_exact(value, type_)  # the walk deleted the unknown fields
+    except msgspec.ValidationError as exc:
         raise ValidationFailed([field_error(str(exc))]) from exc
-    except msgspec.DecodeError as exc:
-        raise HTTPProblem(400, f"JSON parse error - {exc}") from exc
-    except UnicodeDecodeError as exc:  # msgspec's answer to bytes that are not UTF-8
-        raise HTTPProblem(400, "JSON parse error - the body is not valid UTF-8") from exc
+    return decoded
 
 
 def query(request: Request, type_: type[T]) -> T:
@@ -157,7 +192,15 @@ def query(request: Request, type_: type[T]) -> T:
     try:
         return msgspec.convert(given, type_, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValidationFailed([field_error(str(exc))]) from exc
+        first = exc
+    # Query structs are flat and every field optional: one parameter at a time finds them all.
+    errors = []
+    for name, value in given.items():
+        try:
+            msgspec.convert({name: value}, type_, strict=False)
+        except msgspec.ValidationError as exc:
+            errors.append(field_error(str(exc)))
+    raise ValidationFailed(errors or [field_error(str(first))]) from first
 
 
 def drf_errors(errors: tuple[FieldError, ...]) -> dict[str, Any]:

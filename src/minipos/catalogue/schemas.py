@@ -34,7 +34,7 @@ class ProductInfo(RowInfo):
     """``info`` of a product: ``blocks`` printed with it, as on an invoice row."""
 
 
-class BarcodeIn(Struct, kw_only=True):
+class BarcodeIn(Struct, kw_only=True, forbid_unknown_fields=True):
     barcode: Barcode
     #: Taken off the line a scan of this barcode adds.
     discount: Decimal = Decimal(0)
@@ -43,7 +43,7 @@ class BarcodeIn(Struct, kw_only=True):
     default_quantity: Decimal = Decimal(1)
 
 
-class ProductIn(Struct, kw_only=True):
+class ProductIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """``POST /api/products`` and ``PUT /api/products/{id}`` (a full replace)."""
 
     barcodes: Annotated[list[BarcodeIn], Meta(max_length=100)] = msgspec.field(default_factory=list)
@@ -78,10 +78,11 @@ ProductPatch: type[Struct] = msgspec.defstruct(
     [(f.name, f.type | UnsetType, UNSET) for f in msgspec.structs.fields(ProductIn)],
     kw_only=True,
     omit_defaults=True,
+    forbid_unknown_fields=True,
 )
 
 
-class CategoryIn(Struct, kw_only=True):
+class CategoryIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """``POST /api/categories`` and ``PUT /api/categories/{id}``."""
 
     name: Name

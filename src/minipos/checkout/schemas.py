@@ -13,7 +13,7 @@ from minipos.domain.money import DiscountType
 from minipos.stations.schemas import Name, PosId, Ref
 
 
-class TenderIn(Struct, kw_only=True):
+class TenderIn(Struct, kw_only=True, forbid_unknown_fields=True):
     method_id: int
     #: null = the rest of the amount due.
     amount: Decimal | None = None
@@ -26,7 +26,7 @@ class TenderIn(Struct, kw_only=True):
     card_no: Annotated[str, Meta(max_length=32)] | None = None
 
 
-class RowEdit(Struct, kw_only=True):
+class RowEdit(Struct, kw_only=True, forbid_unknown_fields=True):
     """A change the cashier made to an invoice row the row allows to change."""
 
     id: QueryInt
@@ -34,7 +34,7 @@ class RowEdit(Struct, kw_only=True):
     price: Decimal | None = None  # rows with is_free_price
 
 
-class CompleteIn(Struct, kw_only=True):
+class CompleteIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """``POST /api/invoice/{id}/complete``."""
 
     #: The station's id for this attempt: a retry with the same id is a no-op.
@@ -45,7 +45,7 @@ class CompleteIn(Struct, kw_only=True):
     cashier_id: QueryInt | None = None
 
 
-class SaleRowIn(Struct, kw_only=True):
+class SaleRowIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """A walk-in row: a product by ``barcode`` or ``code``, or free ``text`` with a ``price``."""
 
     barcode: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
@@ -63,7 +63,7 @@ class SaleRowIn(Struct, kw_only=True):
     discount_type: DiscountType | None = None
 
 
-class SaleIn(Struct, kw_only=True):
+class SaleIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """``POST /api/stations/{station_id}/receipts``: a sale (or refund) with no invoice."""
 
     request_id: Ref

@@ -181,20 +181,28 @@ def _check_mode(invoice: InvoiceInput, errors: ErrorCollector) -> None:
         errors.add(("rows",), "This list may not be empty.")
 
 
-def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: ErrorCollector) -> None:
+def row_problems(row: RowInput) -> Iterator[FieldError]:
+    """A row's rules that need no reference data (quantities and money). Also checked on the
+    rows that decoded when another part of the request did not, so one response names both."""
     message = quantity_error(row.quantity)
     if message:
-        errors.add((*path, "quantity"), message)
+        yield FieldError(("quantity",), message)
     if row.init_quantity is not None:
         message = check_decimal(
             row.init_quantity, places=QUANTITY_PLACES, minimum=ZERO, maximum=MAX_QUANTITY
         )
         if message:
-            errors.add((*path, "init_quantity"), message)
-    _check_money((*path, "price"), row.price, errors)
+            yield FieldError(("init_quantity",), message)
+    if message := amount_error(row.price):
+        yield FieldError(("price",), message)
     if message := line_gross_error(row.quantity, row.price):
-        errors.add((*path, "quantity"), message)
-    _check_money((*path, "discount"), row.discount, errors)
+        yield FieldError(("quantity",), message)
+    if message := amount_error(row.discount):
+        yield FieldError(("discount",), message)
+
+
+def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: ErrorCollector) -> None:
+    errors.extend(path, row_problems(row))
     if row.tax not in reference.taxes:
         errors.add((*path, "tax"), f'"{row.tax}" is not a valid choice.')
     if row.fiscal_section not in reference.fiscal_sections:

@@ -17,7 +17,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from minipos.api.fields import QueryInt
 from minipos.domain.errors import FieldError, Path
-from minipos.domain.invoice import InvoiceMode
+from minipos.domain.invoice import InvoiceMode, row_problems
 from minipos.domain.money import DiscountType
 from minipos.printing.blocks import Block
 from minipos.receipts.schemas import InvoiceReceiptOut
@@ -34,7 +34,7 @@ _PHONE = re.compile(r"\+?[0-9](?: ?[0-9]){5,14}")  # fullmatch: no trailing newl
 BlockList = Annotated[list[Block], Meta(max_length=200)]
 
 
-class Customer(Struct, omit_defaults=True):
+class Customer(Struct, omit_defaults=True, forbid_unknown_fields=True):
     phone: Annotated[str, Meta(max_length=32)] | UnsetType | None = UNSET
     email: Annotated[str, Meta(max_length=254)] | UnsetType | None = UNSET
 
@@ -49,18 +49,18 @@ class Customer(Struct, omit_defaults=True):
             )
 
 
-class InvoiceInfo(Struct, omit_defaults=True):
+class InvoiceInfo(Struct, omit_defaults=True, forbid_unknown_fields=True):
     header: BlockList | UnsetType = UNSET
     footer: BlockList | UnsetType = UNSET
     slip: BlockList | UnsetType = UNSET
     customer: Customer | UnsetType = UNSET
 
 
-class RowInfo(Struct, omit_defaults=True):
+class RowInfo(Struct, omit_defaults=True, forbid_unknown_fields=True):
     blocks: BlockList | UnsetType = UNSET
 
 
-class RowIn(Struct, kw_only=True):
+class RowIn(Struct, kw_only=True, forbid_unknown_fields=True):
     code: Code = "0"
     text: Name
     quantity: Decimal
@@ -75,6 +75,11 @@ class RowIn(Struct, kw_only=True):
     payload: Annotated[str, Meta(max_length=10_000)] | None = None
     info: RowInfo = msgspec.field(default_factory=RowInfo)
 
+    def problems(self) -> Iterable[FieldError]:
+        """Only for a request that failed elsewhere (jsoncodec.all_errors); a valid one is
+        checked whole by validate_invoice."""
+        return row_problems(self)
+
     def print_blocks(
         self,
     ) -> Iterator[tuple[Path, Block]]:
@@ -83,13 +88,13 @@ class RowIn(Struct, kw_only=True):
                 yield ("info", "blocks", index), block
 
 
-class PaymentIn(Struct, kw_only=True):
+class PaymentIn(Struct, kw_only=True, forbid_unknown_fields=True):
     method_id: int
     method_name: Annotated[str, Meta(min_length=1, max_length=100)] | None = None
     amount: Decimal | None = None
 
 
-class InvoiceIn(Struct, kw_only=True):
+class InvoiceIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """``POST /api/invoice/new``."""
 
     invoice_no: Code | None = None

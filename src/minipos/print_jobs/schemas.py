@@ -14,7 +14,7 @@ JobKindName = Literal["receipt", "slip", "z_report"]
 Seconds = Annotated[float, Meta(ge=0.1, le=300)]
 
 
-class PrinterIn(Struct, kw_only=True):
+class PrinterIn(Struct, kw_only=True, forbid_unknown_fields=True):
     """``PUT /api/stations/{station_id}/printer``: the whole configuration (a replacement).
 
     ``address`` by kind: ``network`` ``host[:port]`` (port 9100 by default); ``file`` an

@@ -30,7 +30,9 @@ __all__ = [
 Text = Annotated[str, Meta(max_length=2048)]
 
 
-class TextBlock(Struct, tag_field="kind", tag="text", omit_defaults=True):
+class TextBlock(
+    Struct, tag_field="kind", tag="text", omit_defaults=True, forbid_unknown_fields=True
+):
     """One printed line."""
 
     content: Text
@@ -42,7 +44,9 @@ class TextBlock(Struct, tag_field="kind", tag="text", omit_defaults=True):
         return blocks.text_cost(self.content, enlarged)
 
 
-class BarcodeBlock(Struct, tag_field="kind", tag="barcode", omit_defaults=True):
+class BarcodeBlock(
+    Struct, tag_field="kind", tag="barcode", omit_defaults=True, forbid_unknown_fields=True
+):
     """A barcode (ESC/POS ``GS k`` symbology number; 101 = QR code)."""
 
     code: Annotated[str, Meta(max_length=blocks.QR_MAX_BYTES)]
@@ -69,7 +73,9 @@ class BarcodeBlock(Struct, tag_field="kind", tag="barcode", omit_defaults=True):
         )
 
 
-class EscposBlock(Struct, tag_field="kind", tag="escpos", omit_defaults=True):
+class EscposBlock(
+    Struct, tag_field="kind", tag="escpos", omit_defaults=True, forbid_unknown_fields=True
+):
     """Raw printer bytes, as hex strings (``"1B40"``)."""
 
     content: Annotated[list[str], Meta(min_length=1, max_length=64)]
@@ -84,7 +90,7 @@ class EscposBlock(Struct, tag_field="kind", tag="escpos", omit_defaults=True):
         return blocks.escpos_cost(self.content)
 
 
-class QrBlock(Struct, tag_field="kind", tag="qr", omit_defaults=True):
+class QrBlock(Struct, tag_field="kind", tag="qr", omit_defaults=True, forbid_unknown_fields=True):
     """A QR code (our addition)."""
 
     code: Annotated[str, Meta(max_length=blocks.QR_MAX_BYTES)]

@@ -14,7 +14,7 @@ Ref = Annotated[str, Meta(min_length=1, max_length=100)]
 PosId = Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")]
 
 
-class StationIn(Struct, kw_only=True):
+class StationIn(Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     #: The POS number invoices address with ``pos_id`` (digits; "01" and "1" are the same POS).
     pos_id: PosId
@@ -39,7 +39,7 @@ class StationCreated(StationOut):
     key: str
 
 
-class CashierIn(Struct, kw_only=True):
+class CashierIn(Struct, kw_only=True, forbid_unknown_fields=True):
     cashier_name: Name | None = None
     cashier_id: QueryInt | None = None
 

@@ -10,7 +10,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from minipos.api.fields import QueryInt
 
 
-class WebhookIn(Struct, kw_only=True):
+class WebhookIn(Struct, kw_only=True, forbid_unknown_fields=True):
     url: Annotated[str, Meta(min_length=1, max_length=2048)]
     #: Event types, ``invoice.*`` for all of a resource's, or ``*`` for every event.
     events: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=64)] = (
@@ -20,7 +20,7 @@ class WebhookIn(Struct, kw_only=True):
     active: bool = True
 
 
-class WebhookPatch(Struct, kw_only=True):
+class WebhookPatch(Struct, kw_only=True, forbid_unknown_fields=True):
     """Fields sent replace the stored ones. ``active: false`` pauses the endpoint: its events
     wait (nothing is skipped) and go out, in order, once it is active again."""
 
