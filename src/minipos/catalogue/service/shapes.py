@@ -83,30 +83,15 @@ def product_out(
     return ProductOut(
         id=int(row["id"]),
         barcodes=[
-            BarcodeOut(
-                barcode=b["barcode"],
-                discount=shown_cents(b["discount"]),
-                discount_type=b["discount_type"],
-                default_quantity=shown_thousandths(b["default_quantity"]),
-            )
+            BarcodeOut(**_stored_barcode_fields(b), discount_type=b["discount_type"])
             for b in barcodes
         ],
         addons=addons,
         status=int(row["status"]),
-        code=row["code"],
-        name=row["name"],
-        price=shown_cents(row["price"]),
-        is_free_price=bool(row["is_free_price"]),
-        is_weight=bool(row["is_weight"]),
-        default_quantity=shown_thousandths(row["default_quantity"]),
-        payload=row["payload"],
         created_at=aware(row["created_at"], ctx),
         updated_at=aware(row["updated_at"], ctx),
         info=msgspec.Raw(row["info"].encode()),
-        no_discount=bool(row["no_discount"]),
-        category=row["category"],
-        fiscal_section=int(row["fiscal_section"]),
-        tax=int(row["tax"]),
+        **_stored_fields(row),
     )
 
 
@@ -115,30 +100,43 @@ def product_request(row: Row, barcodes: Sequence[Row], addons: list[int]) -> Pro
     return ProductIn(
         barcodes=[
             BarcodeIn(
-                barcode=b["barcode"],
-                discount=shown_cents(b["discount"]),
+                **_stored_barcode_fields(b),
                 discount_type=None
                 if b["discount_type"] is None
                 else DiscountType(b["discount_type"]),
-                default_quantity=shown_thousandths(b["default_quantity"]),
             )
             for b in barcodes
         ],
         addons=addons,
         status=ProductStatus(row["status"]),
-        code=row["code"],
-        name=row["name"],
-        price=shown_cents(row["price"]),
-        is_free_price=bool(row["is_free_price"]),
-        is_weight=bool(row["is_weight"]),
-        default_quantity=shown_thousandths(row["default_quantity"]),
-        payload=row["payload"],
         info=msgspec.json.decode(row["info"], type=ProductInfo),
-        no_discount=bool(row["no_discount"]),
-        category=row["category"],
-        fiscal_section=int(row["fiscal_section"]),
-        tax=int(row["tax"]),
+        **_stored_fields(row),
     )
+
+
+def _stored_fields(row: Mapping[str, Any] | Row) -> dict[str, Any]:
+    """The fields a product's API shape and its create request show alike."""
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "price": shown_cents(row["price"]),
+        "is_free_price": bool(row["is_free_price"]),
+        "is_weight": bool(row["is_weight"]),
+        "default_quantity": shown_thousandths(row["default_quantity"]),
+        "payload": row["payload"],
+        "no_discount": bool(row["no_discount"]),
+        "category": row["category"],
+        "fiscal_section": int(row["fiscal_section"]),
+        "tax": int(row["tax"]),
+    }
+
+
+def _stored_barcode_fields(b: Mapping[str, Any] | Row) -> dict[str, Any]:
+    return {
+        "barcode": b["barcode"],
+        "discount": shown_cents(b["discount"]),
+        "default_quantity": shown_thousandths(b["default_quantity"]),
+    }
 
 
 def aware(us: int, ctx: CatalogueContext) -> str:
