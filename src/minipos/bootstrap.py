@@ -10,7 +10,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import swagger_ui_bundle
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -18,15 +20,18 @@ from starlette.staticfiles import StaticFiles
 
 import minipos
 from minipos.api import errors, openapi
-from minipos.api.jsonio import JSONResponse, encode
+from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
 from minipos.api.routing import Operation, build_routes
 from minipos.api.security import authenticate
 from minipos.appcontext import AppContext, context
+from minipos.auth.principal import Role
 from minipos.auth.service import KeyCache, load_pepper
 from minipos.catalogue import routes as catalogue_routes
 from minipos.checkout import routes as checkout_routes
-from minipos.config import Settings
-from minipos.db import open_database
+from minipos.config import ConfigError, Settings
+from minipos.db import Connection, DatabaseUnavailable, open_database
+from minipos.db import migrate as migrations
+from minipos.db.database import check_available, one_line
 from minipos.ereceipts import routes as messages_routes
 from minipos.ereceipts.worker import start_message_worker
 from minipos.events import repository as event_repository
@@ -37,8 +42,12 @@ from minipos.invoices import lifecycle as invoice_lifecycle
 from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import ShopConfig
 from minipos.notifier import Notifier
+from minipos.observability.metrics import Metrics
+from minipos.observability.middleware import RequestObserver
+from minipos.observability.queues import queue_stats
 from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.service import enqueue_z_report
+from minipos.print_jobs.settings import PrintSettings
 from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
 from minipos.stations import routes as station_routes
@@ -80,22 +89,60 @@ def app_from_env() -> Starlette:
     return create_app(Settings.from_env())
 
 
+class StartError(Exception):
+    """The server cannot start: the message names the cause and the fix, on one line."""
+
+
+def check_start(settings: Settings) -> None:
+    """What ``minipos serve`` checks before it starts uvicorn: a server that cannot run says
+    why in one line, where a failure inside uvicorn's lifespan prints a traceback."""
+    try:
+        _area_settings(settings)
+        PrintSettings.from_env()
+        check_available(settings.database_url)
+    except (ConfigError, DatabaseUnavailable, ValueError) as exc:
+        raise StartError(str(exc)) from None
+    if settings.auto_migrate:
+        migrations.upgrade(settings.database_url)
+        return
+    at, needed = migrations.current(settings.database_url), migrations.head()
+    if at != needed:
+        raise StartError(
+            f"the database schema is at {at or 'no revision'}, this version needs {needed}, "
+            "and MINIPOS_AUTO_MIGRATE=false: back the database up, run `minipos db upgrade`, "
+            "then start again"
+        )
+
+
+def _area_settings(settings: Settings) -> tuple[WebhookSettings, bytes, ShopConfig]:
+    """The settings the areas read beside ``Settings``, each checked (a ConfigError names it)."""
+    webhooks = WebhookSettings.from_env()
+    webhooks.check_retention(settings.event_retention_days)
+    try:
+        pepper = load_pepper(settings.secret_key, settings.secret_file)
+    except OSError as exc:
+        raise ConfigError(
+            f"MINIPOS_SECRET_FILE: cannot read or create {settings.secret_file}: {exc.strerror}"
+        ) from exc
+    invoices = ShopConfig(
+        reference=settings.reference(),
+        zone=settings.zone(),
+        station_group=settings.station_group,
+    )
+    return webhooks, pepper, invoices
+
+
 def create_app(settings: Settings) -> Starlette:
     ops = operations()
     spec = encode(openapi.build(ops, title="MiniPOS API", version=minipos.__version__))
+    metrics = Metrics()
+    schema_head = migrations.head()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Every setting is checked before the database is opened: a bad one stops start-up
         # with its message and leaves nothing half-started.
-        webhooks = WebhookSettings.from_env()
-        webhooks.check_retention(settings.event_retention_days)
-        pepper = load_pepper(settings.secret_key, settings.secret_file)
-        invoices = ShopConfig(
-            reference=settings.reference(),
-            zone=settings.zone(),
-            station_group=settings.station_group,
-        )
+        webhooks, pepper, invoices = _area_settings(settings)
         db = open_database(
             settings.database_url,
             pool_size=settings.pg_pool_size,
@@ -119,35 +166,85 @@ def create_app(settings: Settings) -> Starlette:
         )
         loop = asyncio.get_running_loop()
         db.on_commit = functools.partial(loop.call_soon_threadsafe, ctx.event_log.notify)
+        db.on_group_commit = metrics.observe_commit
         app.state.ctx = ctx
-        chores: list[asyncio.Task[None]] = []
+        # Every background task by name: /ready reports any that ended.
+        chores: dict[str, asyncio.Task[None]] = {}
+        app.state.workers = chores
+
+        async def expire_leases() -> None:
+            metrics.lease_expiries.inc(await _expire_leases(ctx))
+
         try:
-            starters: list[Callable[[], asyncio.Task[None]]] = [
-                lambda: asyncio.create_task(
-                    _every(PURGE_INTERVAL_SECONDS, _sweep_idempotency, ctx)
-                ),
-                lambda: asyncio.create_task(_every(LEASE_CHECK_SECONDS, _expire_leases, ctx)),
-                lambda: asyncio.create_task(_every(PURGE_INTERVAL_SECONDS, _trim_event_log, ctx)),
-                lambda: start_print_worker(db, ctx.print_context(), ctx.printing),
-                lambda: start_webhook_sender(
+            starters: dict[str, Callable[[], asyncio.Task[None]]] = {
+                name: functools.partial(_every, name, seconds, job)
+                for name, seconds, job in (
+                    (
+                        "idempotency sweep",
+                        PURGE_INTERVAL_SECONDS,
+                        functools.partial(_sweep_idempotency, ctx),
+                    ),
+                    ("lease expiry", LEASE_CHECK_SECONDS, expire_leases),
+                    (
+                        "event log retention",
+                        PURGE_INTERVAL_SECONDS,
+                        functools.partial(_trim_event_log, ctx),
+                    ),
+                )
+            } | {
+                "print worker": lambda: start_print_worker(db, ctx.print_context(), ctx.printing),
+                "webhook sender": lambda: start_webhook_sender(
                     db, invoices.zone, webhooks, ctx.event_log, ctx.webhook_changes
                 ),
-                lambda: start_message_worker(db, ctx.print_context(), ctx.printing),
-            ]
-            for start in starters:  # one by one: a failing start stops those already running
-                chores.append(start())
+                "e-receipt worker": lambda: start_message_worker(
+                    db, ctx.print_context(), ctx.printing
+                ),
+            }
+            for name, start in starters.items():  # one by one: a failing start stops the rest
+                chores[name] = start()
+            log.info("MiniPOS %s serving %s", minipos.__version__, db.dialect)
             yield
         finally:
-            for chore in chores:
+            for chore in chores.values():
                 chore.cancel()
-            await asyncio.gather(*chores, return_exceptions=True)
+            await asyncio.gather(*chores.values(), return_exceptions=True)
             db.close()
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(spec)
 
+    async def ready(request: Request) -> Response:
+        """Ready for traffic: the database answers at the schema this code needs, and every
+        background task runs. 503 lists what is not."""
+        reasons = []
+        try:
+            at = await context(request).db.read(_schema_revision)
+        except Exception as exc:  # whatever the driver raises, the answer is "not ready"
+            reasons.append(f"database unreachable: {one_line(exc)}")
+        else:
+            if at != schema_head:
+                reasons.append(
+                    f"database schema at {at or 'no revision'}, this version needs "
+                    f"{schema_head}: run `minipos db upgrade`"
+                )
+        workers: dict[str, asyncio.Task[None]] = request.app.state.workers
+        reasons.extend(f"{name} stopped" for name, task in workers.items() if task.done())
+        if reasons:
+            return JSONResponse({"status": "not ready", "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_page(request: Request) -> Response:
+        if not settings.metrics_public:
+            principal = await authenticate(request)
+            if principal.role is not Role.ADMIN:
+                raise HTTPProblem(403, "You do not have permission to perform this action.")
+        stats = await context(request).db.read(functools.partial(queue_stats, now_us=now_us()))
+        return Response(metrics.render(stats), media_type=CONTENT_TYPE_LATEST)
+
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
@@ -157,30 +254,40 @@ def create_app(settings: Settings) -> Starlette:
         Route("/favicon.ico", StaticFiles(packages=[("minipos.web", "static")])),
         *build_routes(ops, authenticate, unknown_fields=settings.unknown_fields),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=errors.HANDLERS)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=errors.HANDLERS,
+        middleware=[Middleware(RequestObserver, metrics=metrics, access_log=settings.access_log)],
+    )
 
 
 async def health(request: Request) -> Response:
-    """Liveness and database reachability; needs no key (for load balancers and monitors)."""
-    ctx = context(request)
-    await ctx.db.read(lambda conn: conn.fetchone("SELECT 1 AS ok"))
+    """Liveness: the process answers. Needs no key; readiness is /ready."""
     return JSONResponse({"status": "ok", "version": minipos.__version__})
+
+
+def _schema_revision(conn: Connection) -> str | None:
+    row = conn.fetchone("SELECT version_num FROM alembic_version")
+    return None if row is None else str(row["version_num"])
 
 
 async def docs(request: Request) -> Response:
     return HTMLResponse(_DOCS_PAGE)
 
 
-async def _every(
-    seconds: float, chore: Callable[[AppContext], Awaitable[None]], ctx: AppContext
-) -> None:
+def _every(name: str, seconds: float, chore: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
     """Run a housekeeping chore forever; a failure is logged and retried next time."""
-    while True:
-        try:
-            await chore(ctx)
-        except Exception:
-            log.exception("%s failed; will retry", chore.__name__)
-        await asyncio.sleep(seconds)
+
+    async def loop() -> None:
+        while True:
+            try:
+                await chore()
+            except Exception:
+                log.exception("%s failed; will retry", name)
+            await asyncio.sleep(seconds)
+
+    return asyncio.create_task(loop())
 
 
 async def _sweep_idempotency(ctx: AppContext) -> None:
@@ -207,13 +314,14 @@ async def _trim_event_log(ctx: AppContext) -> None:
             log.info("removed %d %s past retention", removed, what)
 
 
-async def _expire_leases(ctx: AppContext) -> None:
+async def _expire_leases(ctx: AppContext) -> int:
     expired = await ctx.db.write(
         lambda conn: invoice_lifecycle.expire_leases(conn, ctx.invoices, now_us())
     )
     if expired:
         log.info("%d invoice claims expired; back to New", expired)
         ctx.feed.notify()
+    return expired
 
 
 _DOCS_PAGE = """<!doctype html>

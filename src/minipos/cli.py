@@ -13,12 +13,14 @@ from minipos.api.protocol import HeadDeadlineProtocol
 from minipos.auth.principal import Role
 from minipos.auth.service import create_key, load_pepper
 from minipos.backup import app as backup_app
+from minipos.bootstrap import StartError, check_start
 from minipos.catalogue import files as catalogue_files
 from minipos.catalogue.service import import_export as catalogue_service
 from minipos.clitools import settings_or_exit
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.events.cli import app as events_app
+from minipos.observability.logs import logging_config
 from minipos.print_jobs.cli import app as printer_app
 from minipos.receipts import audit as receipt_audit
 from minipos.timeutil import now_us
@@ -50,8 +52,11 @@ def serve(
     if workers > 1 and settings.database_url.startswith("sqlite"):
         typer.echo("SQLite is served by one process; use PostgreSQL for --workers > 1", err=True)
         raise typer.Exit(2)
-    if settings.auto_migrate:
-        migrations.upgrade(settings.database_url)
+    try:
+        check_start(settings)
+    except StartError as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"MiniPOS on http://{host}:{port} (docs at /docs)", err=True)
     uvicorn.run(
         "minipos.bootstrap:app_from_env",
@@ -63,7 +68,9 @@ def serve(
         http=HeadDeadlineProtocol,  # httptools, with a deadline for each request's head
         timeout_keep_alive=settings.keep_alive_seconds,
         limit_concurrency=settings.max_connections,
-        access_log=settings.access_log,
+        log_config=logging_config(settings.log_format),
+        # Ours replaces uvicorn's access line (MINIPOS_ACCESS_LOG): route, latency, request id.
+        access_log=False,
         log_level="info",
         # Let in-flight requests (and the writer's last commit) finish on shutdown.
         timeout_graceful_shutdown=10,

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -50,6 +50,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     lease_seconds: int = 120
     #: One log line per request (turn off for benchmarks or behind a logging proxy).
     access_log: bool = True
+    #: ``text`` for people, ``json`` (one object a line) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    #: Serve ``/metrics`` without a key (for a scraper on a network only it can reach);
+    #: otherwise it takes an admin key (docs/operations.md).
+    metrics_public: bool = False
     #: A request's line and headers must arrive within this long of the connection opening
     #: (or of the request's first byte on a kept-alive one), else it is closed (security.md).
     header_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0

@@ -38,4 +38,5 @@ async def authenticate(request: Request) -> Principal:
         if principal is None:
             raise HTTPProblem(401, "Invalid token.", _CHALLENGE)
         ctx.keys.put(key, principal)
+    request.state.principal = principal  # the access log names the key id and the station
     return principal

@@ -30,6 +30,7 @@ import queue
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -262,6 +263,9 @@ class Database(Protocol):
     events: bool
     #: Called (from any thread) after a commit that wrote batch rows, e.g. to wake event readers.
     on_commit: Callable[[], object] | None
+    #: Called on the SQLite writer thread after each group commit with the number of jobs it
+    #: carried and the seconds it took (metrics); PostgreSQL has no group commit.
+    on_group_commit: Callable[[int, float], object] | None
 
     async def write(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` in a write transaction; committed (durably) before this returns."""
@@ -296,6 +300,7 @@ def open_database(
 class _Announcer:
     events = True
     on_commit: Callable[[], object] | None = None
+    on_group_commit: Callable[[int, float], object] | None = None
 
     def _announce(self, wrote_batches: bool) -> None:
         if wrote_batches and self.on_commit is not None:
@@ -435,7 +440,10 @@ class SQLiteDatabase(_Announcer):
                         self._queue.put(None)  # stop after this group
                         break
                     group.append(item)
+            started = time.perf_counter()
             outcomes, announce = self._commit_group(conn, wrapper, group)
+            if self.on_group_commit is not None:
+                self.on_group_commit(len(group), time.perf_counter() - started)
             self._announce(announce)
             for job, (ok, value) in zip(group, outcomes, strict=True):
                 job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
@@ -533,6 +541,34 @@ def _claim(path: Path) -> Any:
     handle.write(f"{os.getpid()}\n")
     handle.flush()
     return handle
+
+
+def check_available(url: str) -> None:
+    """Fail fast, before a server starts, if it could not open ``url``: the SQLite file served
+    by another process, or PostgreSQL unreachable or missing its database. The lock is only
+    probed here; the server claims it for good when it opens the database."""
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        try:
+            _claim(path).close()
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot open {path}: {exc.strerror}; check MINIPOS_DATABASE_URL and that its "
+                "directory exists and is writable"
+            ) from None
+        return
+    try:
+        psycopg.connect(postgres_conninfo(url), connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL: {one_line(exc)}; check that PostgreSQL runs and "
+            "that the database in MINIPOS_DATABASE_URL exists (createdb NAME)"
+        ) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver's message on one line (psycopg's span several)."""
+    return " ".join(str(exc).split())
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------

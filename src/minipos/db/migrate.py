@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from minipos.db.database import sqlalchemy_url
 
@@ -37,6 +38,11 @@ def upgrade(url: str, revision: str = "heads") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+def head() -> str | None:
+    """The revision this version of the code needs (the migrations are one line)."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def current(url: str) -> str | None:

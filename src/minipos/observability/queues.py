@@ -1,0 +1,40 @@
+"""Depth and oldest age of the background queues, counted at scrape time.
+
+Plain SQL over the areas' queue tables: the statuses listed are those a worker still has to
+handle (print_jobs, webhooks and ereceipts repositories); done and failed items are history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minipos.db import Connection
+
+#: queue label → (table, statuses still to be handled)
+QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "print_jobs": ("print_jobs", ("queued", "sending")),
+    "webhook_deliveries": ("webhook_deliveries", ("pending",)),
+    "ereceipts": ("messages", ("pending", "sending")),
+}
+
+
+@dataclass(frozen=True)
+class QueueStat:
+    queue: str
+    depth: int
+    oldest_age_seconds: float
+
+
+def queue_stats(conn: Connection, now_us: int) -> list[QueueStat]:
+    stats = []
+    for name, (table, statuses) in QUEUES.items():
+        wanted = ", ".join(f"'{status}'" for status in statuses)
+        row = conn.fetchone(
+            f"SELECT count(*) AS n, min(created_at) AS oldest FROM {table}"  # noqa: S608 - constants
+            f" WHERE status IN ({wanted})"
+        )
+        assert row is not None  # an aggregate always answers one row
+        oldest = row["oldest"]
+        age = 0.0 if oldest is None else max(0, now_us - int(oldest)) / 1_000_000
+        stats.append(QueueStat(name, int(row["n"]), age))
+    return stats
