@@ -183,6 +183,18 @@ def test_ignore_drops_unknown_fields_and_keeps_the_rest(lenient: Api) -> None:
     assert row["info"] == {"blocks": [{"kind": "text", "content": "x"}]}
 
 
+def test_ignore_a_dropped_field_does_not_count_for_an_idempotent_replay(lenient: Api) -> None:
+    client = lenient.as_(Role.INTEGRATOR)
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "order-7"}
+    body = {"invoice_no": "ERP-7", "rows": [ROW]}
+    created = client.post("/api/invoice/new", json=body, headers=headers)
+    assert created.status_code == 200, created.text
+    again = client.post("/api/invoice/new", json={**body, "erp_note": "x"}, headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == created.content
+
+
 def test_ignore_still_reports_the_missing_field(lenient: Api) -> None:
     response = post_invoice(lenient, {"rows": [{"text": "Product 1", "qty": 1, "price": 1}]})
     assert response.status_code == 400
