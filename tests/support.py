@@ -76,7 +76,8 @@ def declared_operations(app: Starlette) -> list[Operation]:
     each path's operations in its dispatcher), so a new endpoint is covered without a list."""
     found: list[Operation] = []
     for route in app.routes:
-        if isinstance(route, Route):
+        # Static files (the favicon) are served by an ASGI app, not a declared function.
+        if isinstance(route, Route) and inspect.isfunction(route.endpoint):
             methods = inspect.getclosurevars(route.endpoint).nonlocals.get("methods", {})
             found += methods.values()
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -58,6 +59,9 @@ def serve(
         typer.echo(f"cannot start: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"MiniPOS on http://{host}:{port} (docs at /docs)", err=True)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again against the
+    # handler it found: make that a clean exit 0 (systemd, Docker and operators read it so).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     uvicorn.run(
         "minipos.bootstrap:app_from_env",
         factory=True,
