@@ -6,6 +6,7 @@ buffers streamed responses (the event stream never ends).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -41,7 +42,12 @@ def route_template(scope: Scope) -> str:
     """The path of the route that took the request (set by Starlette's router), never the raw
     path: ``/api/invoice/{id}``, not ``/api/invoice/17``."""
     path = getattr(scope.get("route"), "path", None)
-    return UNMATCHED if path is None else _CONVERTER.sub("}", path) or "/"
+    return UNMATCHED if path is None else _label(path)
+
+
+@functools.cache  # one entry per declared route: the regex runs once, not per request
+def _label(path: str) -> str:
+    return _CONVERTER.sub("}", path) or "/"
 
 
 class RequestObserver:

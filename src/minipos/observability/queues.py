@@ -1,7 +1,7 @@
 """Depth and oldest age of the background queues, counted at scrape time.
 
-Plain SQL over the areas' queue tables: the statuses listed are those a worker still has to
-handle (print_jobs, webhooks and ereceipts repositories); done and failed items are history.
+Plain SQL over the areas' queue tables, counting the statuses a worker still has to handle,
+named by each area's own status type; done and failed items are history.
 """
 
 from __future__ import annotations
@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from minipos.db import Connection
+from minipos.ereceipts.service import MessageStatus
+from minipos.print_jobs.service import JobStatus
 
 #: queue label → (table, statuses still to be handled)
 QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "print_jobs": ("print_jobs", ("queued", "sending")),
+    "print_jobs": ("print_jobs", (JobStatus.QUEUED, JobStatus.SENDING)),
+    # webhooks.schemas.DeliveryStatus: a delivery is "pending" until delivered or failed.
     "webhook_deliveries": ("webhook_deliveries", ("pending",)),
-    "ereceipts": ("messages", ("pending", "sending")),
+    "ereceipts": ("messages", (MessageStatus.PENDING, MessageStatus.SENDING)),
 }
 
 
