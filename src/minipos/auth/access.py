@@ -98,7 +98,7 @@ def acting_station(request: Request, principal: Principal) -> int:
 
 def may_take(station: Row, invoice: Row) -> bool:
     """May ``station`` claim or complete ``invoice``: its group's, addressed to its POS or to
-    none. (The claim's atomic UPDATE and the feed say the same in SQL, stations.repository.)"""
+    none. (The claim's atomic UPDATE and the feed say the same in SQL, invoices.repository.)"""
     return invoice["station_group"] == station["station_group"] and invoice["pos_id"] in (
         None,
         station["pos_number"],
