@@ -52,6 +52,9 @@ from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
 from minipos.stations import routes as station_routes
 from minipos.stations.service import StationContext
+from minipos.stores import routes as store_routes
+from minipos.sync import outbox
+from minipos.sync import routes as sync_routes
 from minipos.timeutil import now_us
 from minipos.webhooks import repository as webhook_repository
 from minipos.webhooks import routes as webhook_routes
@@ -81,6 +84,8 @@ def operations() -> list[Operation]:
         *event_routes.router.operations,
         *webhook_routes.router.operations,
         *messages_routes.router.operations,
+        *store_routes.router.operations,
+        *sync_routes.router.operations,
     ]
 
 
@@ -167,6 +172,8 @@ def create_app(settings: Settings) -> Starlette:
         loop = asyncio.get_running_loop()
         db.on_commit = functools.partial(loop.call_soon_threadsafe, ctx.event_log.notify)
         db.on_group_commit = metrics.observe_commit
+        if settings.mode == "store":
+            db.on_change = outbox.record
         app.state.ctx = ctx
         # Every background task by name: /ready reports any that ended.
         chores: dict[str, asyncio.Task[None]] = {}

@@ -24,6 +24,8 @@ from minipos.events.cli import app as events_app
 from minipos.observability.logs import logging_config
 from minipos.print_jobs.cli import app as printer_app
 from minipos.receipts import audit as receipt_audit
+from minipos.stores.cli import app as store_app
+from minipos.sync.cli import app as sync_app
 from minipos.timeutil import now_us
 from minipos.webhooks.cli import app as webhook_app
 
@@ -37,6 +39,8 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(printer_app, name="printer")
 app.add_typer(events_app, name="events")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(store_app, name="store")
+app.add_typer(sync_app, name="sync")
 app.add_typer(backup_app)  # no name: `minipos backup` and `minipos restore` are top-level
 
 

@@ -7,11 +7,13 @@ them without a code change; the defaults are docs/decisions.md §2.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -81,12 +83,63 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: ``reject``: an unknown body field or query parameter is a 400 naming it; ``ignore``:
     #: dropped silently, as DRF does, for old clients (docs/api-conventions.md, "Errors").
     unknown_fields: Annotated[str, Meta(pattern="^(ignore|reject)$")] = "reject"
+    #: The server's role in a chain of shops (docs/stores.md): ``standalone`` (one shop, no
+    #: centre), ``central`` (the chain's back office), ``store`` (a shop's server that sells
+    #: on its own and syncs with the centre).
+    mode: Literal["standalone", "central", "store"] = "standalone"
+    #: Store mode: the centre's base URL (``https://``, or ``http://`` to a loopback host).
+    central_url: str = ""
+    #: Store mode: this store's key at the centre (``minipos store add`` printed it), or a
+    #: file holding it.
+    central_key: str = ""
+    central_key_file: str = ""
+    #: Store mode: most outbox items one push carries.
+    sync_batch: Annotated[int, Meta(ge=1, le=5000)] = 500
+    #: Store mode: days an acknowledged outbox item is kept (pending ones are kept for ever).
+    sync_retention_days: Annotated[int, Meta(ge=1)] = 7
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         settings = load_env(cls, environ)
         settings.zone()  # fail at start-up, not on the first request
+        settings.check_mode()
         return settings
+
+    def check_mode(self) -> None:
+        """A store needs its centre; the centre owns reference data, so a store has no file."""
+        if self.mode != "store":
+            return
+        if not self.central_url:
+            raise ConfigError("MINIPOS_CENTRAL_URL: required when MINIPOS_MODE=store")
+        url = urlsplit(self.central_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigError(f"MINIPOS_CENTRAL_URL: {self.central_url!r} is not an http(s) URL")
+        if url.scheme == "http" and not _loopback(url.hostname):
+            raise ConfigError(
+                "MINIPOS_CENTRAL_URL: use https:// (plain http only to a loopback address): "
+                "the store key and every receipt travel on it"
+            )
+        if not self.central_key and not self.central_key_file:
+            raise ConfigError(
+                "MINIPOS_CENTRAL_KEY: required when MINIPOS_MODE=store "
+                "(or MINIPOS_CENTRAL_KEY_FILE)"
+            )
+        if self.reference_file:
+            raise ConfigError(
+                "MINIPOS_REFERENCE_FILE: not used when MINIPOS_MODE=store; the centre owns "
+                "tax groups, fiscal sections and payment methods"
+            )
+
+    def store_key(self) -> str:
+        """The key this store presents to the centre."""
+        if self.central_key:
+            return self.central_key
+        try:
+            return Path(self.central_key_file).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"MINIPOS_CENTRAL_KEY_FILE: cannot read {self.central_key_file}: {exc.strerror}"
+            ) from exc
 
     def zone(self) -> ZoneInfo:
         try:
@@ -111,6 +164,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 S = TypeVar("S", bound=msgspec.Struct)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_env(cls: type[S], environ: Mapping[str, str] | None = None) -> S:

@@ -73,6 +73,9 @@ class DatabaseFull(DatabaseUnavailable):
 
 
 Flush = Callable[["Connection", list[Any]], None]
+#: Told of every change a unit of work records (event type, resource id, its data, time), in
+#: that unit of work: how a store's outbox row commits with its change (docs/stores.md).
+ChangeHook = Callable[["Connection", Any, int, Any, int], None]
 Observer = Callable[[str], object]
 
 #: Test hook (tests count the statements a request runs): an observer set in the context that
@@ -87,10 +90,17 @@ class Connection:
     """One DBAPI connection inside a transaction, with engine differences ironed out."""
 
     def __init__(
-        self, raw: Any, dialect: str, *, events: bool = True, observer: Observer | None = None
+        self,
+        raw: Any,
+        dialect: str,
+        *,
+        events: bool = True,
+        observer: Observer | None = None,
+        on_change: ChangeHook | None = None,
     ) -> None:
         self.raw = raw
         self.dialect = dialect
+        self.on_change = on_change
         #: Sees each statement's SQL (``statement_observer``).
         self.observer = observer
         #: Whether changes are written to the event log (off only to measure what it costs).
@@ -266,6 +276,9 @@ class Database(Protocol):
     #: Called on the SQLite writer thread after each group commit with the number of jobs it
     #: carried and the seconds it took (metrics); PostgreSQL has no group commit.
     on_group_commit: Callable[[int, float], object] | None
+    #: Hears of every recorded change inside its unit of work (``Connection.on_change``); set
+    #: before the first write.
+    on_change: ChangeHook | None
 
     async def write(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` in a write transaction; committed (durably) before this returns."""
@@ -299,6 +312,7 @@ def open_database(
 
 class _Announcer:
     events = True
+    on_change: ChangeHook | None = None
     on_commit: Callable[[], object] | None = None
     on_group_commit: Callable[[int, float], object] | None = None
 
@@ -387,7 +401,7 @@ class SQLiteDatabase(_Announcer):
         raw = _sqlite_connect(self.path, readonly=False)
         try:
             raw.execute("BEGIN IMMEDIATE")
-            conn = Connection(raw, self.dialect, events=self.events)
+            conn = Connection(raw, self.dialect, events=self.events, on_change=self.on_change)
             try:
                 result = conn.unit(job)
             except BaseException:
@@ -427,7 +441,7 @@ class SQLiteDatabase(_Announcer):
 
     def _writer(self) -> None:
         conn = _sqlite_connect(self.path, readonly=False)
-        wrapper = Connection(conn, self.dialect, events=self.events)
+        wrapper = Connection(conn, self.dialect, events=self.events, on_change=self.on_change)
         while True:
             first = self._queue.get()
             if first is None:
@@ -599,7 +613,11 @@ class PostgresDatabase(_Announcer):
                 with raw.transaction():
                     # anyio runs this in a thread with a copy of the caller's context.
                     conn = Connection(
-                        raw, self.dialect, events=self.events, observer=statement_observer.get()
+                        raw,
+                        self.dialect,
+                        events=self.events,
+                        observer=statement_observer.get(),
+                        on_change=self.on_change,
                     )
                     result = conn.unit(job)
                 self._announce(conn.wrote_batches)

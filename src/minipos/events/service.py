@@ -28,7 +28,10 @@ def record(
     """Tell of a change made in this unit of work; written (or dropped) with it.
 
     ``data`` is encoded as the API encodes it: byte for byte what the resource's GET would
-    have answered at that moment."""
+    have answered at that moment. The connection's change hook (a store's outbox) hears of it
+    even when the event log is off."""
+    if conn.on_change is not None:
+        conn.on_change(conn, event_type, resource_id, data, now_us)
     if not conn.events:
         return
     conn.batch(repository.append).append(
