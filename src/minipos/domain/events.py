@@ -29,6 +29,9 @@ class EventType(StrEnum):
     CATALOGUE_IMPORTED = "catalogue.imported"
     MESSAGE_SENT = "message.sent"
     MESSAGE_FAILED = "message.failed"
+    #: A store's outbox item the centre refused for good (same key, other content; or
+    #: malformed three times): it is kept, not sent again, and its lane waits behind it.
+    SYNC_QUARANTINED = "sync.quarantined"
 
     @property
     def resource(self) -> str:
