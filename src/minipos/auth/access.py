@@ -34,6 +34,9 @@ ADMIN_OR_INTEGRATOR = (Role.ADMIN, Role.INTEGRATOR)
 #: The station protocol, and admins (a back-office cashier screen acts for a station).
 ADMIN_OR_STATION = (Role.ADMIN, Role.STATION)
 ANY_ROLE = (Role.ADMIN, Role.INTEGRATOR, Role.STATION)
+#: A shop's server pushing to and pulling from its centre: the sync endpoints, nothing else
+#: (so ``ANY_ROLE`` leaves it out).
+STORE_ONLY = (Role.STORE,)
 
 _OPEN = f"{int(InvoiceStatus.NEW)}, {int(InvoiceStatus.OPENED)}"
 
@@ -54,6 +57,13 @@ def own_station(principal: Principal) -> int | None:
     if principal.station_id is None:  # create_key refuses this; fail closed all the same
         raise Forbidden("This station key is bound to no station.")
     return principal.station_id
+
+
+def own_store(principal: Principal) -> int:
+    """The store a ``store`` key speaks for (its identity comes from the key, never a body)."""
+    if principal.role is not Role.STORE or principal.store_id is None:
+        raise Forbidden("This key is bound to no store.")  # fail closed
+    return principal.store_id
 
 
 def sees_station(principal: Principal, station_id: int) -> bool:

@@ -1,4 +1,5 @@
-"""Who a request's key is: its role and, for a station key, its one station.
+"""Who a request's key is: its role and, for a station key, its one station (for a store
+key or a store-bound integrator key, its store).
 
 Plain values, apart from the key store (:mod:`minipos.auth.service`), so the access rules
 (:mod:`minipos.auth.access`) and the repositories that use them depend on no use case.
@@ -14,6 +15,8 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything: catalogue writes, keys, stations
     INTEGRATOR = "integrator"  # create and read invoices; read the catalogue
     STATION = "station"  # the station protocol, bound to one station
+    #: A shop's server talking to its centre (docs/stores.md): the sync endpoints only.
+    STORE = "store"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +25,5 @@ class Principal:
     key_id: str
     role: Role
     station_id: int | None
+    #: The store a ``store`` key speaks for, or the one an integrator key posts for (centre).
+    store_id: int | None = None

@@ -55,11 +55,14 @@ def create_key(
     role: Role,
     *,
     station_id: int | None = None,
+    store_id: int | None = None,
     name: str | None = None,
     now_us: int,
 ) -> NewKey:
     if (role is Role.STATION) != (station_id is not None):
         raise ValueError("a station key needs --station, and only a station key takes one")
+    if store_id is not None and role not in (Role.STORE, Role.INTEGRATOR):
+        raise ValueError("only a store key or an integrator key is bound to a store")
     key_id = secrets.token_hex(6)
     key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     row_id = repository.insert_key(
@@ -70,8 +73,9 @@ def create_key(
         station_id=station_id,
         name=name,
         created_at=now_us,
+        store_id=store_id,
     )
-    return NewKey(key, Principal(row_id, key_id, role, station_id))
+    return NewKey(key, Principal(row_id, key_id, role, station_id, store_id))
 
 
 def parse_key_id(key: str) -> str | None:
@@ -92,7 +96,7 @@ def verify(conn: Connection, pepper: bytes, key: str) -> Principal | None:
         return None
     if not hmac.compare_digest(row["digest"], digest(pepper, key)):
         return None
-    return Principal(int(row["id"]), key_id, Role(row["role"]), row["station_id"])
+    return Principal(int(row["id"]), key_id, Role(row["role"]), row["station_id"], row["store_id"])
 
 
 class KeyCache:

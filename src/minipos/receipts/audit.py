@@ -99,7 +99,7 @@ def _verify_station(conn: Connection, station: Row, cash: set[int]) -> Iterator[
             yield f"{label}: does not follow the previous receipt (chain broken)"
         computed = chain_hash(
             receipt["prev_hash"],
-            service.hash_content(receipt, rows[receipt["id"]], payments[receipt["id"]]),
+            service.hash_content(as_hashed(receipt), rows[receipt["id"]], payments[receipt["id"]]),
         )
         if computed != receipt["hash"]:
             yield f"{label}: content does not match its hash (altered)"
@@ -142,6 +142,17 @@ def _verify_station(conn: Connection, station: Row, cash: set[int]) -> Iterator[
             yield f"{label}: grand total {past} of a station"
         if shift["hash"] != chain_hash(own[-1]["hash"] if own else GENESIS_HASH, content):
             yield f"{label}: Z-report does not match its hash (altered)"
+
+
+def as_hashed(receipt: Row) -> Any:
+    """The receipt as its chain hash saw it: a centre's copy of a store's receipt hashes the
+    store's row ids (``chain_ids``), not the copy's own."""
+    if not receipt["chain_ids"]:
+        return receipt
+    return {
+        **{c: receipt[c] for c in repository.RECEIPT_COLUMNS},
+        **json.loads(receipt["chain_ids"]),
+    }
 
 
 def _past(cents: int, limit: Decimal) -> str | None:

@@ -89,7 +89,11 @@ def of_shift(conn: Connection, shift_id: int) -> list[Row]:
 
 def of_station(conn: Connection, station_id: int) -> list[Row]:
     """Every receipt of a station in issue order (for verification)."""
-    return conn.fetchall(_SELECT + " WHERE r.station_id = :id ORDER BY r.id", {"id": station_id})
+    return conn.fetchall(
+        _SELECT.replace("SELECT r.id, ", "SELECT r.id, r.chain_ids, ", 1)
+        + " WHERE r.station_id = :id ORDER BY r.id",
+        {"id": station_id},
+    )
 
 
 def _children(

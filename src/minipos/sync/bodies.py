@@ -41,6 +41,8 @@ RECEIPT_COLUMNS = tuple(
 )
 RECEIPT_ROW_COLUMNS = tuple(c for c in receipt_repository.ROW_COLUMNS if c != "receipt_id")
 RECEIPT_PAYMENT_COLUMNS = tuple(c for c in receipt_repository.PAYMENT_COLUMNS if c != "receipt_id")
+#: The receipt columns that are the store's row ids and that its chain hash covers.
+CHAIN_ID_COLUMNS = ("station_id", "shift_id", "invoice_id", "parent_station")
 STATION_COLUMNS = ("name", "pos_number", "chassis_id", "station_group")
 SHIFT_OPEN_COLUMNS = ("z_number", "start_date", "start_employee", "start_employee_name")
 SHIFT_CLOSE_COLUMNS = (
@@ -170,6 +172,9 @@ def _receipt(conn: Connection, receipt_id: int) -> Item:
         "z_number": receipt["z_number"],
         "parent_pos_id": receipt["parent_pos_id"],
         **invoice,
+        # The store's own row ids the chain hash covers (receipts.service.hash_content): the
+        # centre keeps them beside its copy to recompute the chain (``minipos verify``).
+        "chain_ids": {c: receipt[c] for c in CHAIN_ID_COLUMNS},
         "rows": [_pick(r, RECEIPT_ROW_COLUMNS) for r in rows],
         "payments": [_pick(p, RECEIPT_PAYMENT_COLUMNS) for p in payments],
     }
