@@ -32,6 +32,9 @@ class EventType(StrEnum):
     #: A store's outbox item the centre refused for good (same key, other content; or
     #: malformed three times): it is kept, not sent again, and its lane waits behind it.
     SYNC_QUARANTINED = "sync.quarantined"
+    #: The centre: a store offered an item under the key of a stored one with other content;
+    #: the centre kept its original and the offer (``sync_conflicts``).
+    SYNC_CONFLICT = "sync.conflict"
 
     @property
     def resource(self) -> str:
