@@ -29,7 +29,7 @@ from minipos.auth.service import KeyCache, load_pepper
 from minipos.catalogue import routes as catalogue_routes
 from minipos.checkout import routes as checkout_routes
 from minipos.config import ConfigError, Settings
-from minipos.db import Connection, DatabaseUnavailable, open_database
+from minipos.db import Connection, Database, DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.db.database import check_available, one_line
 from minipos.ereceipts import routes as messages_routes
@@ -53,8 +53,10 @@ from minipos.receipts import routes as receipt_routes
 from minipos.stations import routes as station_routes
 from minipos.stations.service import StationContext
 from minipos.stores import routes as store_routes
-from minipos.sync import outbox
+from minipos.sync import identity, outbox
 from minipos.sync import routes as sync_routes
+from minipos.sync.client import start_sync_worker, trim_outbox
+from minipos.sync.pull import Puller
 from minipos.timeutil import now_us
 from minipos.webhooks import repository as webhook_repository
 from minipos.webhooks import routes as webhook_routes
@@ -69,6 +71,8 @@ PURGE_INTERVAL_SECONDS = 3600
 EVENT_PURGE_BATCH = 5000
 #: How often expired invoice claims are put back to New.
 LEASE_CHECK_SECONDS = 5
+#: How often a store drops acknowledged outbox items past retention.
+OUTBOX_TRIM_SECONDS = 3600
 
 
 def operations() -> list[Operation]:
@@ -109,20 +113,65 @@ def check_start(settings: Settings) -> None:
         raise StartError(str(exc)) from None
     if settings.auto_migrate:
         migrations.upgrade(settings.database_url)
-        return
-    at, needed = migrations.current(settings.database_url), migrations.head()
-    if at != needed:
-        raise StartError(
-            f"the database schema is at {at or 'no revision'}, this version needs {needed}, "
-            "and MINIPOS_AUTO_MIGRATE=false: back the database up, run `minipos db upgrade`, "
-            "then start again"
-        )
+    else:
+        at, needed = migrations.current(settings.database_url), migrations.head()
+        if at != needed:
+            raise StartError(
+                f"the database schema is at {at or 'no revision'}, this version needs "
+                f"{needed}, and MINIPOS_AUTO_MIGRATE=false: back the database up, run "
+                "`minipos db upgrade`, then start again"
+            )
+    db = open_database(settings.database_url)
+    try:
+        db.run(functools.partial(_claim_mode, mode=settings.mode))
+    finally:
+        db.close()
+
+
+def _sync_starters(ctx: AppContext) -> dict[str, Callable[[], asyncio.Task[None]]]:
+    """A store's sync worker (woken by commits, which write its outbox rows) and the outbox
+    retention; nothing in the other modes."""
+    if ctx.settings.mode != "store":
+        return {}
+    puller = Puller(ctx.db, ctx.settings, ctx.invoices, ctx.feed)
+    trim = functools.partial(trim_outbox, ctx.db, ctx.settings.sync_retention_days)
+    return {
+        "sync worker": lambda: start_sync_worker(ctx.db, ctx.settings, puller, ctx.event_log),
+        "outbox retention": functools.partial(
+            _every, "outbox retention", OUTBOX_TRIM_SECONDS, trim
+        ),
+    }
+
+
+async def _open(settings: Settings) -> Database:
+    """The server's database, claimed for this process and checked for its mode."""
+    db = open_database(
+        settings.database_url,
+        pool_size=settings.pg_pool_size,
+        exclusive=True,
+        events=settings.events,
+    )
+    try:
+        await db.write(functools.partial(_claim_mode, mode=settings.mode))
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _claim_mode(conn: Connection, mode: str) -> None:
+    """The database remembers its mode; a start in another one is refused (sync.identity)."""
+    try:
+        identity.claim(conn, mode, now_us())
+    except identity.ModeRefused as exc:
+        raise StartError(str(exc)) from None
 
 
 def _area_settings(settings: Settings) -> tuple[WebhookSettings, bytes, ShopConfig]:
     """The settings the areas read beside ``Settings``, each checked (a ConfigError names it)."""
     webhooks = WebhookSettings.from_env()
     webhooks.check_retention(settings.event_retention_days)
+    PrintSettings.from_env().check_fiscal()  # the lv profile's seller identity (docs/fiscal.md)
     try:
         pepper = load_pepper(settings.secret_key, settings.secret_file)
     except OSError as exc:
@@ -148,12 +197,7 @@ def create_app(settings: Settings) -> Starlette:
         # Every setting is checked before the database is opened: a bad one stops start-up
         # with its message and leaves nothing half-started.
         webhooks, pepper, invoices = _area_settings(settings)
-        db = open_database(
-            settings.database_url,
-            pool_size=settings.pg_pool_size,
-            exclusive=True,
-            events=settings.events,
-        )
+        db = await _open(settings)
         ctx = AppContext(
             settings=settings,
             db=db,
@@ -207,6 +251,7 @@ def create_app(settings: Settings) -> Starlette:
                     db, ctx.print_context(), ctx.printing
                 ),
             }
+            starters |= _sync_starters(ctx)
             for name, start in starters.items():  # one by one: a failing start stops the rest
                 chores[name] = start()
             log.info("MiniPOS %s serving %s", minipos.__version__, db.dialect)

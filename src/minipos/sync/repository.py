@@ -6,6 +6,7 @@ from typing import Any
 
 from minipos.db import Connection, Row
 from minipos.db.database import insert_statement
+from minipos.domain.sync import SyncKind
 
 OUTBOX_COLUMNS = ("kind", "local_id", "lane", "body", "hash", "status", "created_at")
 _INSERT_OUTBOX = insert_statement("sync_outbox", OUTBOX_COLUMNS)
@@ -13,6 +14,11 @@ _INSERT_OUTBOX = insert_statement("sync_outbox", OUTBOX_COLUMNS)
 PENDING = "pending"
 ACKED = "acked"
 QUARANTINED = "quarantined"
+
+#: The kinds whose lane (a station's chain) must arrive in order, as SQL.
+_ORDERED = ", ".join(f"'{kind.value}'" for kind in SyncKind if kind.ordered)
+#: The id of sync_state's one row.
+STATE_ID = 1
 
 
 def append_outbox(conn: Connection, items: list[dict[str, Any]]) -> None:
@@ -28,8 +34,180 @@ def append_outbox(conn: Connection, items: list[dict[str, Any]]) -> None:
 
 
 def pending(conn: Connection, limit: int) -> list[Row]:
+    """The next items to send, in id (commit) order. An item of an ordered lane waits while
+    an earlier item of that lane is quarantined: a station's chain must arrive without holes,
+    and only a person can decide what the held item becomes."""
     return conn.fetchall(
-        "SELECT id, kind, local_id, lane, body, hash, attempts FROM sync_outbox"
-        " WHERE status = :status ORDER BY id LIMIT :limit",
-        {"status": PENDING, "limit": limit},
+        "SELECT o.id, o.kind, o.local_id, o.lane, o.body, o.hash, o.attempts FROM sync_outbox o"
+        " WHERE o.status = :status AND NOT EXISTS (SELECT 1 FROM sync_outbox q"
+        f" WHERE q.status = :quarantined AND q.lane = o.lane AND q.kind IN ({_ORDERED})"
+        " AND q.id < o.id) ORDER BY o.id LIMIT :limit",
+        {"status": PENDING, "quarantined": QUARANTINED, "limit": limit},
     )
+
+
+def mark_acked(conn: Connection, outbox_id: int, common_id: int | None, now_us: int) -> bool:
+    """Acknowledge a pending item; False when it was not pending (a replay already written)."""
+    cursor = conn.execute(
+        "UPDATE sync_outbox SET status = :acked, acked_at = :now, common_id = :common_id,"
+        " last_error = NULL WHERE id = :id AND status = :pending",
+        {
+            "acked": ACKED,
+            "pending": PENDING,
+            "now": now_us,
+            "common_id": common_id,
+            "id": outbox_id,
+        },
+    )
+    return bool(cursor.rowcount == 1)
+
+
+def quarantine(conn: Connection, outbox_id: int, error: str, *, attempted: bool) -> bool:
+    """Hold a pending item for good; False when it was not pending."""
+    cursor = conn.execute(
+        "UPDATE sync_outbox SET status = :quarantined, last_error = :error,"
+        " attempts = attempts + :tried WHERE id = :id AND status = :pending",
+        {
+            "quarantined": QUARANTINED,
+            "pending": PENDING,
+            "error": error,
+            "tried": 1 if attempted else 0,
+            "id": outbox_id,
+        },
+    )
+    return bool(cursor.rowcount == 1)
+
+
+def note_failure(conn: Connection, outbox_id: int, error: str, *, attempted: bool) -> None:
+    """Keep a pending item pending with why it was not taken (and count a refused try)."""
+    conn.execute(
+        "UPDATE sync_outbox SET last_error = :error, attempts = attempts + :tried"
+        " WHERE id = :id AND status = :pending",
+        {"error": error, "tried": 1 if attempted else 0, "id": outbox_id, "pending": PENDING},
+    )
+
+
+def set_invoice_ids(conn: Connection, invoice_id: int, common_id: int | None, now_us: int) -> None:
+    """The centre's id and the ack time on the store's invoice: bookkeeping, not a change of
+    the invoice, so ``updated_at`` stays and no event is recorded."""
+    conn.execute(
+        "UPDATE invoices SET common_id = COALESCE(common_id, :common_id),"
+        " synchronized_at = :now WHERE id = :id",
+        {"common_id": common_id, "now": now_us, "id": invoice_id},
+    )
+
+
+def set_invoice_synchronized(
+    conn: Connection, *, local_id: int | None, common_id: int | None, now_us: int
+) -> None:
+    """An invoice's state change reached the centre: its copy there is as new as ours."""
+    if local_id is not None:
+        conn.execute(
+            "UPDATE invoices SET synchronized_at = :now WHERE id = :id",
+            {"now": now_us, "id": local_id},
+        )
+    elif common_id is not None:
+        conn.execute(
+            "UPDATE invoices SET synchronized_at = :now WHERE common_id = :common_id",
+            {"now": now_us, "common_id": common_id},
+        )
+
+
+def set_receipt_ids(conn: Connection, receipt_id: int, common_id: int | None, now_us: int) -> None:
+    conn.execute(
+        "UPDATE receipts SET common_id = COALESCE(common_id, :common_id),"
+        " synchronized_at = :now WHERE id = :id",
+        {"common_id": common_id, "now": now_us, "id": receipt_id},
+    )
+
+
+def set_shift_ids(conn: Connection, shift_id: int, common_shift: int | None) -> None:
+    conn.execute(
+        "UPDATE shifts SET common_shift = COALESCE(common_shift, :common_shift),"
+        " local_id = id WHERE id = :id",
+        {"common_shift": common_shift, "id": shift_id},
+    )
+
+
+def ensure_state(conn: Connection) -> None:
+    """Create sync_state's one row (cursors at zero) if this store has none yet."""
+    conn.execute(
+        "INSERT INTO sync_state (id) VALUES (:id) ON CONFLICT (id) DO NOTHING", {"id": STATE_ID}
+    )
+
+
+def state(conn: Connection) -> Row | None:
+    return conn.fetchone("SELECT * FROM sync_state WHERE id = :id", {"id": STATE_ID})
+
+
+def record_contact(conn: Connection, now_us: int, skew_ms: int | None, clears: str) -> None:
+    """The centre answered: the link works (and, from a push, how far its clock is). Clears
+    only an error of the same loop (``clears``, its prefix): a push that works does not hide
+    a pull that fails."""
+    conn.execute(
+        "UPDATE sync_state SET last_contact_at = :now,"
+        " last_error = CASE WHEN last_error LIKE :clears THEN NULL ELSE last_error END,"
+        " skew_ms = COALESCE(:skew, skew_ms) WHERE id = :id",
+        {"now": now_us, "skew": skew_ms, "id": STATE_ID, "clears": f"{clears}%"},
+    )
+
+
+def record_error(conn: Connection, error: str) -> None:
+    conn.execute(
+        "UPDATE sync_state SET last_error = :error WHERE id = :id", {"error": error, "id": STATE_ID}
+    )
+
+
+def purge_acked(conn: Connection, older_than_us: int, batch: int) -> int:
+    """Drop acknowledged items acked before ``older_than_us``, a batch at a time. The newest
+    row always stays, so SQLite never hands its id out again (``invoice.state`` items are
+    keyed by their row id). Pending and quarantined items stay whatever their age."""
+    cursor = conn.execute(
+        "DELETE FROM sync_outbox WHERE id IN (SELECT id FROM sync_outbox"
+        " WHERE status = :acked AND acked_at < :cutoff"
+        " AND id < (SELECT MAX(id) FROM sync_outbox) ORDER BY id LIMIT :batch)",
+        {"acked": ACKED, "cutoff": older_than_us, "batch": batch},
+    )
+    return int(cursor.rowcount)
+
+
+def outbox_totals(conn: Connection) -> Row:
+    """Waiting and quarantined items in all, and when the oldest waiting one was written."""
+    row = conn.fetchone(
+        "SELECT SUM(CASE WHEN status = :pending THEN 1 ELSE 0 END) AS waiting,"
+        " MIN(CASE WHEN status = :pending THEN created_at END) AS oldest,"
+        " SUM(CASE WHEN status = :quarantined THEN 1 ELSE 0 END) AS quarantined"
+        " FROM sync_outbox WHERE status IN (:pending, :quarantined)",
+        {"pending": PENDING, "quarantined": QUARANTINED},
+    )
+    assert row is not None  # an aggregate always answers one row
+    return row
+
+
+def lanes(conn: Connection) -> list[Row]:
+    """Per lane with items waiting or held: how many, and the oldest waiting. Read through
+    the (status, id) index, so it costs what is waiting, not the whole outbox."""
+    return conn.fetchall(
+        "SELECT lane,"
+        " SUM(CASE WHEN status = :pending THEN 1 ELSE 0 END) AS waiting,"
+        " MIN(CASE WHEN status = :pending THEN created_at END) AS oldest,"
+        " SUM(CASE WHEN status = :quarantined THEN 1 ELSE 0 END) AS quarantined"
+        " FROM sync_outbox WHERE status IN (:pending, :quarantined) GROUP BY lane",
+        {"pending": PENDING, "quarantined": QUARANTINED},
+    )
+
+
+def station_lanes(conn: Connection) -> list[str]:
+    """Every station's lane (its ``pos_id``), idle ones included."""
+    return [str(r["pos_id"]) for r in conn.fetchall("SELECT pos_id FROM stations")]
+
+
+def last_acked(conn: Connection, lane: str) -> str | None:
+    """The local id of the lane's newest acknowledged item: read backwards from the newest
+    ack, so a lane that synced lately answers at once."""
+    row = conn.fetchone(
+        "SELECT local_id FROM sync_outbox WHERE status = :acked AND lane = :lane"
+        " ORDER BY id DESC LIMIT 1",
+        {"acked": ACKED, "lane": lane},
+    )
+    return None if row is None else str(row["local_id"])
