@@ -139,6 +139,12 @@ class FaultProxy:
                 self._random = False
                 self._mode = Fault(mode)
 
+    def reseed(self, seed: int) -> None:
+        """Start the random mode's draws again from ``seed``."""
+        with self._lock:
+            self.seed = seed
+            self._rng = random.Random(seed)
+
     def inject(self, fault: Fault | str, times: int = 1, path_prefix: str = "/") -> None:
         """Apply ``fault`` to the next ``times`` requests whose path starts with the prefix."""
         with self._lock:
