@@ -32,6 +32,7 @@ from minipos.config import ConfigError, Settings
 from minipos.db import Connection, Database, DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.db.database import check_available, one_line
+from minipos.domain.fiscal import FISCAL_CORE_VERSION
 from minipos.ereceipts import routes as messages_routes
 from minipos.ereceipts.worker import start_message_worker
 from minipos.events import repository as event_repository
@@ -55,6 +56,7 @@ from minipos.stations.service import StationContext
 from minipos.stores import routes as store_routes
 from minipos.sync import identity, outbox
 from minipos.sync import routes as sync_routes
+from minipos.sync.apply import first_pulled, stored_reference
 from minipos.sync.client import start_sync_worker, trim_outbox
 from minipos.sync.pull import Puller
 from minipos.timeutil import now_us
@@ -133,6 +135,10 @@ def _sync_starters(ctx: AppContext) -> dict[str, Callable[[], asyncio.Task[None]
     retention; nothing in the other modes."""
     if ctx.settings.mode != "store":
         return {}
+    # The reference data last pulled from the centre, so the store sells offline after a
+    # restart (read once at start-up; a pull that changes it puts the new one in use).
+    if (reference := ctx.db.run(stored_reference)) is not None:
+        ctx.invoices.use_reference(reference)
     puller = Puller(ctx.db, ctx.settings, ctx.invoices, ctx.feed)
     trim = functools.partial(trim_outbox, ctx.db, ctx.settings.sync_retention_days)
     return {
@@ -151,12 +157,25 @@ async def _open(settings: Settings) -> Database:
         exclusive=True,
         events=settings.events,
     )
+    if settings.mode == "store":
+        # Before the first write: SQLite's writer connection takes the hook when it starts.
+        db.on_change = outbox.record
     try:
         await db.write(functools.partial(_claim_mode, mode=settings.mode))
     except BaseException:
         db.close()
         raise
     return db
+
+
+async def _tasks_not_ready(settings: Settings, request: Request) -> list[str]:
+    """Background tasks that ended; and a store before its first pull, which has no catalogue
+    and no reference data of its own yet."""
+    workers: dict[str, asyncio.Task[None]] = request.app.state.workers
+    reasons = [f"{name} stopped" for name, task in workers.items() if task.done()]
+    if settings.mode == "store" and not await context(request).db.read(first_pulled):
+        reasons.insert(0, "waiting for the first sync from the centre")
+    return reasons
 
 
 def _claim_mode(conn: Connection, mode: str) -> None:
@@ -216,8 +235,6 @@ def create_app(settings: Settings) -> Starlette:
         loop = asyncio.get_running_loop()
         db.on_commit = functools.partial(loop.call_soon_threadsafe, ctx.event_log.notify)
         db.on_group_commit = metrics.observe_commit
-        if settings.mode == "store":
-            db.on_change = outbox.record
         app.state.ctx = ctx
         # Every background task by name: /ready reports any that ended.
         chores: dict[str, asyncio.Task[None]] = {}
@@ -279,8 +296,7 @@ def create_app(settings: Settings) -> Starlette:
                     f"database schema at {at or 'no revision'}, this version needs "
                     f"{schema_head}: run `minipos db upgrade`"
                 )
-        workers: dict[str, asyncio.Task[None]] = request.app.state.workers
-        reasons.extend(f"{name} stopped" for name, task in workers.items() if task.done())
+        reasons.extend(await _tasks_not_ready(settings, request))
         if reasons:
             return JSONResponse({"status": "not ready", "reasons": reasons}, status_code=503)
         return JSONResponse({"status": "ready"})
@@ -316,7 +332,9 @@ def create_app(settings: Settings) -> Starlette:
 
 async def health(request: Request) -> Response:
     """Liveness: the process answers. Needs no key; readiness is /ready."""
-    return JSONResponse({"status": "ok", "version": minipos.__version__})
+    return JSONResponse(
+        {"status": "ok", "version": minipos.__version__, "fiscal_core": FISCAL_CORE_VERSION}
+    )
 
 
 def _schema_revision(conn: Connection) -> str | None:
