@@ -40,6 +40,11 @@ SMOKE = [
     ),
     ("printing_bench.py", ["--receipts", "10", "--rows", "3", "--cpu", "-1", *OUT], "PNG"),
     ("webhook_bench.py", ["--events", "50"], "webhook delivery:"),
+    (
+        "sync_bench.py",
+        ["--receipts", "200", "--steady-seconds", "2", "--rate", "20", *OUT],
+        "catch-up: 200 receipts",
+    ),
 ]
 
 
