@@ -44,6 +44,7 @@ class AppContext:
             shop=self.printing.shop,
             zone=self.invoices.zone,
             cash_methods=frozenset(self.stations.cash_methods),
+            profile=self.printing.fiscal_profile,
         )
 
 

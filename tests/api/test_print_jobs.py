@@ -40,11 +40,13 @@ SHOP = {
     "MINIPOS_SHOP_NAME": "SIA Ūdensroze",
     "MINIPOS_SHOP_ADDRESS": "Ģertrūdes iela 5|Rīga, LV-1010",
     "MINIPOS_SHOP_VAT_NUMBER": "LV40003000000",
+    "MINIPOS_SHOP_REGISTRATION_NUMBER": "40003000000",
 }
 PRINT = PrintSettings(
     shop_name=SHOP["MINIPOS_SHOP_NAME"],
     shop_address=SHOP["MINIPOS_SHOP_ADDRESS"],
     shop_vat_number=SHOP["MINIPOS_SHOP_VAT_NUMBER"],
+    shop_registration_number=SHOP["MINIPOS_SHOP_REGISTRATION_NUMBER"],
 )
 PROFILE_42 = PrinterProfile(columns=42, dots_per_line=512)
 ESC_P = b"\x1bp"  # the drawer pulse

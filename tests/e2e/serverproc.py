@@ -20,6 +20,16 @@ MINIPOS = str(Path(sys.executable).with_name("minipos"))
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 
+#: A clearly fictitious seller: the Latvian fiscal profile (the default) refuses to start
+#: without the seller's identity (docs/fiscal.md). A test's own MINIPOS_SHOP_* values win.
+DEMO_SHOP = {
+    "MINIPOS_SHOP_NAME": "DEMO SIA (test)",
+    "MINIPOS_SHOP_REGISTRATION_NUMBER": "40000000000",
+    "MINIPOS_SHOP_VAT_NUMBER": "LV40000000000",
+    "MINIPOS_SHOP_ADDRESS": "Demo iela 1, Rīga, LV-1000",
+}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -28,7 +38,7 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.env = env
+        self.env = {**DEMO_SHOP, **env}
         self.cwd = cwd
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from serverproc import free_port
+from serverproc import DEMO_SHOP, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +25,7 @@ def test_serve_starts_without_a_package_index(tmp_path: Path) -> None:
     # Now no package index answers.
     port = free_port()
     env = {
+        **DEMO_SHOP,  # as the README's command sets it
         **os.environ,
         "PIP_NO_INDEX": "1",
         "PIP_INDEX_URL": "http://127.0.0.1:9/simple",

@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+import minipos
 from minipos.db import Connection, Row
 from minipos.domain.errors import Conflict, NotFound
+from minipos.domain.fiscal import FISCAL_CORE_VERSION, FiscalProfile
 from minipos.domain.invoice import InvoiceMode
 from minipos.domain.money import (
     DiscountType,
@@ -54,11 +56,15 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True, slots=True)
 class PrintContext:
-    """What a document needs besides its rows: the shop, the clock's zone, the cash methods."""
+    """What a document needs besides its rows: the shop, the clock's zone, the cash methods,
+    the fiscal profile (``lv``: a copy is a supporting document) and the versions a Z prints."""
 
     shop: ShopInfo
     zone: ZoneInfo
     cash_methods: frozenset[int]
+    profile: FiscalProfile = FiscalProfile.LV
+    software_version: str = minipos.__version__
+    fiscal_version: str = FISCAL_CORE_VERSION
 
 
 def tax_letter(tax_id: int) -> str:
@@ -78,8 +84,14 @@ def job_document(conn: Connection, job: Row, ctx: PrintContext) -> Document | No
 
 
 def receipt_document(
-    conn: Connection, receipt_id: int, ctx: PrintContext, *, is_copy: bool = False
+    conn: Connection,
+    receipt_id: int,
+    ctx: PrintContext,
+    *,
+    is_copy: bool = False,
+    supporting_number: int | None = None,
 ) -> PrintableReceipt:
+    """A receipt as printed; its ``supporting_number``-th supporting document when given."""
     receipt = receipts.get(conn, receipt_id)
     if receipt is None:
         raise NotFound()
@@ -114,6 +126,8 @@ def receipt_document(
         refund_of=(receipt["parent_document_id"] or "") if refund else None,
         is_copy=is_copy,
         open_drawer=cash and not keep_closed,
+        chassis_id=receipt["station_chassis_id"],
+        supporting_number=supporting_number,
     )
 
 
@@ -200,6 +214,10 @@ def z_report_document(
         cashier=shift["close_employee_name"],
         chain_hash=shift["hash"] or "",
         is_copy=is_copy,
+        chassis_id=shift["station_chassis_id"],
+        opened_by=shift["start_employee_name"],
+        software_version=ctx.software_version,
+        fiscal_version=ctx.fiscal_version,
     )
 
 

@@ -76,18 +76,33 @@ def layout_receipt(
 ) -> list[Op]:
     """A fiscal receipt, top to bottom.
 
-    Shop particulars, copy/refund marks, header blocks, rows (name, quantity × price, line
-    discount, row blocks), document discount, VAT per rate, total, payments and change, the
-    document particulars (cashier, station, number, Z number, date), footer blocks, the chain
-    hash's short form and its QR code, then the cut.
+    Shop particulars, the title (``ČEKS``; a refund's naming its original; a supporting
+    document's naming the receipt it replaces), copy mark, header blocks, rows (name, quantity ×
+    price, line discount, row blocks), document discount, VAT per rate, total, payments and
+    change, the document particulars (cashier, station, POS, chassis, number, Z number, date),
+    footer blocks, the chain hash's short form and its QR code, then the cut.
     """
     width = profile.columns
     ops: list[Op] = []
-    if receipt.open_drawer and not receipt.is_copy:  # a reprint never opens the drawer
+    supporting = receipt.supporting_number is not None
+    copy = receipt.is_copy and not supporting
+    # A reprint or a supporting document never opens the drawer.
+    if receipt.open_drawer and not receipt.is_copy and not supporting:
         ops.append(DrawerKick(profile.drawer_pin, profile.drawer_on_ms, profile.drawer_off_ms))
 
     ops += _shop_header(receipt.shop, width, wording)
-    if receipt.is_copy:
+    if supporting:  # R2: its own title, never the receipt's, naming the receipt it replaces
+        ops.append(_mark(wording.supporting_document))
+        ops += _wrapped(
+            wording.supporting_of.format(
+                number=receipt.supporting_number, receipt=receipt.document_id
+            ),
+            width,
+            Style(Align.CENTER),
+        )
+    elif receipt.refund_of is None:
+        ops.append(_mark(wording.receipt_title))
+    if copy:
         ops.append(_mark(wording.copy))
     if receipt.refund_of is not None:
         ops.append(_mark(wording.refund_title))
@@ -116,15 +131,15 @@ def layout_receipt(
     ops += _pairs(total_label, _money(receipt.total), width, Style(bold=True, height=2))
     for payment in receipt.payments:
         ops += _pairs(payment.name, _money(payment.amount), width)
-    if receipt.change:
-        ops += _pairs(wording.change, _money(receipt.change), width)
+    ops += _pairs(wording.change, _money(receipt.change), width)  # R7: printed also when 0
     ops.append(Separator())
 
     particulars = [
         (wording.cashier, receipt.cashier),
         (wording.station, receipt.station_name),
         (wording.pos_id, receipt.pos_id),
-        (wording.document, receipt.document_id),
+        (wording.chassis, receipt.chassis_id),
+        (wording.original_document if supporting else wording.document, receipt.document_id),
         (wording.z_number, None if receipt.z_number is None else str(receipt.z_number)),
         (wording.date, receipt.printed_at.strftime(_DATE_FORMAT)),
     ]
@@ -135,7 +150,9 @@ def layout_receipt(
         ops.append(Separator())
         ops += block_ops(receipt.footer, profile)
     ops += _chain_hash(receipt.chain_hash, profile, wording)
-    if receipt.is_copy:
+    if supporting:
+        ops.append(_mark(wording.supporting_document))
+    elif copy:
         ops.append(_mark(wording.copy))
     ops += _end(profile)
     return ops
@@ -163,7 +180,9 @@ def layout_z_report(
         (wording.z_number, str(report.z_number)),
         (wording.station, report.station_name),
         (wording.pos_id, report.pos_id),
+        (wording.chassis, report.chassis_id),
         (wording.shift_opened, report.opened_at.strftime(_DATE_FORMAT)),
+        (wording.opened_by, report.opened_by),
         (wording.shift_closed, report.closed_at.strftime(_DATE_FORMAT)),
         (wording.cashier, report.cashier),
     ]
@@ -186,6 +205,12 @@ def layout_z_report(
             ops += _pairs(f"  {payment.name}", _money(payment.amount), width)
         ops.append(Separator())
     ops += _pairs(wording.grand_total, _money(report.grand_total), width, Style(bold=True))
+    for label, value in (
+        (wording.software, report.software_version),
+        (wording.fiscal_core, report.fiscal_version),
+    ):
+        if value:
+            ops += _pairs(label, value, width)
     ops += _chain_hash(report.chain_hash, profile, wording)
     if report.is_copy:
         ops.append(_mark(wording.copy))

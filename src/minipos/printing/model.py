@@ -87,8 +87,11 @@ class PrintableReceipt:
     """A fiscal receipt (sale or refund) as it is printed.
 
     ``refund_of`` is the original receipt's document number for a refund, else ``None``.
-    ``is_copy`` marks a reprint ("KOPIJA"). ``open_drawer`` asks for the cash-drawer pulse
-    (a cash payment with ``keep_drawer_closed: false``). ``chain_hash`` is the receipt's
+    ``is_copy`` marks a reprint ("KOPIJA"). ``supporting_number`` makes it a supporting
+    document (attaisnojuma dokuments, the Latvian replacement of a lost receipt: never titled
+    a receipt), the receipt's n-th. ``chassis_id`` is the station's full chassis number.
+    ``open_drawer`` asks for the cash-drawer pulse (a cash payment with
+    ``keep_drawer_closed: false``). ``chain_hash`` is the receipt's
     hash-chain link as hex; a short form and a QR code of it are printed.
     """
 
@@ -112,6 +115,8 @@ class PrintableReceipt:
     refund_of: str | None = None
     is_copy: bool = False
     open_drawer: bool = False
+    chassis_id: str = ""
+    supporting_number: int | None = None
 
     def __post_init__(self) -> None:
         if self.printed_at.tzinfo is None or self.printed_at.utcoffset() is None:
@@ -155,6 +160,12 @@ class PrintableZReport:
     cashier: str | None = None
     chain_hash: str = ""
     is_copy: bool = False
+    chassis_id: str = ""
+    #: Who opened the shift (``cashier`` closed it).
+    opened_by: str | None = None
+    #: The software's and the fiscal core's versions, printed at the bottom.
+    software_version: str = ""
+    fiscal_version: str = ""
 
     def __post_init__(self) -> None:
         for moment in (self.opened_at, self.closed_at):

@@ -44,6 +44,14 @@ class Wording:
     vat_total: str
     payments: str
     grand_total: str
+    receipt_title: str
+    supporting_document: str
+    supporting_of: str  # "{number}": its number for this receipt, "{receipt}": the receipt's
+    original_document: str
+    chassis: str
+    opened_by: str
+    software: str
+    fiscal_core: str
 
 
 #: Latvian shop wording (docs/decisions.md §11: the Latvian fiscal profile).
@@ -81,6 +89,14 @@ LATVIAN = Wording(
     vat_total="PVN kopā",
     payments="Maksājumi",
     grand_total="Kopsumma (kopš sākuma)",
+    receipt_title="ČEKS",
+    supporting_document="ATTAISNOJUMA DOKUMENTS",
+    supporting_of="Nr. {number} čekam Nr. {receipt}",
+    original_document="Čeka Nr.",
+    chassis="Šasijas Nr.",
+    opened_by="Atvēra",
+    software="Programma",
+    fiscal_core="Fiskālais kodols",
 )
 
 ENGLISH = Wording(
@@ -117,4 +133,12 @@ ENGLISH = Wording(
     vat_total="VAT total",
     payments="Payments",
     grand_total="Grand total",
+    receipt_title="RECEIPT",
+    supporting_document="SUPPORTING DOCUMENT",
+    supporting_of="No. {number} for receipt No. {receipt}",
+    original_document="Of receipt No.",
+    chassis="Chassis No.",
+    opened_by="Opened by",
+    software="Software",
+    fiscal_core="Fiscal core",
 )

@@ -30,7 +30,7 @@ _INSERT_PAYMENT = insert_statement("receipt_payments", PAYMENT_COLUMNS)
 #: A receipt with what its shapes repeat from the station and the shift.
 _SELECT = (
     "SELECT r.id, " + ", ".join(f"r.{c}" for c in RECEIPT_COLUMNS) + ", st.name AS station_name,"
-    " st.pos_id AS station_pos_id, s.z_number"
+    " st.pos_id AS station_pos_id, st.chassis_id AS station_chassis_id, s.z_number"
     " FROM receipts r JOIN stations st ON st.id = r.station_id JOIN shifts s ON s.id = r.shift_id"
 )
 

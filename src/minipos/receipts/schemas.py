@@ -69,6 +69,9 @@ class ReceiptOut(Struct):
     station_name: str
     station_pos_id: str
     cashier: int | None
+    #: The cashier's name the station sent (``cashier`` is the id, often not sent): printed
+    #: on the receipt, so shown here too.
+    cashier_name: str | None
     z_number: int
     rows: list[ReceiptRowOut]
     payments: list[ReceiptPaymentOut]
