@@ -250,7 +250,16 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     centre_url = args.database_url.rsplit("/", 1)[0] + f"/{name}"
     try:
         migrate.upgrade(centre_url)
-        common = {**os.environ, "MINIPOS_SECRET_KEY": "bench-pepper", "MINIPOS_ACCESS_LOG": "false"}
+        common = {
+            # A fictitious seller, for a fiscal profile that wants one (ignored otherwise).
+            "MINIPOS_SHOP_NAME": "BENCH SIA",
+            "MINIPOS_SHOP_REGISTRATION_NUMBER": "40000000000",
+            "MINIPOS_SHOP_VAT_NUMBER": "LV40000000000",
+            "MINIPOS_SHOP_ADDRESS": "Bench iela 1, Rīga",
+            **os.environ,
+            "MINIPOS_SECRET_KEY": "bench-pepper",
+            "MINIPOS_ACCESS_LOG": "false",
+        }
         centre_env = common | {"MINIPOS_MODE": "central", "MINIPOS_DATABASE_URL": centre_url}
         centre_dir = directory / "centre"
         store_dir = directory / "store"

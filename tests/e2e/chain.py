@@ -75,6 +75,20 @@ def _key_from(output: str) -> str:
     return text.splitlines()[-1].strip()
 
 
+SKEW_DIR = Path(__file__).with_name("skewclock")
+
+
+def skewed_clock(seconds: float) -> dict[str, str]:
+    """The environment of a process whose wall clock runs ``seconds`` ahead (test-only, by
+    tests/e2e/skewclock/sitecustomize.py): ``time.time`` and ``time.time_ns`` are shifted,
+    so every timestamp the server makes is."""
+    path = os.environ.get("PYTHONPATH")
+    return {
+        "PYTHONPATH": f"{SKEW_DIR}{os.pathsep}{path}" if path else str(SKEW_DIR),
+        "MINIPOS_TEST_CLOCK_OFFSET_SECONDS": str(seconds),
+    }
+
+
 class Node:
     """One ``minipos serve`` process and its admin key."""
 
@@ -168,7 +182,14 @@ class Store(Node):
     """A store process behind its own fault proxy to the centre."""
 
     def __init__(
-        self, root: Path, code: str, centre: Centre, key: str, template: Path, seed: int
+        self,
+        root: Path,
+        code: str,
+        centre: Centre,
+        key: str,
+        template: Path,
+        seed: int,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.code = code
         self.proxy = FaultProxy(centre.server.port, seed=seed, delay=0.5).start()
@@ -181,7 +202,7 @@ class Store(Node):
             "MINIPOS_CENTRAL_URL": self.proxy.url,
             "MINIPOS_CENTRAL_KEY": key,
         }
-        super().__init__(env, root / code)
+        super().__init__(env | (extra_env or {}), root / code)
         #: pos_id → the station (with its ``key``).
         self.stations: dict[str, dict[str, Any]] = {}
         self._sales = Counter[str]()
@@ -299,7 +320,13 @@ class Chain:
     """A centre and its stores, started; :meth:`close` stops every process and proxy."""
 
     def __init__(
-        self, root: Path, database_url: str, template: Path, codes: tuple[str, ...], seed: int
+        self,
+        root: Path,
+        database_url: str,
+        template: Path,
+        codes: tuple[str, ...],
+        seed: int,
+        store_env: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.root = root
         self.centre = Centre(root, database_url)
@@ -308,7 +335,8 @@ class Chain:
         self.centre.server.start()
         for n, code in enumerate(codes):
             key = self.centre.add_store(code, f"Veikals {code}")
-            store = Store(root, code, self.centre, key, template, seed + n)
+            extra = (store_env or {}).get(code)
+            store = Store(root, code, self.centre, key, template, seed + n, extra)
             self.stores[code] = store
             print(store.proxy.describe())
             store.make_admin()

@@ -24,7 +24,16 @@ from typing import Any
 
 import psycopg
 import pytest
-from chain import PG_ADMIN_URL, Chain, Load, Store, assert_converged, fresh_postgres, wait_synced
+from chain import (
+    PG_ADMIN_URL,
+    Chain,
+    Load,
+    Store,
+    assert_converged,
+    fresh_postgres,
+    skewed_clock,
+    wait_synced,
+)
 from serverproc import wait_until
 
 from faultproxy import Fault
@@ -39,6 +48,8 @@ FAULT_SECONDS = float(os.environ.get("MINIPOS_CHAIN_FAULT_SECONDS") or (60 if SO
 DOWN_SECONDS = 15.0
 #: The most a drained outbox may take after the last fault.
 DRAIN_SECONDS = 90.0
+#: Test 4's store runs its clock two hours ahead of the centre's.
+SKEW_SECONDS = 7200.0
 
 
 def chain_seed() -> int:
@@ -58,10 +69,15 @@ def postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture
-def chain(tmp_path: Path, sqlite_template: Path, postgres_database: str) -> Iterator[Chain]:
+def chain(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_database: str
+) -> Iterator[Chain]:
+    """The centre and stores RIGA1 and RIGA2, started; an indirect parameter gives stores
+    extra environment (``{"RIGA1": {...}}``)."""
     seed = chain_seed()
     print(f"chain: MINIPOS_CHAIN_SEED={seed}")
-    built = Chain(tmp_path, postgres_database, sqlite_template, ("RIGA1", "RIGA2"), seed)
+    store_env = getattr(request, "param", None)
+    built = Chain(tmp_path, postgres_database, sqlite_template, ("RIGA1", "RIGA2"), seed, store_env)
     try:
         yield built
     finally:
@@ -249,6 +265,7 @@ def test_3_a_dropped_acknowledgement_and_its_retry_leave_one_record_with_one_com
 # --- 4. the centre down across two Z closes ---
 
 
+@pytest.mark.parametrize("chain", [{"RIGA1": skewed_clock(SKEW_SECONDS)}], indirect=True)
 def test_4_the_centre_down_across_two_z_closes_then_everything_arrives_in_order_and_reconciles(
     chain: Chain,
 ) -> None:
@@ -273,13 +290,16 @@ def test_4_the_centre_down_across_two_z_closes_then_everything_arrives_in_order_
         return status if status.get("offline") else None
 
     status = wait_until(offline, "the store to say it is offline", 30)
-    waiting = sum(lane.get("waiting", 0) for lane in status.get("lanes", []))
-    assert waiting >= 20, status
+    assert status["waiting"] >= 20, status
+    assert sum(lane["waiting"] for lane in status["lanes"]) == status["waiting"], status
     assert store.outbox()["pending"] >= 20
 
     centre.server.start()
     wait_synced(chain, DRAIN_SECONDS)
-    assert not sync_status(store).get("offline")
+    status = sync_status(store)
+    assert not status["offline"], status
+    # The skew is seen and reported (centre minus store: two hours behind), nothing more.
+    assert status["skew_seconds"] == pytest.approx(-SKEW_SECONDS, abs=60), status
     assert_converged(chain)
     # In order: per station, the centre took the receipts and shifts in their numbers' order.
     for pos_id in ("1", "2"):
@@ -439,7 +459,11 @@ def test_7_the_same_key_with_an_altered_body_is_a_conflict_quarantined_at_the_st
     events = store.call("GET", "/api/events?limit=1000")
     assert any(e["type"] == "sync.quarantined" for e in events), [e["type"] for e in events]
     status = sync_status(store)
-    assert sum(lane.get("quarantined", 0) for lane in status.get("lanes", [])) == 1, status
+    assert status["quarantined"] == 1, status
+    assert [lane["lane"] for lane in status["lanes"] if lane["quarantined"]] == ["1"], status
+    at_centre_status = sync_status(centre)
+    [riga1] = [s for s in at_centre_status["stores"] if s["code"] == "RIGA1"]
+    assert riga1["conflicts"] == 1, at_centre_status
     # Only that station's lane waits: station 2 goes on, station 1's next receipt waits.
     later_1 = store.walk_in("1")["document_id"]
     later_2 = store.walk_in("2")["document_id"]
