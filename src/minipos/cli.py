@@ -24,6 +24,7 @@ from minipos.events.cli import app as events_app
 from minipos.observability.logs import logging_config
 from minipos.print_jobs.cli import app as printer_app
 from minipos.receipts import audit as receipt_audit
+from minipos.stores import service as store_service
 from minipos.stores.cli import app as store_app
 from minipos.sync.cli import app as sync_app
 from minipos.timeutil import now_us
@@ -104,16 +105,29 @@ def key_create(
     role: Annotated[Role, typer.Option(help="What the key may do.")],
     station: Annotated[int | None, typer.Option(help="Station id (for --role station).")] = None,
     name: Annotated[str | None, typer.Option(help="A note: who or what uses it.")] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Centre: the store code an integrator key posts for (e.g. RIGA1)."),
+    ] = None,
 ) -> None:
     """Create an API key and print it once (it is stored only as a digest)."""
     settings = settings_or_exit()
+    if role is Role.STORE and store is None:
+        typer.echo("a store key needs --store (or use `minipos store add`)", err=True)
+        raise typer.Exit(2)
     migrations.upgrade(settings.database_url)
     pepper = load_pepper(settings.secret_key, settings.secret_file)
     db = open_database(settings.database_url, pool_size=1)
     try:
         new = db.run(
             lambda conn: create_key(
-                conn, pepper, role, station_id=station, name=name, now_us=now_us()
+                conn,
+                pepper,
+                role,
+                station_id=station,
+                store_id=None if store is None else store_service.store_id_for_key(conn, store),
+                name=name,
+                now_us=now_us(),
             )
         )
     except ValueError as exc:

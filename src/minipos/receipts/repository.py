@@ -138,6 +138,7 @@ _FILTERS = {
     "station_id": "r.station_id = :station_id",
     "z_number": "s.z_number = :z_number",
     "document_id": "r.document_id = :document_id",
+    "store_id": "st.store_id = :store_id",
     "after_id": "r.id > :after_id",
 }
 
@@ -157,6 +158,12 @@ def search(
         limit=limit,
         offset=offset,
     )
+
+
+def store_id_by_code(conn: Connection, code: str) -> int | None:
+    """A chain's store by its code (the ``stores`` table is empty outside a centre)."""
+    row = conn.fetchone("SELECT id FROM stores WHERE code = :code", {"code": code})
+    return None if row is None else int(row["id"])
 
 
 # --- the fiscal counters on station and shift rows ---------------------------------------------

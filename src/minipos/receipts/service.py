@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from minipos.db import Connection, Row
-from minipos.domain.errors import NotFound
+from minipos.domain.errors import NotFound, ValidationFailed
 from minipos.domain.money import (
     DiscountType,
     DocumentPrice,
@@ -257,6 +257,7 @@ def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[
             "station_id": query.station_id,
             "z_number": query.z_number,
             "document_id": query.document_id,
+            "store_id": None if query.store is None else store_named(conn, query.store),
             "after_id": query.after_id,
         },
         limit=query.limit,
@@ -264,6 +265,14 @@ def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[
     )
     rows, payments = children(conn, receipts)
     return [shaped(RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone) for r in receipts], total
+
+
+def store_named(conn: Connection, code: str) -> int:
+    """The store a ``?store=`` filter names (a chain's centre); an unknown code is a 400."""
+    store_id = repository.store_id_by_code(conn, code)
+    if store_id is None:
+        raise ValidationFailed.single(("store",), f"No store has code {code!r}.")
+    return store_id
 
 
 def get(conn: Connection, receipt_id: int, zone: ZoneInfo) -> ReceiptOut:

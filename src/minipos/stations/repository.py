@@ -103,6 +103,7 @@ _SHIFT_FILTERS = {
     "station_id": "s.station_id = :station_id",
     "z_number_from": "s.z_number >= :z_number_from",
     "z_number_to": "s.z_number <= :z_number_to",
+    "store_id": "s.station_id IN (SELECT id FROM stations WHERE store_id = :store_id)",
     "after_id": "s.id > :after_id",
 }
 

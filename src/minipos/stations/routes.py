@@ -24,6 +24,7 @@ from minipos.auth.access import (
 )
 from minipos.auth.principal import Principal
 from minipos.db import Connection
+from minipos.domain.errors import Conflict
 from minipos.stations import service
 from minipos.stations.schemas import (
     CashierIn,
@@ -56,6 +57,9 @@ async def _body(request: Request, ctx: AppContext) -> bytes:
 )
 async def register_station(request: Request, principal: Principal) -> Response:
     ctx = context(request)
+    if ctx.settings.mode == "central":
+        # Its station rows are copies of the stores', made by the first item naming them.
+        raise Conflict("The centre has no tills; stations belong to stores.")
     data = jsonio.decode(await _body(request, ctx), StationIn)
     created = await ctx.db.write(lambda conn: service.register(conn, data, ctx.stations, now_us()))
     return JSONResponse(encode(created), status_code=201)

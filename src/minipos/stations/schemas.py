@@ -96,6 +96,8 @@ class ShiftQuery(Struct, kw_only=True):
     station_id: QueryInt | None = None
     z_number_from: QueryInt | None = None
     z_number_to: QueryInt | None = None
+    #: A chain's centre: only this store's (its code); an unknown code is a 400.
+    store: Annotated[str, Meta(max_length=32)] | None = None
     limit: Annotated[int, Meta(ge=1, le=1000)] = 1000
     offset: QueryInt = 0
     after_id: QueryInt | None = None

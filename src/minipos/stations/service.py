@@ -24,6 +24,7 @@ from minipos.domain.shift import ShiftTotals, check_grand_total_room
 from minipos.events import service as events
 from minipos.receipts import audit
 from minipos.receipts import repository as receipts
+from minipos.receipts import service as receipt_service
 from minipos.stations import repository
 from minipos.stations.schemas import (
     CashierIn,
@@ -238,6 +239,9 @@ def search_shifts(
             "station_id": query.station_id,
             "z_number_from": query.z_number_from,
             "z_number_to": query.z_number_to,
+            "store_id": None
+            if query.store is None
+            else receipt_service.store_named(conn, query.store),
             "after_id": query.after_id,
         },
         limit=query.limit,

@@ -1,0 +1,246 @@
+"""The centre's shapes: the stores registry, and the bodies of the items a store pushes as the
+centre reads them (the contract is ``sync.bodies``, which writes them at the store).
+
+Bodies are decoded into typed structs before anything is stored, so a malformed item is a
+422 result naming what is wrong, never a half-stored copy nor a 500. Unknown fields are
+ignored: a newer store may send more than this centre keeps.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+#: A store code: what ``?store=`` and ``--store`` name (upper case, digits, ``_`` and ``-``).
+STORE_CODE = "^[A-Z0-9_-]{1,32}$"
+Code = Annotated[str, Meta(pattern=STORE_CODE)]
+
+# Column-sized values: the database refuses longer ones (PostgreSQL), so the decode must.
+BigInt = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+Hash = Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
+DocumentId = Annotated[str, Meta(pattern="^[1-9][0-9]{0,17}$")]
+PosId = Annotated[str, Meta(pattern="^[0-9]{1,9}$")]
+Text8 = Annotated[str, Meta(max_length=8)]
+Text32 = Annotated[str, Meta(max_length=32)]
+Text64 = Annotated[str, Meta(max_length=64)]
+Text100 = Annotated[str, Meta(max_length=100)]
+Text255 = Annotated[str, Meta(max_length=255)]
+SmallInt = Annotated[int, Meta(ge=-32768, le=32767)]
+Int32 = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
+
+
+class StoreIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    code: Code
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class StoreOut(Struct):
+    id: int
+    code: str
+    name: str
+    created_at: str
+    #: The centre's clock when this store last pushed or pulled (null: never).
+    last_contact_at: str | None
+    #: Centre clock minus the store's at its last push, in milliseconds.
+    last_skew_ms: int | None
+    #: What went wrong with its last push (items refused), or null.
+    last_error: str | None
+    #: Items stored from this store (every kind), ever.
+    items_received: int
+    #: Items offered with the key of a stored one but another content, not yet resolved.
+    conflicts_open: int
+    #: Receipts stored with a flag (unknown product, chain break, …).
+    receipts_flagged: int
+    #: Closed shifts of its stations that did not reconcile (see their ``reconcile_note``).
+    shifts_unreconciled: int
+
+
+class StoreCreated(StoreOut):
+    #: The store's API key (role ``store``), shown this once: ``MINIPOS_CENTRAL_KEY`` there.
+    key: str
+
+
+# --- pushed bodies (sync.bodies) ------------------------------------------------------------
+
+
+class InvoiceHeader(Struct):
+    invoice_no: Text64
+    mode: SmallInt
+    status: SmallInt
+    pos_id: BigInt | None
+    station_group: Text64
+    discount: BigInt
+    discount_type: Text8 | None
+    comment: str | None
+    print_paper_receipt: bool | None
+    keep_drawer_closed: bool
+    is_auto_open: bool
+    info: str
+    total_sum: BigInt
+    changed_sum: BigInt
+    printed_at: BigInt | None
+    print_pos_id: Text32 | None
+    print_chassis_id: Text64 | None
+    check_num: Text32 | None
+    report: str | None
+    created_at: BigInt
+    updated_at: BigInt
+    request_hash: Text64
+    parent_document_id: Text32 | None
+    parent_pos_id: Text32 | None
+
+
+class InvoiceRow(Struct):
+    position: Int32
+    code: Text64
+    text: Text255
+    quantity: BigInt
+    maxquantity: BigInt
+    init_quantity: BigInt
+    price: BigInt
+    is_free_price: bool
+    is_weight: bool
+    tax: Int32
+    tax_rate: BigInt
+    fiscal_section: Int32
+    discount: BigInt
+    discount_type: Text8 | None
+    payload: str | None
+    info: str
+
+
+class InvoicePayment(Struct):
+    position: Int32
+    method_id: Int32
+    method_name: Text100
+    amount: BigInt | None
+
+
+class InvoiceBody(Struct):
+    invoice: InvoiceHeader
+    rows: list[InvoiceRow]
+    payments: list[InvoicePayment]
+
+
+class InvoiceStateBody(Struct):
+    invoice_common_id: Id | None
+    invoice_local_id: Annotated[str, Meta(pattern="^[0-9]{1,18}$")] | None
+    status: SmallInt
+    station_pos_id: Text32 | None
+    check_num: Text32 | None
+    printed_at: BigInt | None
+    print_pos_id: Text32 | None
+    print_chassis_id: Text64 | None
+    changed_sum: BigInt
+    at: BigInt
+
+
+class ReceiptHeader(Struct):
+    document_id: DocumentId
+    mode: SmallInt
+    state: SmallInt
+    customer_id: BigInt | None
+    cashier_id: BigInt | None
+    cashier_name: Text100 | None
+    start_time: BigInt | None
+    print_time: BigInt
+    neto_amount: BigInt
+    bruto_amount: BigInt
+    changed_amount: BigInt
+    tax_amount: BigInt
+    discount: BigInt
+    discount_type: Text8 | None
+    discount_amount: BigInt
+    parent_document_id: Text32 | None
+    request_id: Text100 | None
+    prev_hash: Hash
+    hash: Hash
+
+
+class ChainIds(Struct):
+    """The store's own row ids its chain hash covers (``receipts.service.hash_content``)."""
+
+    station_id: BigInt
+    shift_id: BigInt
+    invoice_id: BigInt | None
+    parent_station: BigInt | None
+
+
+class ReceiptRow(Struct):
+    position: Int32
+    product_id: BigInt | None
+    product_name: Text255
+    product_code: Text64 | None
+    barcode: Text64 | None
+    category_id: BigInt | None
+    category_name: Text255 | None
+    price: BigInt
+    tax: Int32
+    tax_rate: BigInt
+    discount: BigInt
+    discount_type: Text8 | None
+    discount_amount: BigInt
+    quantity: BigInt
+    amount: BigInt
+    max_quantity: BigInt
+    max_amount: BigInt
+
+
+class ReceiptPayment(Struct):
+    position: Int32
+    method: Int32
+    method_name: Text100
+    method_code: Int32
+    amount: BigInt
+    request_id: Text100 | None
+    transaction_id: Text100 | None
+    psp_reference: Text100 | None
+    poiid: Text100 | None
+    sale_id: Text100 | None
+    card_no: Text32 | None
+
+
+class ReceiptBody(Struct):
+    receipt: ReceiptHeader
+    pos_id: PosId
+    z_number: Id
+    parent_pos_id: PosId | None
+    invoice_common_id: Id | None
+    invoice_local_id: Annotated[str, Meta(pattern="^[0-9]{1,18}$")] | None
+    chain_ids: ChainIds
+    rows: list[ReceiptRow]
+    payments: list[ReceiptPayment]
+
+
+class StationBody(Struct):
+    name: Text100
+    pos_number: BigInt
+    chassis_id: Text64
+    station_group: Text64
+
+
+class ShiftOpenBody(Struct):
+    pos_id: PosId
+    z_number: Id
+    start_date: BigInt
+    start_employee: BigInt | None
+    start_employee_name: Text100 | None
+    station: StationBody
+
+
+class ShiftCloseBody(Struct):
+    pos_id: PosId
+    z_number: Id
+    close_date: BigInt
+    grand_total: BigInt
+    close_employee: BigInt | None
+    close_employee_name: Text100 | None
+    #: The Z-report as the store stored and hashed it (``receipts.audit.report_content``).
+    report: str
+    hash: Hash
+    volume: BigInt
+    receipt_count: Annotated[int, Meta(ge=0)]
+    first_document_id: DocumentId | None
+    last_document_id: DocumentId | None
