@@ -431,3 +431,111 @@ def for_sale_by_code(conn: Connection, code: int) -> ForSaleRow | None:
         {"code": code},
     )
     return cast("ForSaleRow | None", row)
+
+
+# --- a store's copy of its centre's catalogue (docs/stores.md, "Down") ------------------------
+
+_UPSERT_PRODUCT = (
+    "INSERT INTO products (id, " + ", ".join(PRODUCT_COLUMNS) + ") VALUES (:id, "
+    + ", ".join(f":{c}" for c in PRODUCT_COLUMNS)
+    + ") ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in PRODUCT_COLUMNS)
+)  # fmt: skip
+
+
+def _execute_in(conn: Connection, sql: str, values: Collection[Any]) -> None:
+    """Run ``sql`` (``{}`` where the ``IN`` list goes) for every value, a chunk at a time."""
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        marks = ", ".join(f":v{n}" for n in range(len(chunk)))
+        conn.execute(sql.format(marks), {f"v{n}": v for n, v in enumerate(chunk)})
+
+
+def upsert_products(conn: Connection, products: Sequence[Mapping[str, Any]]) -> None:
+    """Store products (storage rows with the centre's ``id``) as given, tombstones too.
+
+    A page holds each product's latest state, but the store may still hold another product's
+    older one with the same code or barcode (its newer state comes in a later page): the
+    codes are freed first, the page's barcodes are taken from whoever has them, and that
+    product gets them back, or not, with its own revision."""
+    ids = [int(p["id"]) for p in products]
+    codes = [int(p["code"]) for p in products if p["code"] is not None]
+    _execute_in(conn, "UPDATE products SET code = NULL WHERE code IN ({})", codes)
+    _execute_in(conn, "DELETE FROM product_barcodes WHERE product_id IN ({})", ids)
+    _execute_in(conn, "DELETE FROM product_addons WHERE product_id IN ({})", ids)
+    conn.execute_many(_UPSERT_PRODUCT, products)
+
+
+def take_barcodes(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Give products their barcodes, taken from any other product still holding them."""
+    _execute_in(
+        conn, "DELETE FROM product_barcodes WHERE barcode IN ({})", [r["barcode"] for r in rows]
+    )
+    insert_barcodes(conn, rows)
+
+
+def existing_ids(conn: Connection, product_ids: Collection[int]) -> set[int]:
+    """Which of ``product_ids`` have a row (live or tombstone)."""
+    return {
+        int(r["id"])
+        for r in select_in(conn, "SELECT id FROM products WHERE id IN ({})", product_ids)
+    }
+
+
+def insert_placeholders(conn: Connection, product_ids: Collection[int], now_us: int) -> None:
+    """Rows for products an addon list names before their own state arrived (a later page):
+    hidden tombstones on a negative revision no cursor reaches, replaced when they come."""
+    conn.execute_many(
+        "INSERT INTO products (id, code, name, price, is_free_price, is_weight,"
+        " default_quantity, payload, info, no_discount, category, fiscal_section, tax, status,"
+        " created_at, updated_at, revision, deleted_at) VALUES (:id, NULL, '', 0, FALSE, FALSE,"
+        " 1000, NULL, '{}', FALSE, NULL, 1, 0, 0, :now, :now, :revision, :now)",
+        [{"id": i, "now": now_us, "revision": -i} for i in product_ids],
+    )
+
+
+def follow_revision(conn: Connection, revision: int, changed_at: int) -> None:
+    """Move this catalogue's revision up to the centre's, so its own feed's cursors hold."""
+    conn.execute(
+        "UPDATE catalogue_revision SET"
+        " value = CASE WHEN value > :rev THEN value ELSE :rev END,"
+        " changed_at = CASE WHEN changed_at > :at THEN changed_at ELSE :at END WHERE id = 1",
+        {"rev": revision, "at": changed_at},
+    )
+
+
+def all_categories(conn: Connection) -> list[Row]:
+    return conn.fetchall(_SELECT_CATEGORY + " ORDER BY id")
+
+
+def category_ids(conn: Connection) -> set[int]:
+    return {int(r["id"]) for r in conn.fetchall("SELECT id FROM categories")}
+
+
+def replace_categories(conn: Connection, categories: Sequence[Mapping[str, Any]]) -> None:
+    """Make ``categories`` (with their ids) the whole list. Parents are set once every row
+    exists; a category gone sets its products' category to null (the foreign key's rule)."""
+    keep = {int(c["id"]) for c in categories}
+    conn.execute("UPDATE categories SET parent = NULL")
+    conn.execute_many(
+        "INSERT INTO categories (id, name, parent, created_at, updated_at)"
+        " VALUES (:id, :name, NULL, :created_at, :updated_at) ON CONFLICT (id) DO UPDATE SET"
+        " name = excluded.name, created_at = excluded.created_at,"
+        " updated_at = excluded.updated_at",
+        categories,
+    )
+    conn.execute_many(
+        "UPDATE categories SET parent = :parent WHERE id = :id",
+        [{"id": c["id"], "parent": c["parent"]} for c in categories if c["parent"] is not None],
+    )
+    gone = category_ids(conn) - keep
+    _execute_in(conn, "DELETE FROM categories WHERE id IN ({})", gone)
+
+
+def changed_after(conn: Connection, after_revision: int, limit: int) -> list[Row]:
+    """One page of the feed without its count: products (tombstones too) after a revision."""
+    return conn.fetchall(
+        _SELECT_PRODUCT + " WHERE revision > :after ORDER BY revision LIMIT :limit",
+        {"after": after_revision, "limit": limit},
+    )

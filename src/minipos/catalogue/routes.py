@@ -31,6 +31,7 @@ from minipos.catalogue.schemas import (
 )
 from minipos.catalogue.service import CatalogueContext, categories, products, sync_feed
 from minipos.db import Connection
+from minipos.domain.errors import Forbidden
 from minipos.domain.money import json_number
 from minipos.idempotency.service import StoredResponse, fingerprint
 from minipos.timeutil import now_us
@@ -42,6 +43,16 @@ reference_router = Router("Reference data")
 def _catalogue(ctx: AppContext) -> CatalogueContext:
     # Reference data and the shop's timezone are configured once, beside the invoice settings.
     return CatalogueContext(reference=ctx.invoices.reference, zone=ctx.invoices.zone)
+
+
+def _writable(request: Request) -> None:
+    """A store's catalogue is a copy of its centre's: changed there, or it would diverge and
+    be overwritten by the next pull (docs/stores.md)."""
+    settings = context(request).settings
+    if settings.mode == "store":
+        raise Forbidden(
+            f"The catalogue is kept at the centre ({settings.central_url}); change it there."
+        )
 
 
 async def _create(
@@ -132,6 +143,7 @@ async def get_product(request: Request, principal: Principal) -> Response:
     description='Money and quantities may be sent as JSON numbers or strings (`"1.00"`).',
 )
 async def create_product(request: Request, principal: Principal) -> Response:
+    _writable(request)
     catalogue = _catalogue(context(request))
     product = decode(await _body(request), ProductIn)
     return await _create(
@@ -151,6 +163,7 @@ async def create_product(request: Request, principal: Principal) -> Response:
     response=ProductOut,
 )
 async def replace_product(request: Request, principal: Principal) -> Response:
+    _writable(request)
     ctx = context(request)
     catalogue = _catalogue(ctx)
     product_id: int = request.path_params["id"]
@@ -170,6 +183,7 @@ async def replace_product(request: Request, principal: Principal) -> Response:
     response=ProductOut,
 )
 async def patch_product(request: Request, principal: Principal) -> Response:
+    _writable(request)
     ctx = context(request)
     catalogue = _catalogue(ctx)
     product_id: int = request.path_params["id"]
@@ -189,6 +203,7 @@ async def patch_product(request: Request, principal: Principal) -> Response:
     description="Products that list it as an addon lose it from their `addons`.",
 )
 async def delete_product(request: Request, principal: Principal) -> Response:
+    _writable(request)
     ctx = context(request)
     product_id: int = request.path_params["id"]
     await ctx.db.write(lambda conn: products.delete(conn, product_id, _catalogue(ctx), now_us()))
@@ -235,6 +250,7 @@ async def get_category(request: Request, principal: Principal) -> Response:
     status=201,
 )
 async def create_category(request: Request, principal: Principal) -> Response:
+    _writable(request)
     catalogue = _catalogue(context(request))
     category = decode(await _body(request), CategoryIn)
     return await _create(
@@ -254,6 +270,7 @@ async def create_category(request: Request, principal: Principal) -> Response:
     response=CategoryOut,
 )
 async def replace_category(request: Request, principal: Principal) -> Response:
+    _writable(request)
     ctx = context(request)
     catalogue = _catalogue(ctx)
     category_id: int = request.path_params["id"]
@@ -277,6 +294,7 @@ async def replace_category(request: Request, principal: Principal) -> Response:
     ),
 )
 async def delete_category(request: Request, principal: Principal) -> Response:
+    _writable(request)
     ctx = context(request)
     category_id: int = request.path_params["id"]
     detach = jsonio.query(request, CategoryDeleteQuery).detach

@@ -85,10 +85,14 @@ def cancel(
     if station_id is not None:
         invoice = held(conn, get_station(conn, station_id), invoice_id)
     else:
+        # Locked before it is read: at a centre, a pull marking the invoice delivered and this
+        # cancel must not both win (docs/stores.md, "Ownership of centre-posted invoices").
+        repository.lock(conn, invoice_id)
         found = repository.get(conn, invoice_id)
         if found is None:
             raise NotFound()
         invoice = found
+        _check_centre_may_cancel(conn, invoice_id)
         if posted_by is not None and invoice["created_by"] not in (None, posted_by):
             raise Forbidden("An integrator key may cancel only the invoices it posted.")
     check_transition(InvoiceStatus(invoice["status"]), InvoiceStatus.CANCELLED)
@@ -96,6 +100,17 @@ def cancel(
         conn, invoice_id, int(InvoiceStatus.CANCELLED), now_us, station=invoice["station"]
     )
     return _changed(conn, EventType.INVOICE_CANCELLED, invoice_id, ctx, now_us)
+
+
+def _check_centre_may_cancel(conn: Connection, invoice_id: int) -> None:
+    """At a centre, a store's invoice is the store's once delivered (or posted there)."""
+    owner = repository.ownership(conn, invoice_id)
+    if owner is None or owner["store_id"] is None:
+        return
+    if owner["down_revision"] is None:
+        raise Conflict(f"Posted at store {owner['store_code']}; cancel it there.")
+    if owner["delivered_at"] is not None:
+        raise Conflict(f"Delivered to store {owner['store_code']}; cancel it there.")
 
 
 def expire_leases(conn: Connection, ctx: ShopConfig, now_us: int) -> int:

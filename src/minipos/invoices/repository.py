@@ -28,6 +28,8 @@ PAYMENT_COLUMNS = ("invoice_id", "position", "method_id", "method_name", "amount
 
 
 _INSERT_HEADER = insert_statement("invoices", HEADER_COLUMNS)
+#: At a chain's centre: an invoice posted for a store (its number is unique in that store).
+_INSERT_STORE_HEADER = insert_statement("invoices", (*HEADER_COLUMNS, "store_id", "down_revision"))
 _INSERT_ROW = insert_statement("invoice_rows", ROW_COLUMNS)
 _INSERT_PAYMENT = insert_statement("invoice_payments", PAYMENT_COLUMNS)
 _SELECT_HEADER = "SELECT id, " + ", ".join(HEADER_COLUMNS) + " FROM invoices"
@@ -39,8 +41,11 @@ def insert(
     rows: list[dict[str, Any]],
     payments: list[dict[str, Any]],
 ) -> None:
-    """Insert an invoice with its rows and payments; fills in the new ``id``s."""
-    header["id"] = conn.insert(_INSERT_HEADER, header)
+    """Insert an invoice with its rows and payments; fills in the new ``id``s. A header with
+    ``store_id`` (and ``down_revision``) is a centre's invoice for that store."""
+    header["id"] = conn.insert(
+        _INSERT_STORE_HEADER if "store_id" in header else _INSERT_HEADER, header
+    )
     for children, statement in ((rows, _INSERT_ROW), (payments, _INSERT_PAYMENT)):
         for child in children:
             child["invoice_id"] = header["id"]
@@ -58,8 +63,84 @@ def get(conn: Connection, invoice_id: int, seen_by: int | None = None) -> Row | 
     )
 
 
-def get_by_number(conn: Connection, invoice_no: str) -> Row | None:
-    return conn.fetchone(_SELECT_HEADER + " WHERE invoice_no = :no", {"no": invoice_no})
+def get_by_number(conn: Connection, invoice_no: str, store_id: int | None = None) -> Row | None:
+    """The invoice with this number: numbers are unique per store at a centre."""
+    if store_id is None:
+        return conn.fetchone(
+            _SELECT_HEADER + " WHERE invoice_no = :no AND store_id IS NULL", {"no": invoice_no}
+        )
+    return conn.fetchone(
+        _SELECT_HEADER + " WHERE invoice_no = :no AND store_id = :store",
+        {"no": invoice_no, "store": store_id},
+    )
+
+
+# --- a chain's centre: invoices posted for a store (docs/stores.md, "Down") -----------------
+
+
+def store_by_code(conn: Connection, code: str) -> Row | None:
+    """A store of the chain (the ``stores`` table is empty outside a centre)."""
+    return conn.fetchone("SELECT id, code FROM stores WHERE code = :code", {"code": code})
+
+
+def take_down_revision(conn: Connection, store_id: int) -> int:
+    """Number the next invoice for the store. The UPDATE holds the store's row lock until
+    commit, so its invoices commit in revision order and a pull cursor never skips one."""
+    row = conn.fetchone(
+        "UPDATE stores SET down_revision = down_revision + 1 WHERE id = :id"
+        " RETURNING down_revision",
+        {"id": store_id},
+    )
+    assert row is not None, "the store was found before"
+    return int(row["down_revision"])
+
+
+def ownership(conn: Connection, invoice_id: int) -> Row | None:
+    """Whose an invoice is at a centre: its store (code), and whether it was delivered."""
+    return conn.fetchone(
+        "SELECT i.store_id, i.down_revision, i.delivered_at, s.code AS store_code"
+        " FROM invoices i LEFT JOIN stores s ON s.id = i.store_id WHERE i.id = :id",
+        {"id": invoice_id},
+    )
+
+
+def down_page(conn: Connection, store_id: int, after: int, limit: int) -> list[Row]:
+    """The next centre-posted invoices of a store after its cursor, delivered or not."""
+    return conn.fetchall(
+        "SELECT id, down_revision FROM invoices WHERE store_id = :store"
+        " AND down_revision > :after ORDER BY down_revision LIMIT :limit",
+        {"store": store_id, "after": after, "limit": limit},
+    )
+
+
+def deliver(conn: Connection, invoice_ids: Collection[int], now_us: int) -> list[Row]:
+    """Mark as delivered those still New and undelivered, then give every delivered one of
+    ``invoice_ids``: a cancel at the centre won before (never served), a lost answer is
+    served again. The UPDATE takes the row locks a centre cancel waits on."""
+    if not invoice_ids:
+        return []
+    marks = ", ".join(f":i{n}" for n in range(len(invoice_ids)))
+    ids = {f"i{n}": i for n, i in enumerate(invoice_ids)}
+    conn.execute(
+        f"UPDATE invoices SET delivered_at = :now WHERE id IN ({marks})"
+        f" AND status = {NEW} AND delivered_at IS NULL",
+        {**ids, "now": now_us},
+    )
+    return conn.fetchall(
+        f"SELECT id, down_revision, {', '.join(HEADER_COLUMNS)} FROM invoices"
+        f" WHERE id IN ({marks}) AND delivered_at IS NOT NULL ORDER BY down_revision",
+        ids,
+    )
+
+
+def existing_common_ids(conn: Connection, common_ids: Collection[int]) -> set[int]:
+    """Which of the centre's invoices this store already holds (a page pulled again)."""
+    return {
+        int(r["common_id"])
+        for r in select_in(
+            conn, "SELECT common_id FROM invoices WHERE common_id IN ({})", common_ids
+        )
+    }
 
 
 def rows_of(conn: Connection, invoice_id: int) -> list[Row]:
@@ -100,6 +181,7 @@ _FILTERS = {
     "invoice_no": "invoice_no = :invoice_no",
     "pos_id": "pos_id = :pos_id",
     "station_group": "station_group = :station_group",
+    "store_id": "store_id = :store_id",
     "seen_by": INVOICE_SEEN_BY,
     "created_from": "created_at >= :created_from",
     "created_to": "created_at <= :created_to",

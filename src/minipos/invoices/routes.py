@@ -49,7 +49,12 @@ _FALSE = frozenset({"", "0", "false", "no"})
         "validateonly": (
             {"type": "string", "enum": ["0", "1", "true", "false"]},
             "1: check and price the invoice, store nothing; the answer has id null.",
-        )
+        ),
+        "store": (
+            {"type": "string"},
+            "At a chain's centre, with a key bound to no store: the code of the store the"
+            " invoice is for (docs/stores.md).",
+        ),
     },
     description="Money may be sent as JSON numbers or strings. `total_sum` is the amount due.",
 )
@@ -63,6 +68,14 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
     invoice = service.prepare(
         decode(body, InvoiceIn), ctx.invoices, now_us(), created_by=principal.api_key_id
     )
+    central = ctx.settings.mode == "central"
+    code = request.query_params.get("store")
+    if central or code is not None:  # standalone's hot path asks nothing more
+        invoice.store_id = await ctx.db.read(
+            lambda conn: service.target_store(
+                conn, code=code, bound_store=principal.store_id, central=central
+            )
+        )
     if flag in _TRUE:
         return JSONResponse(
             encode(service.detail(invoice.header, invoice.rows, invoice.payments, ctx.invoices))
@@ -77,7 +90,7 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
         job=lambda conn: StoredResponse(200, encode(service.create(conn, invoice, ctx.invoices))),
     )
     if not stored.replayed:
-        ctx.feed.notify()  # wake stations long-polling their feed
+        ctx.feed.notify()  # wake stations long-polling their feed (a centre has none)
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 

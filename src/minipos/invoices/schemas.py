@@ -221,6 +221,8 @@ class InvoiceQuery(Struct, kw_only=True):
     invoice_no: str | None = None
     pos_id: QueryInt | None = None
     station_group: str | None = None
+    #: At a chain's centre: only this store's invoices (its code).
+    store: str | None = None
     #: Created at or after / before this local date or date-time.
     created_from: str | None = None
     created_to: str | None = None

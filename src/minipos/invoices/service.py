@@ -83,6 +83,14 @@ class ShopConfig:
     #: here because it lives as long as the configuration and every invoice use case has it.
     numbers: NumberHint = field(default_factory=NumberHint)
 
+    def use_reference(self, reference: ReferenceData) -> None:
+        """Replace the reference data in the running process (a store pulled the centre's).
+
+        The one change a ShopConfig allows: every area holds this same object and reads
+        ``reference`` when it needs it, so one attribute swap reaches them all at once, and a
+        use case that already read the old document finishes with it, whole."""
+        object.__setattr__(self, "reference", reference)
+
 
 @dataclass(slots=True)
 class PreparedInvoice:
@@ -92,6 +100,29 @@ class PreparedInvoice:
     rows: list[dict[str, Any]]
     payments: list[dict[str, Any]]
     auto_number: bool
+    #: At a chain's centre: the store the invoice is posted for (docs/stores.md, "Down").
+    store_id: int | None = None
+
+
+def target_store(
+    conn: Connection, *, code: str | None, bound_store: int | None, central: bool
+) -> int | None:
+    """The store an invoice posted at a centre is for: the key's own store, or ``?store=CODE``
+    for a key bound to none. Elsewhere there are no stores, so any code is unknown."""
+    if code is not None:
+        store = repository.store_by_code(conn, code)
+        if store is None:
+            raise ValidationFailed.single(("store",), f'Unknown store "{code}".')
+        if bound_store is not None and store["id"] != bound_store:
+            raise ValidationFailed.single(("store",), "This key is bound to another store.")
+        return int(store["id"])
+    if not central:
+        return None
+    if bound_store is None:
+        raise ValidationFailed.single(
+            ("store",), "Name the store this invoice is for: ?store=CODE."
+        )
+    return bound_store
 
 
 def prepare(
@@ -187,6 +218,10 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: ShopConfig) -> msgsp
     """Store the invoice; the answer is its detail, encoded. Re-posting an ``invoice_no`` with
     the same content gives the stored one back (a safe retry); with other content it is refused
     (docs/decisions.md §8)."""
+    if invoice.store_id is not None:
+        # Taken first: the store's row lock orders its invoices' commits (the pull cursor).
+        invoice.header["store_id"] = invoice.store_id
+        invoice.header["down_revision"] = repository.take_down_revision(conn, invoice.store_id)
     if invoice.auto_number:
         _insert_with_free_number(conn, invoice, ctx.numbers)
         return _created(conn, invoice, ctx)
@@ -196,7 +231,7 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: ShopConfig) -> msgsp
     except UniqueViolation as exc:
         if not exc.involves("invoice_no"):
             raise
-        existing = repository.get_by_number(conn, invoice.header["invoice_no"])
+        existing = repository.get_by_number(conn, invoice.header["invoice_no"], invoice.store_id)
         if existing is None or existing["request_hash"] != invoice.header["request_hash"]:
             raise ValidationFailed.single(
                 ("invoice_no",), "An invoice with this invoice_no already exists."
@@ -228,6 +263,69 @@ def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: N
         hint.taken(base, attempt)
         return
     raise ValidationFailed.single(("invoice_no",), "No free automatic invoice number; send one.")
+
+
+#: Header columns that are the centre's bookkeeping: a store fills in its own.
+_CENTRE_LOCAL = frozenset(
+    {
+        "station",
+        "print_station",
+        "lease_expires_at",
+        "complete_request_id",
+        "created_by",
+        "common_id",
+        "synchronized_at",
+    }
+)
+#: What travels down of a centre-posted invoice (docs/stores.md, "Down").
+DOWN_COLUMNS = tuple(c for c in repository.HEADER_COLUMNS if c not in _CENTRE_LOCAL)
+DOWN_ROW_COLUMNS = tuple(c for c in repository.ROW_COLUMNS if c != "invoice_id")
+DOWN_PAYMENT_COLUMNS = tuple(c for c in repository.PAYMENT_COLUMNS if c != "invoice_id")
+_BOOLEAN = frozenset(
+    {"print_paper_receipt", "keep_drawer_closed", "is_auto_open", "is_free_price", "is_weight"}
+)
+
+
+def storage_form(row: Row, columns: tuple[str, ...]) -> dict[str, Any]:
+    """A stored row as plain values, booleans as booleans (SQLite gives 0/1): what another
+    engine's INSERT takes."""
+    return {
+        c: (None if row[c] is None else bool(row[c])) if c in _BOOLEAN else row[c] for c in columns
+    }
+
+
+def store_delivered(
+    conn: Connection,
+    common_id: int,
+    sent: PreparedInvoice,
+    ctx: ShopConfig,
+    now_us: int,
+) -> int:
+    """At a store: keep an invoice the centre posted for it, under the centre's id as
+    ``common_id`` (already synchronized: it came from there). Its creation is told to the
+    event log like any other; the outbox sends nothing for it (the centre has it)."""
+    header: dict[str, Any] = {
+        **dict.fromkeys(_CENTRE_LOCAL),
+        **{c: sent.header.get(c) for c in DOWN_COLUMNS},
+        "id": None,
+        # A station takes it as new whatever happened at the centre's end of the wire.
+        "status": int(InvoiceStatus.NEW),
+        "common_id": common_id,
+        "synchronized_at": now_us,
+    }
+    invoice = PreparedInvoice(header, sent.rows, sent.payments, auto_number=False)
+    try:
+        with conn.savepoint("delivered"):
+            repository.insert(conn, header, invoice.rows, invoice.payments)
+    except UniqueViolation as exc:
+        if not exc.involves("invoice_no"):
+            raise
+        # The store took the number for one of its own meanwhile (offline): both are kept;
+        # the centre's gets a mark of where it came from rather than being lost.
+        header["invoice_no"] = f"{header['invoice_no']}~C{common_id}"
+        repository.insert(conn, header, invoice.rows, invoice.payments)
+    _created(conn, invoice, ctx)
+    return int(header["id"])
 
 
 def get(
@@ -265,7 +363,14 @@ def search(
     ctx: ShopConfig,
     seen_by: int | None = None,
 ) -> tuple[list[InvoiceSummary], int]:
+    store_id = None
+    if query.store is not None:
+        store = repository.store_by_code(conn, query.store)
+        if store is None:
+            raise ValidationFailed.single(("store",), f'Unknown store "{query.store}".')
+        store_id = int(store["id"])
     filters: dict[str, Any] = {
+        "store_id": store_id,
         "status": query.status,
         "mode": query.mode,
         "invoice_no": query.invoice_no,

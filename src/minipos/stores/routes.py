@@ -10,9 +10,15 @@ from minipos.api.routing import Router
 from minipos.appcontext import context
 from minipos.auth.access import ADMIN_ONLY, STORE_ONLY, own_store
 from minipos.auth.principal import Principal
-from minipos.stores import service
+from minipos.stores import pull, service
 from minipos.stores.schemas import StoreCreated, StoreIn, StoreOut
-from minipos.sync.wire import MAX_PUSH_BYTES, PushRequest, PushResponse
+from minipos.sync.wire import (
+    MAX_PUSH_BYTES,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 from minipos.timeutil import now_us
 
 router = Router("Stores")
@@ -81,3 +87,28 @@ async def sync_push(request: Request, principal: Principal) -> Response:
         lambda conn: service.push(conn, store_id, pushed, cash=cash, now_us=now_us())
     )
     return JSONResponse(encode(answer))
+
+
+# --- the down path: a store's pull (docs/stores.md, "Down") -----------------------------------
+
+
+@router.endpoint(
+    "POST",
+    "/api/sync/pull",
+    summary="A store pulls the catalogue, reference data and the invoices posted for it",
+    roles=STORE_ONLY,
+    body=PullRequest,
+    response=PullResponse,
+    description=(
+        "A POST: the first pull that serves a centre-posted invoice marks it delivered (from"
+        " then on only the store may cancel it). `more: true`: a page was full, pull again."
+    ),
+)
+async def sync_pull(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    store_id = own_store(principal)
+    require_json(request)
+    cursors = decode(await read_body(request, ctx.settings.max_body_bytes), PullRequest)
+    reference = ctx.invoices.reference
+    page = await ctx.db.write(lambda conn: pull.serve(conn, store_id, cursors, reference, now_us()))
+    return JSONResponse(encode(page))
