@@ -23,8 +23,9 @@ SHIFT_KEYS = [
 RECEIPT_KEYS = [
     "id", "document_id", "mode", "state", "start_time", "print_time", "neto_amount",
     "bruto_amount", "changed_amount", "tax_amount", "discount", "discount_type",
-    "discount_amount", "station", "station_name", "station_pos_id", "cashier", "z_number",
-    "rows", "payments",
+    "discount_amount", "station", "station_name", "station_pos_id", "cashier",
+    "cashier_name",  # ours (issue 14, R7): the documented "cashier" is an employee id
+    "z_number", "rows", "payments",
 ]  # fmt: skip
 RECEIPT_ROW_KEYS = [
     "id", "product", "product_id", "product_name", "product_code", "barcode", "category_name",
