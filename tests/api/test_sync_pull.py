@@ -21,10 +21,12 @@ from typing import Any
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from minipos.auth.principal import Role
 from minipos.auth.service import create_key
 from minipos.bootstrap import create_app
+from minipos.cli import app as cli
 from minipos.config import Settings
 from minipos.db import Connection, open_database
 from minipos.sync.pull import Puller
@@ -469,3 +471,22 @@ def test_the_centre_cancels_only_what_was_not_delivered(chain: Chain) -> None:
     # At the store it is the store's: an admin there cancels it.
     mine = chain.call("store", "store_admin", "POST", f"/api/invoice/{at_store[0]['id']}/cancel")
     assert mine.status_code == 200, mine.text
+
+
+def test_a_store_refuses_a_catalogue_import(
+    chain: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    products = tmp_path / "products.csv"
+    products.write_text("name,price\nPiens,1.20\n")
+    for name, value in {
+        "MINIPOS_DATABASE_URL": chain.store_settings.database_url,
+        "MINIPOS_SECRET_KEY": PEPPER,
+        "MINIPOS_MODE": "store",
+        "MINIPOS_CENTRAL_URL": CENTRAL_URL,
+        "MINIPOS_CENTRAL_KEY": chain.keys["store"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    refused = CliRunner().invoke(cli, ["catalogue", "import", str(products)])
+    assert refused.exit_code == 2
+    assert f"The catalogue is kept at the centre ({CENTRAL_URL})" in refused.output
+    assert chain.store_sql("SELECT count(*) AS n FROM products")[0]["n"] == 0
