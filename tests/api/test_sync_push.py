@@ -118,6 +118,9 @@ def test_a_store_day_is_stored_once_and_reconciles(
     assert all(r["common_id"] == r["id"] for r in receipts)
 
     # The centre's lists show it, and its audit recomputes the store's chain and Z.
+    [listed_shift] = centre.as_(Role.ADMIN).get("/api/shifts", params={"store": "RIGA1"}).json()
+    assert listed_shift["local_id"] == int(shop_items[0]["local_id"])
+    assert listed_shift["common_shift"] == listed_shift["id"] == shift["id"]
     listed = centre.as_(Role.ADMIN).get("/api/receipts", params={"store": "RIGA1"}).json()
     assert [r["document_id"] for r in listed] == ["1", "2", "3"]
     assert verify_database(url) == []

@@ -122,6 +122,7 @@ FOREIGN_URLS: dict[str, Callable[[Shop], list[str]]] = {
     "/api/webhooks/{id}/deliveries": lambda s: ["/api/webhooks/1/deliveries"],
     "/api/messages": lambda s: ["/api/messages"],
     "/api/messages/{id}": lambda s: [f"/api/messages/{s.message_id}"],
+    "/api/stores": lambda s: ["/api/stores"],
 }
 
 PER_STATION_GETS = sorted(

@@ -269,7 +269,8 @@ def shift_out(shift: Any, ctx: StationContext) -> ShiftOut:
         close_employee=shift["close_employee"],
         close_employee_name=shift["close_employee_name"],
         common_shift=shift["common_shift"],
-        local_id=shift["id"],
+        # A centre's copy of a store's shift keeps the store's id; elsewhere it is its own.
+        local_id=shift["id"] if shift["local_id"] is None else shift["local_id"],
     )
 
 
