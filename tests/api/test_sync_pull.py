@@ -188,7 +188,12 @@ def chain(urls: tuple[str, str], tmp_path: Path, settings: Settings) -> Iterator
     reference = tmp_path / "reference.json"
     reference.write_text(json.dumps(REFERENCE))
     centre_settings = _settings(
-        centre_url, tmp_path, "centre", mode="central", reference_file=str(reference)
+        centre_url,
+        tmp_path,
+        "centre",
+        mode="central",
+        reference_file=str(reference),
+        station_group="HQ",  # not the store's: an invoice naming no group must still reach it
     )
     store_settings = _settings(
         store_url,
@@ -444,6 +449,7 @@ def test_an_invoice_posted_at_the_centre_is_delivered_to_its_store_once(chain: C
     ]
     assert all(i["synchronized_at"] is not None for i in at_store)
     detail = chain.call("store", "store_admin", "GET", f"/api/invoice/{at_store[0]['id']}").json()
+    assert detail["station_group"] == chain.store_settings.station_group
     assert [(r["text"], r["price"]) for r in detail["rows"]] == [("Piens", 1.2)]
     # Its creation is not sent back up; a ?store at a store is unknown.
     assert chain.store_sql("SELECT count(*) AS n FROM sync_outbox")[0]["n"] == 0

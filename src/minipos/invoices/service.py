@@ -310,6 +310,7 @@ def store_delivered(
         "id": None,
         # A station takes it as new whatever happened at the centre's end of the wire.
         "status": int(InvoiceStatus.NEW),
+        "station_group": sent.header.get("station_group") or ctx.station_group,
         "common_id": common_id,
         "synchronized_at": now_us,
     }

@@ -6,6 +6,7 @@ delivered by the first pull that serves them (from then on they are the store's)
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import msgspec
 
@@ -57,10 +58,13 @@ def serve(
     conn: Connection,
     store_id: int,
     request: PullRequest,
+    *,
     reference: ReferenceData,
+    station_group: str,
     now_us: int,
 ) -> PullResponse:
-    """One pull page for the store (a write: it records delivery)."""
+    """One pull page for the store (a write: it records delivery). ``station_group``: the
+    centre's default, which an invoice posted without one was given."""
     rows = catalogue.changed_after(conn, request.catalogue_revision, request.limit)
     products = _products(conn, rows)
     # Read after the products, so a category a product of the page names is listed (or was
@@ -82,7 +86,7 @@ def serve(
         categories_hash=categories_hash,
         reference=None if reference_hash == request.reference_hash else document,
         reference_hash=reference_hash,
-        invoices=_invoices(conn, delivered),
+        invoices=_invoices(conn, delivered, station_group),
         # Past the candidates cancelled before delivery too: they are never served.
         invoice_revision=(
             int(candidates[-1]["down_revision"]) if candidates else request.invoice_revision
@@ -125,7 +129,7 @@ def _products(conn: Connection, rows: list[Row]) -> list[ProductDown]:
     ]
 
 
-def _invoices(conn: Connection, headers: list[Row]) -> list[InvoiceDown]:
+def _invoices(conn: Connection, headers: list[Row], default_group: str) -> list[InvoiceDown]:
     ids = [int(h["id"]) for h in headers]
     rows: dict[int, list[Row]] = {}
     payments: dict[int, list[Row]] = {}
@@ -137,7 +141,7 @@ def _invoices(conn: Connection, headers: list[Row]) -> list[InvoiceDown]:
         InvoiceDown(
             common_id=int(h["id"]),
             down_revision=int(h["down_revision"]),
-            invoice=invoice_service.storage_form(h, invoice_service.DOWN_COLUMNS),
+            invoice=_header(h, default_group),
             rows=[
                 invoice_service.storage_form(r, invoice_service.DOWN_ROW_COLUMNS)
                 for r in rows.get(int(h["id"]), [])
@@ -149,3 +153,12 @@ def _invoices(conn: Connection, headers: list[Row]) -> list[InvoiceDown]:
         )
         for h in headers
     ]
+
+
+def _header(header: Row, default_group: str) -> dict[str, Any]:
+    sent = invoice_service.storage_form(header, invoice_service.DOWN_COLUMNS)
+    # The centre's default group means "none named": the store's stations are in the store's
+    # own default group, and the invoice must reach them.
+    if sent["station_group"] == default_group:
+        sent["station_group"] = None
+    return sent

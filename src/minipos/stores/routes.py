@@ -109,6 +109,15 @@ async def sync_pull(request: Request, principal: Principal) -> Response:
     store_id = own_store(principal)
     require_json(request)
     cursors = decode(await read_body(request, ctx.settings.max_body_bytes), PullRequest)
-    reference = ctx.invoices.reference
-    page = await ctx.db.write(lambda conn: pull.serve(conn, store_id, cursors, reference, now_us()))
+    shop = ctx.invoices
+    page = await ctx.db.write(
+        lambda conn: pull.serve(
+            conn,
+            store_id,
+            cursors,
+            reference=shop.reference,
+            station_group=shop.station_group,
+            now_us=now_us(),
+        )
+    )
     return JSONResponse(encode(page))
