@@ -496,3 +496,46 @@ def test_a_store_refuses_a_catalogue_import(
     assert refused.exit_code == 2
     assert f"The catalogue is kept at the centre ({CENTRAL_URL})" in refused.output
     assert chain.store_sql("SELECT count(*) AS n FROM products")[0]["n"] == 0
+
+
+def test_one_product_a_page_keeps_addons_barcodes_and_codes_consistent(chain: Chain) -> None:
+    """Each page holds products' latest states, so the store may still hold an older state of
+    a product a page's product refers to, or that holds its barcode or code."""
+    ctx = chain.store.app.state.ctx  # type: ignore[attr-defined]
+    ctx.settings = Settings(**{**_fields(ctx.settings), "sync_batch": 1})
+
+    def post(body: dict[str, Any]) -> dict[str, Any]:
+        answer = chain.call("centre", "centre_admin", "POST", "/api/products", body)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def patch(product_id: int, body: dict[str, Any]) -> None:
+        answer = chain.call("centre", "centre_admin", "PATCH", f"/api/products/{product_id}", body)
+        assert answer.status_code == 200, answer.text
+
+    first = post({"name": "A", "price": 1, "code": 11, "barcodes": [{"barcode": "111"}]})
+    chain.pull_all()
+    second = post({"name": "B", "price": 2})
+    # A gives its code and barcode to B and lists B as an addon; A changes again after B, so
+    # B's page comes first (taking them from the store's older A), and A's names B before it.
+    patch(first["id"], {"code": None, "barcodes": []})
+    patch(second["id"], {"code": 11, "barcodes": [{"barcode": "111"}]})
+    third = post({"name": "C", "price": 3})
+    patch(first["id"], {"addons": [third["id"]], "price": 5})
+    patch(third["id"], {"price": 4})
+
+    assert chain.pull() is True  # B
+    assert chain.pull() is True  # A, naming C, whose own page comes next
+    assert (
+        chain.call("store", "store_admin", "GET", f"/api/products/{third['id']}").status_code == 404
+    )
+    chain.pull_all()
+    for product in (first, second, third):
+        path = f"/api/products/{product['id']}"
+        assert chain.call("store", "store_admin", "GET", path).json() == (
+            chain.call("centre", "centre_admin", "GET", path).json()
+        )
+    assert [
+        p["id"]
+        for p in chain.call("store", "store_admin", "GET", "/api/products?barcode=111").json()
+    ] == [second["id"]]
