@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -539,3 +540,47 @@ def test_one_product_a_page_keeps_addons_barcodes_and_codes_consistent(chain: Ch
         p["id"]
         for p in chain.call("store", "store_admin", "GET", "/api/products?barcode=111").json()
     ] == [second["id"]]
+
+
+def test_a_cancel_racing_the_pulls_either_wins_or_loses_whole(chain: Chain) -> None:
+    """Cancels at the centre while the store pulls: each invoice ends either cancelled at the
+    centre and never at the store, or delivered, at the store and still New at the centre."""
+    ctx = chain.store.app.state.ctx  # type: ignore[attr-defined]
+    ctx.settings = Settings(**{**_fields(ctx.settings), "sync_batch": 1})  # one a page
+    ids = [
+        chain.call("centre", "bound", "POST", "/api/invoice/new", INVOICE).json()["id"]
+        for _ in range(20)
+    ]
+    answers: dict[int, int] = {}
+
+    def cancel_all() -> None:
+        for invoice_id in reversed(ids):  # from the end, so the two meet in the middle
+            path = f"/api/invoice/{invoice_id}/cancel"
+            answers[invoice_id] = chain.call("centre", "centre_admin", "POST", path).status_code
+
+    def pull_often() -> None:
+        for _ in range(10):
+            chain.pull_all()
+
+    threads = [threading.Thread(target=cancel_all), threading.Thread(target=pull_often)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    chain.pull_all()
+
+    at_store = {
+        i["common_id"] for i in chain.call("store", "store_admin", "GET", "/api/invoices").json()
+    }
+    at_centre = {
+        i["id"]: i["status"]
+        for i in chain.call("centre", "centre_admin", "GET", "/api/invoices?store=RIGA1").json()
+    }
+    for invoice_id in ids:
+        if answers[invoice_id] == 200:
+            assert at_centre[invoice_id] == 40
+            assert invoice_id not in at_store
+        else:
+            assert answers[invoice_id] == 409
+            assert at_centre[invoice_id] == 10
+            assert invoice_id in at_store
