@@ -584,3 +584,22 @@ def test_a_cancel_racing_the_pulls_either_wins_or_loses_whole(chain: Chain) -> N
             assert answers[invoice_id] == 409
             assert at_centre[invoice_id] == 10
             assert invoice_id in at_store
+
+
+def test_a_number_the_store_took_meanwhile_keeps_both_invoices(chain: Chain) -> None:
+    number = "N" * 64
+    mine = chain.call(
+        "store", "store_admin", "POST", "/api/invoice/new", {**INVOICE, "invoice_no": number}
+    )
+    assert mine.status_code == 200, mine.text
+    theirs = chain.call(
+        "centre", "bound", "POST", "/api/invoice/new", {**INVOICE, "invoice_no": number}
+    )
+    assert theirs.status_code == 200, theirs.text
+    chain.pull_all()
+    mark = f"~C{theirs.json()['id']}"
+    at_store = chain.call("store", "store_admin", "GET", "/api/invoices").json()
+    assert [(i["invoice_no"], i["common_id"]) for i in at_store] == [
+        (number, None),
+        (number[: 64 - len(mark)] + mark, theirs.json()["id"]),
+    ]

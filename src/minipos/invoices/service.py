@@ -265,6 +265,8 @@ def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: N
     raise ValidationFailed.single(("invoice_no",), "No free automatic invoice number; send one.")
 
 
+#: ``invoices.invoice_no``'s column size.
+_INVOICE_NO_MAX = 64
 #: Header columns that are the centre's bookkeeping: a store fills in its own.
 _CENTRE_LOCAL = frozenset(
     {
@@ -323,7 +325,8 @@ def store_delivered(
             raise
         # The store took the number for one of its own meanwhile (offline): both are kept;
         # the centre's gets a mark of where it came from rather than being lost.
-        header["invoice_no"] = f"{header['invoice_no']}~C{common_id}"
+        mark = f"~C{common_id}"
+        header["invoice_no"] = header["invoice_no"][: _INVOICE_NO_MAX - len(mark)] + mark
         repository.insert(conn, header, invoice.rows, invoice.payments)
     _created(conn, invoice, ctx)
     return int(header["id"])
