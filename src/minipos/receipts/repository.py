@@ -200,9 +200,12 @@ def add_to_volume(conn: Connection, shift_id: int, amount: int) -> int:
 
 
 def chains(conn: Connection) -> list[Row]:
-    """Every station's chain: its head, how many numbers it issued, its grand total."""
+    """Every station's chain: its head, how many numbers it issued, its grand total. At a
+    chain's centre a store's station is named with its store's code (every store has a POS 1)."""
     return conn.fetchall(
-        "SELECT id, name, chain_head, last_document_id, grand_total FROM stations ORDER BY id"
+        "SELECT st.id, COALESCE(so.code || ' ', '') || st.name AS name, st.chain_head,"
+        " st.last_document_id, st.grand_total"
+        " FROM stations st LEFT JOIN stores so ON so.id = st.store_id ORDER BY st.id"
     )
 
 
