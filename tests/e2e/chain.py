@@ -27,7 +27,10 @@ import psycopg
 from serverproc import NoAnswer, Server, call, wait_until
 
 from faultproxy import FaultProxy
-from minipos.db import migrate
+from minipos.auth.principal import Role
+from minipos.auth.service import create_key
+from minipos.db import migrate, open_database
+from minipos.timeutil import now_us
 
 PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -59,10 +62,8 @@ def fresh_postgres() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _base_env() -> dict[str, str]:
-    env = {**os.environ, **FAST_SYNC}
-    env.pop("MINIPOS_SECRET_KEY", None)  # each process keeps its pepper file in its directory
-    return env
+def _base_env(pepper: str) -> dict[str, str]:
+    return {**os.environ, **FAST_SYNC, "MINIPOS_SECRET_KEY": pepper}
 
 
 def _key_from(output: str) -> str:
@@ -98,9 +99,16 @@ class Node:
         self.admin = ""
 
     def make_admin(self) -> None:
-        created = self.server.cli("key", "create", "--role", "admin")
-        assert created.returncode == 0, created.stdout + created.stderr
-        self.admin = _key_from(created.stdout)
+        """An admin key, written straight into the database (a ``minipos key create`` costs
+        seconds of start-up per call; test 2 runs the CLI)."""
+        pepper = self.server.env["MINIPOS_SECRET_KEY"].encode()
+        db = open_database(self.server.env["MINIPOS_DATABASE_URL"])
+        try:
+            self.admin = db.run(
+                lambda conn: create_key(conn, pepper, Role.ADMIN, now_us=now_us())
+            ).key
+        finally:
+            db.close()
 
     def call(self, method: str, path: str, body: Any = None, key: str | None = None) -> Any:
         """A request that must succeed (2xx); its decoded answer."""
@@ -124,15 +132,19 @@ class Node:
 
 class Centre(Node):
     def __init__(self, root: Path, database_url: str) -> None:
-        env = _base_env() | {"MINIPOS_MODE": "central", "MINIPOS_DATABASE_URL": database_url}
+        env = _base_env("chain-centre-pepper") | {
+            "MINIPOS_MODE": "central",
+            "MINIPOS_DATABASE_URL": database_url,
+        }
         super().__init__(env, root / "centre")
         self.database_url = database_url
 
     def add_store(self, code: str, name: str) -> str:
-        """``minipos store add``: the store key it prints once."""
-        added = self.server.cli("store", "add", "--code", code, "--name", name)
-        assert added.returncode == 0, added.stdout + added.stderr
-        return _key_from(added.stdout)
+        """``POST /api/stores``: the store key it answers once."""
+        status, store = self.try_call("POST", "/api/stores", {"code": code, "name": name})
+        assert status == 201, store
+        assert store["code"] == code
+        return str(store["key"])
 
     def integrator_key(self, store: str | None = None) -> str:
         args = ["key", "create", "--role", "integrator"]
@@ -196,7 +208,7 @@ class Store(Node):
         self.db_path = root / code / "store.sqlite3"
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(template, self.db_path)
-        env = _base_env() | {
+        env = _base_env(f"chain-{code}-pepper") | {
             "MINIPOS_MODE": "store",
             "MINIPOS_DATABASE_URL": f"sqlite:///{self.db_path}",
             "MINIPOS_CENTRAL_URL": self.proxy.url,
@@ -309,7 +321,7 @@ class Store(Node):
     def synced(self) -> bool:
         """No outbox item waits (pending) or is held (quarantined)."""
         counts = self.outbox()
-        return counts["pending"] == 0 and counts["quarantined"] == 0 and counts["acked"] > 0
+        return counts["pending"] == 0 and counts["quarantined"] == 0
 
     def close(self) -> None:
         self.server.stop()
@@ -340,7 +352,21 @@ class Chain:
             self.stores[code] = store
             print(store.proxy.describe())
             store.make_admin()
-            store.start()
+        failures: list[BaseException] = []
+
+        def start(store: Store) -> None:
+            try:
+                store.start()
+            except BaseException as exc:
+                failures.append(exc)
+
+        starting = [threading.Thread(target=start, args=(s,)) for s in self.stores.values()]
+        for thread in starting:
+            thread.start()
+        for thread in starting:
+            thread.join()
+        if failures:
+            raise failures[0]
         for store in self.stores.values():
             store.wait_ready()
 
