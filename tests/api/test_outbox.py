@@ -11,9 +11,11 @@ from typing import Any
 import msgspec
 import pytest
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from minipos.auth.principal import Role
 from minipos.bootstrap import StartError, create_app
+from minipos.cli import app as cli_app
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.domain.sync import content_hash
@@ -315,3 +317,26 @@ def test_central_status_lists_the_stores(settings: Settings, keys: dict[Role, st
             1.5,
         )
         assert api.as_(Role.STATION).get("/api/sync/status").status_code == 403
+
+
+def test_sync_status_cli_reads_the_database(
+    store: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pos = register(store, "Kase 1", "01")
+    assert pos.open_shift().status_code == 200
+    post_invoice(store)
+    monkeypatch.setenv("MINIPOS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MINIPOS_SECRET_KEY", settings.secret_key)
+    # The shell's environment says standalone; the database knows it is a store.
+    shown = CliRunner().invoke(cli_app, ["sync", "status"])
+    assert shown.exit_code == 0, shown.output
+    assert "mode: store" in shown.output
+    assert "OFFLINE" in shown.output
+    assert "waiting: 2 " in shown.output
+    as_json = CliRunner().invoke(cli_app, ["sync", "status", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output)
+    api_body = store.as_(Role.ADMIN).get("/api/sync/status").json()
+    assert {k: v for k, v in body.items() if k != "centre"} == {
+        k: v for k, v in api_body.items() if k != "centre"
+    }
