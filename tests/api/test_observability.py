@@ -16,7 +16,7 @@ from minipos.config import Settings
 from minipos.db import migrate, open_database
 from support import Api, post_invoice
 
-QUEUES = {"print_jobs", "webhook_deliveries", "ereceipts"}
+QUEUES = {"print_jobs", "webhook_deliveries", "ereceipts", "sync_outbox", "sync_quarantined"}
 
 
 def scrape(api: Api) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:

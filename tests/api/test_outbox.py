@@ -340,3 +340,13 @@ def test_sync_status_cli_reads_the_database(
     assert {k: v for k, v in body.items() if k != "centre"} == {
         k: v for k, v in api_body.items() if k != "centre"
     }
+
+
+def test_metrics_show_the_outbox(store: Api) -> None:
+    pos = register(store, "Kase 1", "01")
+    assert pos.open_shift().status_code == 200
+    post_invoice(store)
+    text = store.as_(Role.ADMIN).get("/metrics").text
+    assert 'minipos_queue_depth{queue="sync_outbox"} 2.0' in text
+    assert 'minipos_queue_depth{queue="sync_quarantined"} 0.0' in text
+    assert 'minipos_queue_oldest_age_seconds{queue="sync_outbox"}' in text

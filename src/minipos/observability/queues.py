@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from minipos.db import Connection
 from minipos.ereceipts.service import MessageStatus
 from minipos.print_jobs.service import JobStatus
+from minipos.sync.repository import PENDING, QUARANTINED
 
 #: queue label → (table, statuses still to be handled)
 QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -18,6 +19,10 @@ QUEUES: dict[str, tuple[str, tuple[str, ...]]] = {
     # webhooks.schemas.DeliveryStatus: a delivery is "pending" until delivered or failed.
     "webhook_deliveries": ("webhook_deliveries", ("pending",)),
     "ereceipts": ("messages", (MessageStatus.PENDING, MessageStatus.SENDING)),
+    # A store's items not yet acknowledged by the centre (empty in the other modes), and the
+    # ones held for a person to look at: a held station lane stops behind its item.
+    "sync_outbox": ("sync_outbox", (PENDING,)),
+    "sync_quarantined": ("sync_outbox", (QUARANTINED,)),
 }
 
 
