@@ -368,3 +368,20 @@ def test_push_is_for_a_centre_only(
         answer = push(client, key, shop_items[:1])
         assert answer.status_code == 409
         assert "MINIPOS_MODE=central" in answer.json()["detail"]
+
+
+def test_a_request_carrying_its_items_twice_stores_them_once(
+    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+) -> None:
+    key = add_store(centre)
+    answer = push(centre.client, key, [*shop_items, *shop_items])
+    n = len(shop_items)
+    assert statuses(answer) == [201] * n + [200] * n
+    results = answer.json()["results"]
+    assert [r["common_id"] for r in results[:n]] == [r["common_id"] for r in results[n:]]
+    url = settings.database_url
+    assert len(query(url, "SELECT id FROM receipts")) == 3
+    # The refund marked the receipt it refunds, as at the store.
+    refunded = query(url, "SELECT document_id FROM receipts WHERE refunded_at IS NOT NULL")
+    assert refunded == [{"document_id": "2"}]
+    assert verify_database(url) == []

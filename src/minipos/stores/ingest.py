@@ -91,8 +91,39 @@ class Clash(Exception):
 
 
 @dataclass
+class Known:
+    """A key this store's items already have at the centre (or got earlier in this push)."""
+
+    hash: str
+    #: None while the copy waits in this push's batch (a receipt), until the flush.
+    common_id: int | None
+    #: Answers given before the flush that must carry its ``common_id``.
+    waiting: list[PushResult] = field(default_factory=list)
+
+
+@dataclass
+class Pending:
+    """A checked receipt waiting for the push's batch insert."""
+
+    result: PushResult
+    key: tuple[str, str]
+    receipt: dict[str, Any]
+    rows: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    flags: list[str]
+    hash: str
+    #: The refunded receipt, if this is a refund: its station copy and number.
+    refund_of: tuple[int, str] | None
+
+
+@dataclass
 class Push:
-    """One push of one store, item by item, inside the caller's unit of work."""
+    """One push of one store, item by item, inside the caller's unit of work.
+
+    Receipts, the bulk of a catch-up, are checked in memory against the station's mark and
+    chain head and written in batches (a few statements per push, not a dozen per receipt);
+    the other kinds are written at once, each in a savepoint so a refusal undoes only it.
+    """
 
     conn: Connection
     store_id: int
@@ -104,8 +135,28 @@ class Push:
     held_lanes: dict[str, str] = field(default_factory=dict)
     #: Invoices with a state change not stored in this push: later ones wait (425).
     held_invoices: set[tuple[str, str]] = field(default_factory=set)
-    #: The mirrored stations met in this push, by ``pos_id`` (one lookup each).
+    #: The mirrored stations met in this push, by ``pos_id``, with their mark and chain head
+    #: as the batch leaves them.
     stations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Shift copies met, by (station id, Z number).
+    shifts: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    #: (kind, local id) → what the centre holds under it.
+    known: dict[tuple[str, str], Known] = field(default_factory=dict)
+    #: Product ids found in the catalogue, and not found.
+    products: dict[int, bool] = field(default_factory=dict)
+    pending: list[Pending] = field(default_factory=list)
+    #: Station ids whose mark moved in the batch; shift id → cents its receipts add.
+    moved: set[int] = field(default_factory=set)
+    volumes: dict[int, int] = field(default_factory=dict)
+
+    def prefetch(self, items: list[PushItem]) -> None:
+        """Every key of this push already stored, in a few queries (not one per item)."""
+        by_kind: dict[str, set[str]] = {}
+        for item in items:
+            by_kind.setdefault(item.kind, set()).add(item.local_id)
+        for kind, local_ids in by_kind.items():
+            for row in repository.ingested_many(self.conn, self.store_id, kind, local_ids):
+                self.known[(kind, row["local_id"])] = Known(row["hash"], row["common_id"])
 
     def item(self, item: PushItem) -> PushResult:
         try:
@@ -120,18 +171,20 @@ class Push:
             return self._hold(
                 item, kind, ItemStatus.INVALID, "hash: does not match the body received"
             )
-        stored = repository.ingested(self.conn, self.store_id, kind.value, item.local_id)
+        key = (kind.value, item.local_id)
+        stored = self.known.get(key)
         if stored is not None:
-            if stored["hash"] == item.hash:
-                return PushResult(status=ItemStatus.REPLAYED, common_id=stored["common_id"])
+            if stored.hash == item.hash:
+                replay = PushResult(status=ItemStatus.REPLAYED, common_id=stored.common_id)
+                if stored.common_id is None:
+                    stored.waiting.append(replay)
+                return replay
             error = (
                 f"{kind.value} {item.local_id}: the centre holds other content under this key;"
                 " it keeps its original"
             )
-            self._conflict(kind, item, raw, stored["hash"], error)
-            return PushResult(
-                status=ItemStatus.CONFLICT, common_id=stored["common_id"], error=error
-            )
+            self._conflict(kind, item, raw, stored.hash, error)
+            return PushResult(status=ItemStatus.CONFLICT, common_id=stored.common_id, error=error)
         if kind.ordered and item.lane in self.held_lanes:
             return PushResult(status=ItemStatus.GAP, error=self.held_lanes[item.lane])
         try:
@@ -139,32 +192,84 @@ class Push:
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             return self._hold(item, kind, ItemStatus.INVALID, f"body: {exc}")
         try:
-            with self.conn.savepoint("item"):
-                common_id, flags = self._store(kind, item, body)
-                repository.record_ingest(
-                    self.conn,
-                    {
-                        "store_id": self.store_id,
-                        "kind": kind.value,
-                        "local_id": item.local_id,
-                        "hash": item.hash,
-                        "common_id": common_id,
-                        "received_at": self.now_us,
-                        "flags": json.dumps(flags) if flags else None,
-                    },
-                )
+            if isinstance(body, ReceiptBody):
+                return self._receipt(key, item.hash, body)
+            if isinstance(body, ShiftCloseBody):
+                self.flush()  # its reconciliation reads the shift's receipts
+            if isinstance(body, (ShiftOpenBody, ShiftCloseBody)):
+                # Outside the savepoint: a station copy is made for good, and stays cached.
+                self._station(body.pos_id)
+            try:
+                with self.conn.savepoint("item"):
+                    common_id = self._store(kind, item, body)
+                    repository.record_ingest(self.conn, self._ingest_row(key, item.hash, common_id))
+            except BaseException:
+                self.shifts.clear()  # the savepoint undid what some of them say
+                raise
         except Refused as refused:
-            self.stations.clear()  # the savepoint undid what they say
             return self._hold(item, kind, refused.status, refused.error, body)
         except Clash as clash:
-            self.stations.clear()
             self._conflict(kind, item, raw, clash.stored_hash, clash.error)
             return self._hold(item, kind, ItemStatus.CONFLICT, clash.error, body)
         except _DB_REFUSALS as exc:
-            self.stations.clear()
             error = f"{kind.value} {item.local_id}: the centre cannot store it ({_first_line(exc)})"
             return self._hold(item, kind, ItemStatus.INVALID, error, body)
+        self.known[key] = Known(item.hash, common_id)
         return PushResult(status=ItemStatus.STORED, common_id=common_id)
+
+    def _ingest_row(
+        self, key: tuple[str, str], hash_: str, common_id: int, flags: list[str] | None = None
+    ) -> dict[str, Any]:
+        return {
+            "store_id": self.store_id,
+            "kind": key[0],
+            "local_id": key[1],
+            "hash": hash_,
+            "common_id": common_id,
+            "received_at": self.now_us,
+            "flags": json.dumps(flags) if flags else None,
+        }
+
+    def flush(self) -> None:
+        """Write the batch of checked receipts, the marks they moved and their keys."""
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        ids = repository.insert_receipts(
+            self.conn,
+            [p.receipt for p in batch],
+            [p.rows for p in batch],
+            [p.payments for p in batch],
+        )
+        by_pos = {s["id"]: s for s in self.stations.values()}
+        for station_id in self.moved:
+            station = by_pos[station_id]
+            repository.advance_station(
+                self.conn, station["id"], station["last_document_id"], station["chain_head"]
+            )
+        for shift_id, cents in self.volumes.items():
+            receipt_repository.add_to_volume(self.conn, shift_id, cents)
+        self.moved.clear()
+        self.volumes.clear()
+        repository.record_ingests(
+            self.conn,
+            [
+                self._ingest_row(p.key, p.hash, receipt_id, p.flags)
+                for p, receipt_id in zip(batch, ids, strict=True)
+            ],
+        )
+        for p, receipt_id in zip(batch, ids, strict=True):
+            p.result.common_id = receipt_id
+            known = self.known[p.key]
+            known.common_id = receipt_id
+            for replay in known.waiting:
+                replay.common_id = receipt_id
+            if p.refund_of is not None:
+                original = repository.receipt_by_document(self.conn, *p.refund_of)
+                if original is not None:
+                    receipt_repository.mark_refunded(
+                        self.conn, original["id"], p.receipt["print_time"]
+                    )
 
     def _hold(
         self,
@@ -215,53 +320,60 @@ class Push:
             self.now_us,
         )
 
-    def _store(self, kind: SyncKind, item: PushItem, body: Any) -> tuple[int, list[str]]:
+    def _store(self, kind: SyncKind, item: PushItem, body: Any) -> int:
         match kind:
             case SyncKind.INVOICE:
-                return self._invoice(body), []
+                return self._invoice(body)
             case SyncKind.INVOICE_STATE:
-                return self._invoice_state(body), []
-            case SyncKind.RECEIPT:
-                return self._receipt(body)
+                return self._invoice_state(body)
             case SyncKind.SHIFT_OPEN:
-                return self._shift_open(item.local_id, body), []
+                return self._shift_open(item.local_id, body)
             case SyncKind.SHIFT_CLOSE:
-                return self._shift_close(item.local_id, body), []
+                return self._shift_close(item.local_id, body)
+            case SyncKind.RECEIPT:
+                raise AssertionError("receipts go through the batch")
 
-    # --- stations ------------------------------------------------------------------------------
+    # --- stations and shifts -------------------------------------------------------------------
+
+    def _mirror(self, pos_id: str) -> dict[str, Any] | None:
+        """The centre's copy of the store's station ``pos_id``, if it has one."""
+        found = self.stations.get(pos_id)
+        if found is None:
+            row = repository.mirror_station(self.conn, self.store_id, pos_id)
+            if row is not None:
+                found = {c: row[c] for c in ("id", "last_document_id", "chain_head")}
+                self.stations[pos_id] = found
+        return found
 
     def _station(self, pos_id: str) -> dict[str, Any]:
-        """The centre's copy of the store's station ``pos_id``, made by the first item naming
-        it: the centre has no tills of its own."""
-        found = self.stations.get(pos_id)
+        """The station copy, made by the first item naming it: the centre has no tills."""
+        found = self._mirror(pos_id)
         if found is not None:
             return found
-        row = repository.mirror_station(self.conn, self.store_id, pos_id)
-        if row is not None:
-            station = {c: row[c] for c in ("id", "last_document_id", "chain_head", "name")}
-        else:
-            station = {
-                "name": f"{self.store_code} POS {pos_id}",
-                "pos_id": pos_id,
-                "pos_number": int(pos_id),
-                "chassis_id": "",
-                "station_group": "",
-                "last_document_id": 0,
-                "last_z_number": 0,
-                "grand_total": 0,
-                "chain_head": GENESIS_HASH,
-                "created_at": self.now_us,
-                "store_id": self.store_id,
-            }
-            station["id"] = repository.insert_station(self.conn, station)
+        station = {
+            "name": f"{self.store_code} POS {pos_id}",
+            "pos_id": pos_id,
+            "pos_number": int(pos_id),
+            "chassis_id": "",
+            "station_group": "",
+            "last_document_id": 0,
+            "last_z_number": 0,
+            "grand_total": 0,
+            "chain_head": GENESIS_HASH,
+            "created_at": self.now_us,
+            "store_id": self.store_id,
+        }
+        station["id"] = repository.insert_station(self.conn, station)
         self.stations[pos_id] = station
         return station
 
-    def _shift(self, station: dict[str, Any], z_number: int, start: int) -> tuple[Row | None, int]:
+    def _shift(
+        self, station: dict[str, Any], z_number: int, start: int
+    ) -> tuple[dict[str, Any] | None, int]:
         """The copy of a station's shift ``z_number``: found, or made (None: made now)."""
-        shift = repository.shift_by_z(self.conn, station["id"], z_number)
-        if shift is not None:
-            return shift, int(shift["id"])
+        found = self._find_shift(station, z_number)
+        if found is not None:
+            return found, int(found["id"])
         shift_id = repository.insert_shift(
             self.conn,
             {
@@ -283,7 +395,29 @@ class Push:
         )
         repository.own_common_shift(self.conn, shift_id)
         repository.raise_z_number(self.conn, station["id"], z_number)
+        self.shifts[(int(station["id"]), z_number)] = {
+            "id": shift_id,
+            "local_id": None,
+            "close_date": None,
+        }
         return None, shift_id
+
+    def _find_shift(self, station: dict[str, Any], z_number: int) -> dict[str, Any] | None:
+        cache_key = (int(station["id"]), z_number)
+        found = self.shifts.get(cache_key)
+        if found is None:
+            row = repository.shift_by_z(self.conn, station["id"], z_number)
+            if row is not None:
+                found = {c: row[c] for c in ("id", "local_id", "close_date")}
+                self.shifts[cache_key] = found
+        return found
+
+    def _known_products(self, product_ids: set[int]) -> set[int]:
+        asked = product_ids - self.products.keys()
+        if asked:
+            found = repository.known_products(self.conn, asked)
+            self.products.update({p: p in found for p in asked})
+        return {p for p in product_ids if self.products[p]}
 
     # --- the kinds -----------------------------------------------------------------------------
 
@@ -318,8 +452,14 @@ class Push:
         """The centre's id of an invoice a store names: its own local id (an invoice it
         sent), or the centre's id (an invoice the centre posted for it)."""
         if local_id is not None:
-            found = repository.ingested(self.conn, self.store_id, SyncKind.INVOICE.value, local_id)
-            return None if found is None else found["common_id"]
+            key = (SyncKind.INVOICE.value, local_id)
+            known = self.known.get(key)
+            if known is None:
+                found = repository.ingested(self.conn, self.store_id, *key)
+                if found is None:
+                    return None
+                known = self.known[key] = Known(found["hash"], found["common_id"])
+            return known.common_id
         if common_id is not None:
             row = repository.store_invoice(self.conn, self.store_id, common_id)
             return None if row is None else int(row["id"])
@@ -333,18 +473,15 @@ class Push:
         if invoice_id is None:
             # Its invoice comes first in the store's order; it may be on its way still.
             raise Refused(ItemStatus.GAP, f"invoice {ref[1]}: not at the centre yet")
-        station = self._station(body.station_pos_id)["id"] if body.station_pos_id else None
-        printed_by = (
-            repository.mirror_station(self.conn, self.store_id, body.print_pos_id)
-            if body.print_pos_id
-            else None
-        )
+        # Looked up, not made: a station copy is made outside any savepoint (see ``item``).
+        held_by = self._mirror(body.station_pos_id) if body.station_pos_id else None
+        printed_by = self._mirror(body.print_pos_id) if body.print_pos_id else None
         repository.set_invoice_state(
             self.conn,
             invoice_id,
             {
                 "status": body.status,
-                "station": station,
+                "station": None if held_by is None else held_by["id"],
                 "check_num": body.check_num,
                 "printed_at": body.printed_at,
                 "print_station": None if printed_by is None else printed_by["id"],
@@ -356,7 +493,9 @@ class Push:
         )
         return invoice_id
 
-    def _receipt(self, body: ReceiptBody) -> tuple[int, list[str]]:
+    def _receipt(self, key: tuple[str, str], hash_: str, body: ReceiptBody) -> PushResult:
+        """Check a receipt against its station's mark and chain head (as this push leaves
+        them) and queue it for the batch; its ``common_id`` is filled in by the flush."""
         r = body.receipt
         station = self._station(body.pos_id)
         number = int(r.document_id)
@@ -368,6 +507,7 @@ class Push:
                 f" {mark} at the centre; {mark + 1} must come first",
             )
         if number <= mark:
+            self.flush()
             held = receipt_repository.by_document(self.conn, station["id"], r.document_id)
             raise Clash(
                 held["hash"] if held is not None else "",
@@ -385,13 +525,13 @@ class Push:
                 flags.append(UNKNOWN_INVOICE)
         parent_station = None
         if body.parent_pos_id is not None:
-            parent = repository.mirror_station(self.conn, self.store_id, body.parent_pos_id)
+            parent = self._mirror(body.parent_pos_id)
             if parent is None:
                 flags.append(UNKNOWN_PARENT)
             else:
                 parent_station = int(parent["id"])
         sold = {row.product_id for row in body.rows if row.product_id is not None}
-        if sold - repository.known_products(self.conn, sold):
+        if sold - self._known_products(sold):
             flags.append(UNKNOWN_PRODUCT)
         rows = [msgspec.structs.asdict(row) for row in body.rows]
         payments = [msgspec.structs.asdict(p) for p in body.payments]
@@ -402,34 +542,38 @@ class Push:
             r.prev_hash, hash_content(hashed, rows, payments)
         ):
             flags.append(CHAIN_BROKEN)
-        receipt_id = repository.insert_receipt(
-            self.conn,
-            {
-                **fields,
-                "station_id": station["id"],
-                "shift_id": shift_id,
-                "invoice_id": invoice_id,
-                "parent_station": parent_station,
-                "refunded_at": None,
-                "common_id": None,
-                "synchronized_at": self.now_us,
-                "flags": json.dumps(flags) if flags else None,
-                "chain_ids": msgspec.json.encode(body.chain_ids).decode(),
-            },
-            rows,
-            payments,
-        )
-        # A broken chain is evidence, kept: the mark moves on past it all the same.
-        repository.advance_station(self.conn, station["id"], number, r.hash)
-        station["last_document_id"], station["chain_head"] = number, r.hash
-        receipt_repository.add_to_volume(self.conn, shift_id, r.bruto_amount)
-        if parent_station is not None and r.parent_document_id is not None:
-            original = repository.receipt_by_document(
-                self.conn, parent_station, r.parent_document_id
+        result = PushResult(status=ItemStatus.STORED)
+        self.pending.append(
+            Pending(
+                result=result,
+                key=key,
+                receipt={
+                    **fields,
+                    "station_id": station["id"],
+                    "shift_id": shift_id,
+                    "invoice_id": invoice_id,
+                    "parent_station": parent_station,
+                    "refunded_at": None,
+                    "common_id": None,
+                    "synchronized_at": self.now_us,
+                    "flags": json.dumps(flags) if flags else None,
+                    "chain_ids": msgspec.json.encode(body.chain_ids).decode(),
+                },
+                rows=rows,
+                payments=payments,
+                flags=flags,
+                hash=hash_,
+                refund_of=None
+                if parent_station is None or r.parent_document_id is None
+                else (parent_station, r.parent_document_id),
             )
-            if original is not None:
-                receipt_repository.mark_refunded(self.conn, original["id"], r.print_time)
-        return receipt_id, flags
+        )
+        self.known[key] = Known(hash_, None)
+        # A broken chain is evidence, kept: the mark moves on past it all the same.
+        station["last_document_id"], station["chain_head"] = number, r.hash
+        self.moved.add(int(station["id"]))
+        self.volumes[shift_id] = self.volumes.get(shift_id, 0) + r.bruto_amount
+        return result
 
     def _shift_open(self, local_id: str, body: ShiftOpenBody) -> int:
         local = _local_number(local_id)
@@ -441,7 +585,7 @@ class Push:
             "start_employee": body.start_employee,
             "start_employee_name": body.start_employee_name,
         }
-        shift = repository.shift_by_z(self.conn, station["id"], body.z_number)
+        shift = self._find_shift(station, body.z_number)
         if shift is None:
             shift_id = repository.insert_shift(
                 self.conn,
@@ -461,6 +605,11 @@ class Push:
             )
             repository.own_common_shift(self.conn, shift_id)
             repository.raise_z_number(self.conn, station["id"], body.z_number)
+            self.shifts[(int(station["id"]), body.z_number)] = {
+                "id": shift_id,
+                "local_id": local,
+                "close_date": None,
+            }
             return shift_id
         if shift["local_id"] is not None and shift["local_id"] != local:
             raise Clash(
@@ -470,6 +619,7 @@ class Push:
             )
         # Made by a receipt that came first: now it learns its own fields.
         repository.open_shift_copy(self.conn, int(shift["id"]), opened)
+        shift["local_id"] = local
         return int(shift["id"])
 
     def _shift_close(self, local_id: str, body: ShiftCloseBody) -> int:
@@ -504,6 +654,8 @@ class Push:
         )
         repository.set_local_id(self.conn, shift_id, local)
         repository.set_grand_total(self.conn, station["id"], body.grand_total)
+        cached = self.shifts[(int(station["id"]), body.z_number)]
+        cached["local_id"], cached["close_date"] = local, body.close_date
         return shift_id
 
     def _stored_hash(self, kind: SyncKind, local_id: int | None) -> str:
@@ -566,7 +718,9 @@ def push(
         conn, store["id"], now_us=now_us, skew_ms=_skew_ms(now_us, request.sent_at), error=None
     )
     run = Push(conn, int(store["id"]), str(store["code"]), cash, now_us)
+    run.prefetch(request.items)
     results = [run.item(item) for item in request.items]
+    run.flush()
     refused = [
         (item, result)
         for item, result in zip(request.items, results, strict=True)

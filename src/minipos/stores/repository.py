@@ -95,12 +95,40 @@ def ingested(conn: Connection, store_id: int, kind: str, local_id: str) -> Row |
     )
 
 
+_INSERT_INGEST = (
+    "INSERT INTO sync_ingest (store_id, kind, local_id, hash, common_id, received_at, flags)"
+    " VALUES (:store_id, :kind, :local_id, :hash, :common_id, :received_at, :flags)"
+)
+#: Most keys one ``IN (…)`` list asks for.
+_CHUNK = 512
+
+
+def ingested_many(
+    conn: Connection, store_id: int, kind: str, local_ids: Collection[str]
+) -> list[Row]:
+    """The stored keys among ``local_ids`` (a push's, asked for at once)."""
+    found: list[Row] = []
+    ordered = sorted(local_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        # Padded to a power of two: a few statement texts, each prepared once.
+        size = 1 << (len(chunk) - 1).bit_length()
+        padded = chunk + [chunk[-1]] * (size - len(chunk))
+        names = ", ".join(f":v{i}" for i in range(size))
+        found += conn.fetchall(
+            "SELECT local_id, hash, common_id FROM sync_ingest"
+            f" WHERE store_id = :store AND kind = :kind AND local_id IN ({names})",
+            {"store": store_id, "kind": kind, **{f"v{i}": v for i, v in enumerate(padded)}},
+        )
+    return found
+
+
 def record_ingest(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(
-        "INSERT INTO sync_ingest (store_id, kind, local_id, hash, common_id, received_at, flags)"
-        " VALUES (:store_id, :kind, :local_id, :hash, :common_id, :received_at, :flags)",
-        values,
-    )
+    conn.execute(_INSERT_INGEST, values)
+
+
+def record_ingests(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    conn.execute_many(_INSERT_INGEST, rows)
 
 
 def record_conflict(conn: Connection, values: dict[str, Any]) -> int:
@@ -246,22 +274,26 @@ _INSERT_RECEIPT_ROW = insert_statement("receipt_rows", receipt_repository.ROW_CO
 _INSERT_RECEIPT_PAYMENT = insert_statement("receipt_payments", receipt_repository.PAYMENT_COLUMNS)
 
 
-def insert_receipt(
+def insert_receipts(
     conn: Connection,
-    receipt: dict[str, Any],
-    rows: list[dict[str, Any]],
-    payments: list[dict[str, Any]],
-) -> int:
-    receipt_id = conn.insert(_INSERT_RECEIPT, receipt)
+    receipts: list[dict[str, Any]],
+    rows: list[list[dict[str, Any]]],
+    payments: list[list[dict[str, Any]]],
+) -> list[int]:
+    """A batch of receipts with their rows and payments, in a few statements; their ids."""
+    ids = conn.insert_many(_INSERT_RECEIPT, receipts)
     # Its common_id is its own id at the centre, as for an invoice.
-    conn.execute("UPDATE receipts SET common_id = id WHERE id = :id", {"id": receipt_id})
-    for row in rows:
-        row["receipt_id"] = receipt_id
-    for payment in payments:
-        payment["receipt_id"] = receipt_id
-    conn.execute_many(_INSERT_RECEIPT_ROW.removesuffix(" RETURNING id"), rows)
-    conn.execute_many(_INSERT_RECEIPT_PAYMENT.removesuffix(" RETURNING id"), payments)
-    return receipt_id
+    conn.execute_many("UPDATE receipts SET common_id = id WHERE id = :id", [{"id": i} for i in ids])
+    children: list[dict[str, Any]] = []
+    paid: list[dict[str, Any]] = []
+    for receipt_id, own_rows, own_payments in zip(ids, rows, payments, strict=True):
+        children += ({**row, "receipt_id": receipt_id} for row in own_rows)
+        paid += ({**payment, "receipt_id": receipt_id} for payment in own_payments)
+    if children:
+        conn.execute_many(_INSERT_RECEIPT_ROW.removesuffix(" RETURNING id"), children)
+    if paid:
+        conn.execute_many(_INSERT_RECEIPT_PAYMENT.removesuffix(" RETURNING id"), paid)
+    return ids
 
 
 def known_products(conn: Connection, product_ids: Collection[int]) -> set[int]:
