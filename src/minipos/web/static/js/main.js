@@ -17,6 +17,7 @@ import { configureReceipt, renderReceipt, renderSaleReceipt } from "./receipt.js
 import { configureRefund, showRefund } from "./refund.js";
 import { configureSale, currentInvoice, dropSale, lostMessage, openSale } from "./sale.js";
 import { configureShift, refreshShift, shiftIsOpen } from "./shift.js";
+import { startSyncBanner } from "./sync.js";
 import { configureWalkin, showWalkin } from "./walkin.js";
 import { forgetAll, loadLogin, loadSale, saveLogin, saveSale, uuid4 } from "./store.js";
 
@@ -30,6 +31,7 @@ const DEFAULT_METHODS = [
 const app = {
   login: null,
   stopFeed: null,
+  stopSync: null,
   items: [], // the feed's last answer, less what we learnt is gone since
   lastAction: 0, // performance.now() of our last claim/complete/release: older answers are stale
   claiming: false,
@@ -74,6 +76,8 @@ async function enter(login) {
     if (error.status === 401) relogin(error.message);
   });
   app.stopFeed = startFeed(login.stationId, { onItems, onTrouble });
+  app.stopSync?.();
+  app.stopSync = startSyncBanner();
   $("scan-input").focus();
 }
 
@@ -287,6 +291,8 @@ function back() {
 
 async function logout() {
   app.stopFeed?.();
+  app.stopSync?.();
+  app.stopSync = null;
   const open = currentInvoice();
   dropSale();
   if (open) {
@@ -302,6 +308,8 @@ async function logout() {
 async function relogin(message) {
   app.stopFeed?.();
   app.stopFeed = null;
+  app.stopSync?.();
+  app.stopSync = null;
   stopCatalogue();
   dropSale();
   saveLogin(null);
