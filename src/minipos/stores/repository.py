@@ -49,8 +49,9 @@ _STATUS = (
     " (SELECT count(*) FROM sync_ingest i WHERE i.store_id = s.id) AS items_received,"
     " (SELECT count(*) FROM sync_conflicts c WHERE c.store_id = s.id"
     "  AND c.resolved_at IS NULL) AS conflicts_open,"
-    " (SELECT count(*) FROM receipts r JOIN stations st ON st.id = r.station_id"
-    "  WHERE st.store_id = s.id AND r.flags IS NOT NULL) AS receipts_flagged,"
+    # From the ingest memory (its flags copy the receipt's): narrowed by its key's index.
+    " (SELECT count(*) FROM sync_ingest f WHERE f.store_id = s.id AND f.kind = 'receipt'"
+    "  AND f.flags IS NOT NULL) AS receipts_flagged,"
     " (SELECT count(*) FROM shifts sh JOIN stations st ON st.id = sh.station_id"
     "  WHERE st.store_id = s.id AND sh.close_date IS NOT NULL"
     "  AND sh.reconciled_at IS NULL) AS shifts_unreconciled"
