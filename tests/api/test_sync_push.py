@@ -130,6 +130,21 @@ def test_a_store_day_is_stored_once_and_reconciles(
     assert status["last_contact_at"] is not None
     assert status["last_skew_ms"] > 0
 
+    # The centre's event log (and so its webhooks) tells of the store's facts, in order.
+    told = centre.as_(Role.ADMIN).get("/api/events").json()
+    assert [e["type"] for e in told] == [
+        "shift.opened",
+        "invoice.created",
+        "invoice.opened",
+        "invoice.done",
+        "receipt.created",
+        "receipt.created",
+        "refund.created",
+        "shift.closed",
+    ]
+    assert told[3]["data"]["receipts"][0]["document_id"] == "1"
+    assert told[-1]["data"]["report"]["receipts"] == 3
+
     # The same push again (its answer was lost): every item replays its stored id.
     again = push(centre.client, key, shop_items)
     assert statuses(again) == [200] * len(shop_items)

@@ -54,6 +54,11 @@ def get(conn: Connection, receipt_id: int) -> Row | None:
     return conn.fetchone(_SELECT + " WHERE r.id = :id", {"id": receipt_id})
 
 
+def by_ids(conn: Connection, receipt_ids: Sequence[int]) -> list[Row]:
+    """Several receipts in id order, in one query per 512."""
+    return list(select_in(conn, _SELECT + " WHERE r.id IN ({}) ORDER BY r.id", set(receipt_ids)))
+
+
 def by_request(conn: Connection, station_id: int, request_id: str) -> Row | None:
     return conn.fetchone(
         _SELECT + " WHERE r.station_id = :station AND r.request_id = :request",

@@ -267,6 +267,13 @@ def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[
     return [shaped(RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone) for r in receipts], total
 
 
+def get_many(conn: Connection, receipt_ids: Sequence[int], zone: ZoneInfo) -> list[ReceiptOut]:
+    """Several receipts in id order, in their API shape (a centre's batch of store copies)."""
+    found = repository.by_ids(conn, receipt_ids)
+    rows, payments = children(conn, found)
+    return [shaped(RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone) for r in found]
+
+
 def store_named(conn: Connection, code: str) -> int:
     """The store a ``?store=`` filter names (a chain's centre); an unknown code is a 400."""
     store_id = repository.store_id_by_code(conn, code)

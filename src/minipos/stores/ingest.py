@@ -29,12 +29,20 @@ import psycopg
 
 from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.events import EventType
-from minipos.domain.receipt import GENESIS_HASH, chain_hash
+from minipos.domain.invoice import InvoiceStatus
+from minipos.domain.receipt import GENESIS_HASH, ReceiptMode, chain_hash
+from minipos.domain.shift import ShiftTotals
 from minipos.domain.sync import ItemStatus, SyncKind, content_hash
 from minipos.events import service as events
+from minipos.invoices import service as invoice_service
+from minipos.invoices.service import ShopConfig
 from minipos.receipts import audit
 from minipos.receipts import repository as receipt_repository
+from minipos.receipts import service as receipt_service
 from minipos.receipts.service import hash_content
+from minipos.stations import repository as station_repository
+from minipos.stations import service as station_service
+from minipos.stations.service import StationContext
 from minipos.stores import repository
 from minipos.stores.schemas import (
     InvoiceBody,
@@ -51,6 +59,14 @@ UNKNOWN_INVOICE = "unknown_invoice"
 UNKNOWN_SHIFT = "unknown_shift"
 UNKNOWN_PARENT = "unknown_parent_station"
 CHAIN_BROKEN = "chain_broken"
+
+#: The event the centre records for a store's invoice state change, by its new status.
+_STATE_EVENTS = {
+    int(InvoiceStatus.NEW): EventType.INVOICE_RELEASED,
+    int(InvoiceStatus.OPENED): EventType.INVOICE_OPENED,
+    int(InvoiceStatus.DONE): EventType.INVOICE_DONE,
+    int(InvoiceStatus.CANCELLED): EventType.INVOICE_CANCELLED,
+}
 
 _BODY_TYPES: dict[SyncKind, type[Any]] = {
     SyncKind.INVOICE: InvoiceBody,
@@ -128,8 +144,10 @@ class Push:
     conn: Connection
     store_id: int
     store_code: str
-    #: Payment method ids that are cash (the Z-report's change rule), for reconciliation.
-    cash: set[int]
+    #: The centre's configuration: zone and reference data for the copies' events, the cash
+    #: methods (the Z-report's change rule) for reconciliation.
+    shop: ShopConfig
+    stations_ctx: StationContext
     now_us: int
     #: Station lanes with an item not stored in this push: the rest of each waits (425).
     held_lanes: dict[str, str] = field(default_factory=dict)
@@ -148,6 +166,9 @@ class Push:
     #: Station ids whose mark moved in the batch; shift id → cents its receipts add.
     moved: set[int] = field(default_factory=set)
     volumes: dict[int, int] = field(default_factory=dict)
+    #: Invoices Done in this push whose event waits for their receipt, so it carries it (as
+    #: at the store, where both commit together): told at the flush that stores it.
+    done_waiting: set[int] = field(default_factory=set)
 
     def prefetch(self, items: list[PushItem]) -> None:
         """Every key of this push already stored, in a few queries (not one per item)."""
@@ -258,6 +279,18 @@ class Push:
                 for p, receipt_id in zip(batch, ids, strict=True)
             ],
         )
+        if self.conn.events:
+            outs = receipt_service.get_many(self.conn, ids, self.shop.zone)
+            for p, out in zip(batch, outs, strict=True):
+                if p.receipt["invoice_id"] in self.done_waiting:
+                    self.done_waiting.discard(p.receipt["invoice_id"])
+                    self.tell(EventType.INVOICE_DONE, p.receipt["invoice_id"], self.now_us)
+                kind = (
+                    EventType.REFUND_CREATED
+                    if out.mode == ReceiptMode.REFUND
+                    else EventType.RECEIPT_CREATED
+                )
+                events.record(self.conn, kind, out.id, out, self.now_us)
         for p, receipt_id in zip(batch, ids, strict=True):
             p.result.common_id = receipt_id
             known = self.known[p.key]
@@ -435,7 +468,7 @@ class Push:
         }
         try:
             with self.conn.savepoint("invoice"):
-                return repository.insert_invoice(
+                invoice_id = repository.insert_invoice(
                     self.conn,
                     header,
                     [msgspec.structs.asdict(r) for r in body.rows],
@@ -447,6 +480,14 @@ class Push:
                 f"invoice_no: {body.invoice.invoice_no!r} is held at the centre by another"
                 f" invoice of store {self.store_code}",
             ) from None
+        self.tell(EventType.INVOICE_CREATED, invoice_id, body.invoice.created_at)
+        return invoice_id
+
+    def tell(self, event_type: EventType, invoice_id: int, at: int) -> None:
+        """The centre's event log tells of a store's invoice as of its own (webhooks included)."""
+        if self.conn.events:
+            out = invoice_service.get(self.conn, invoice_id, self.shop)
+            events.record(self.conn, event_type, invoice_id, out, at)
 
     def _invoice_id(self, common_id: int | None, local_id: str | None) -> int | None:
         """The centre's id of an invoice a store names: its own local id (an invoice it
@@ -491,6 +532,11 @@ class Push:
                 "updated_at": body.at,
             },
         )
+        told = _STATE_EVENTS.get(body.status)
+        if told is EventType.INVOICE_DONE:
+            self.done_waiting.add(invoice_id)
+        elif told is not None:
+            self.tell(told, invoice_id, self.now_us)
         return invoice_id
 
     def _receipt(self, key: tuple[str, str], hash_: str, body: ReceiptBody) -> PushResult:
@@ -610,6 +656,7 @@ class Push:
                 "local_id": local,
                 "close_date": None,
             }
+            self._tell_shift(EventType.SHIFT_OPENED, shift_id, None)
             return shift_id
         if shift["local_id"] is not None and shift["local_id"] != local:
             raise Clash(
@@ -620,6 +667,7 @@ class Push:
         # Made by a receipt that came first: now it learns its own fields.
         repository.open_shift_copy(self.conn, int(shift["id"]), opened)
         shift["local_id"] = local
+        self._tell_shift(EventType.SHIFT_OPENED, int(shift["id"]), None)
         return int(shift["id"])
 
     def _shift_close(self, local_id: str, body: ShiftCloseBody) -> int:
@@ -635,7 +683,8 @@ class Push:
                 f"z_number {body.z_number}: POS {body.pos_id} of store {self.store_code}"
                 " already has this Z closed at the centre under another shift",
             )
-        differences = reconcile(self.conn, station, shift_id, body, self.cash)
+        totals = audit.shift_totals(self.conn, shift_id, self.stations_ctx.cash_methods)
+        differences = reconcile(self.conn, station, shift_id, body, totals)
         if shift is None:
             differences.insert(0, "its shift.open did not arrive")
         repository.close_shift_copy(
@@ -656,7 +705,21 @@ class Push:
         repository.set_grand_total(self.conn, station["id"], body.grand_total)
         cached = self.shifts[(int(station["id"]), body.z_number)]
         cached["local_id"], cached["close_date"] = local, body.close_date
+        self._tell_shift(EventType.SHIFT_CLOSED, shift_id, totals)
         return shift_id
+
+    def _tell_shift(self, event_type: EventType, shift_id: int, totals: ShiftTotals | None) -> None:
+        """The centre's event log tells of a store's shift as of its own (the Z with it)."""
+        if not self.conn.events:
+            return
+        shift = station_repository.get_shift(self.conn, shift_id)
+        assert shift is not None
+        out: Any = (
+            station_service.shift_out(shift, self.stations_ctx)
+            if totals is None
+            else station_service.with_report(shift, totals, self.stations_ctx)
+        )
+        events.record(self.conn, event_type, shift_id, out, self.now_us)
 
     def _stored_hash(self, kind: SyncKind, local_id: int | None) -> str:
         if local_id is None:
@@ -666,7 +729,11 @@ class Push:
 
 
 def reconcile(
-    conn: Connection, station: dict[str, Any], shift_id: int, body: ShiftCloseBody, cash: set[int]
+    conn: Connection,
+    station: dict[str, Any],
+    shift_id: int,
+    body: ShiftCloseBody,
+    totals: ShiftTotals,
 ) -> list[str]:
     """What differs between a Z-report and the receipts the centre holds for its shift
     (nothing: the shift is reconciled). Totals are recomputed as the store computed them
@@ -695,7 +762,7 @@ def reconcile(
         report = json.loads(body.report)
     except ValueError:
         report = None
-    content = audit.report_content(audit.shift_totals(conn, shift_id, cash))
+    content = audit.report_content(totals)
     if report != content:
         if isinstance(report, dict):
             names = sorted(k for k in content if report.get(k) != content[k])
@@ -710,17 +777,25 @@ def reconcile(
 
 
 def push(
-    conn: Connection, store: Row, request: PushRequest, *, cash: set[int], now_us: int
+    conn: Connection,
+    store: Row,
+    request: PushRequest,
+    *,
+    shop: ShopConfig,
+    stations: StationContext,
+    now_us: int,
 ) -> PushResponse:
     """One push: every item answered, in order, in the caller's one transaction."""
     # First, so the store's row lock (PostgreSQL) orders this push after any other of it.
     repository.touch_store(
         conn, store["id"], now_us=now_us, skew_ms=_skew_ms(now_us, request.sent_at), error=None
     )
-    run = Push(conn, int(store["id"]), str(store["code"]), cash, now_us)
+    run = Push(conn, int(store["id"]), str(store["code"]), shop, stations, now_us)
     run.prefetch(request.items)
     results = [run.item(item) for item in request.items]
     run.flush()
+    for invoice_id in sorted(run.done_waiting):  # their receipts were not in this push
+        run.tell(EventType.INVOICE_DONE, invoice_id, now_us)
     refused = [
         (item, result)
         for item, result in zip(request.items, results, strict=True)

@@ -82,9 +82,10 @@ async def sync_push(request: Request, principal: Principal) -> Response:
     require_json(request)
     # Its own limit: a batch of receipts is larger than any other request body.
     pushed = decode(await read_body(request, MAX_PUSH_BYTES), PushRequest)
-    cash = ctx.stations.cash_methods
     answer = await ctx.db.write(
-        lambda conn: service.push(conn, store_id, pushed, cash=cash, now_us=now_us())
+        lambda conn: service.push(
+            conn, store_id, pushed, shop=ctx.invoices, stations=ctx.stations, now_us=now_us()
+        )
     )
     return JSONResponse(encode(answer))
 

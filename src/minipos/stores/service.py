@@ -10,6 +10,8 @@ from minipos.auth.principal import Role
 from minipos.auth.service import create_key
 from minipos.db import Connection, UniqueViolation
 from minipos.domain.errors import Conflict, NotFound, ValidationFailed
+from minipos.invoices.service import ShopConfig
+from minipos.stations.service import StationContext
 from minipos.stores import ingest, repository
 from minipos.stores.schemas import StoreCreated, StoreIn, StoreOut
 from minipos.sync.wire import PushRequest, PushResponse
@@ -86,9 +88,15 @@ def store_id_named(conn: Connection, code: str, field: str = "store") -> int:
 
 
 def push(
-    conn: Connection, store_id: int, request: PushRequest, *, cash: set[int], now_us: int
+    conn: Connection,
+    store_id: int,
+    request: PushRequest,
+    *,
+    shop: ShopConfig,
+    stations: StationContext,
+    now_us: int,
 ) -> PushResponse:
     store = repository.get_store(conn, store_id)
     if store is None:
         raise NotFound("This key's store is not registered here.")
-    return ingest.push(conn, store, request, cash=cash, now_us=now_us)
+    return ingest.push(conn, store, request, shop=shop, stations=stations, now_us=now_us)
