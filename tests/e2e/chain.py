@@ -341,6 +341,8 @@ class Chain:
         store_env: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.root = root
+        #: The seed of this run's random choices (proxies, kill moments), printed by the tests.
+        self.seed = seed
         self.centre = Centre(root, database_url)
         self.stores: dict[str, Store] = {}
         self.centre.make_admin()
