@@ -27,10 +27,12 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -276,16 +278,7 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     centre_url = args.database_url.rsplit("/", 1)[0] + f"/{name}"
     try:
         migrate.upgrade(centre_url)
-        common = {
-            # A fictitious seller, for a fiscal profile that wants one (ignored otherwise).
-            "MINIPOS_SHOP_NAME": "BENCH SIA",
-            "MINIPOS_SHOP_REGISTRATION_NUMBER": "40000000000",
-            "MINIPOS_SHOP_VAT_NUMBER": "LV40000000000",
-            "MINIPOS_SHOP_ADDRESS": "Bench iela 1, Rīga",
-            **os.environ,
-            "MINIPOS_SECRET_KEY": "bench-pepper",
-            "MINIPOS_ACCESS_LOG": "false",
-        }
+        common = common_env()
         centre_env = common | {"MINIPOS_MODE": "central", "MINIPOS_DATABASE_URL": centre_url}
         centre_dir = directory / "centre"
         store_dir = directory / "store"
@@ -376,6 +369,190 @@ def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     }
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *_children(kid)]
+    return found
+
+
+def tree_seconds(pid: int) -> float:
+    """CPU seconds of a process and all its children (a server's workers)."""
+    return sum(_ticks(p) for p in [pid, *_children(pid)]) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_seconds() -> float:
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _ticks(int(entry.name))
+            except OSError:
+                continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def fan_in(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
+    """``--fan-in-stores`` store processes, each with ``--fan-in-receipts`` receipts waiting,
+    started at once against one centre with ``--fan-in-workers`` workers."""
+    name = f"minipos_sync_fanin_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.database_url, autocommit=True, connect_timeout=5) as admin_pg:
+        admin_pg.execute(f'CREATE DATABASE "{name}"')
+    centre_url = args.database_url.rsplit("/", 1)[0] + f"/{name}"
+    stores: list[Server] = []
+    paths: list[Path] = []
+    try:
+        migrate.upgrade(centre_url)
+        common = common_env()
+        centre_env = common | {"MINIPOS_MODE": "central", "MINIPOS_DATABASE_URL": centre_url}
+        centre_dir = directory / "fan-in-centre"
+        centre_dir.mkdir()
+        admin = run_cli(["key", "create", "--role", "admin"], centre_env, centre_dir).strip()
+        template = directory / "fan-in-template.sqlite3"
+        seed_store(
+            common
+            | {
+                "MINIPOS_MODE": "store",
+                "MINIPOS_DATABASE_URL": f"sqlite:///{template}",
+                "MINIPOS_CENTRAL_URL": f"http://{HOST}:9",
+                "MINIPOS_CENTRAL_KEY": "seeding",
+            },
+            args.fan_in_receipts,
+            1,
+        )
+        items_each = pending(template)
+        centre_port = free_port()
+        command = [*minipos_command(), "serve", "--port", str(centre_port)]
+        centre = Server(
+            "fan-in-centre",
+            [*command, "--workers", str(args.fan_in_workers)],
+            env=centre_env,
+            cwd=centre_dir,
+            port=centre_port,
+            ready_path="/health",
+            cpu=None,
+        )
+        with centre:
+            client = Client(centre_port, admin)
+            for n in range(args.fan_in_stores):
+                code = f"FAN{n:02d}"
+                status, created = client.call("POST", "/api/stores", {"code": code, "name": code})
+                if status != 201:
+                    raise BenchError(f"POST /api/stores: {status} {created}")
+                store_dir = directory / code
+                store_dir.mkdir()
+                path = store_dir / "store.sqlite3"
+                shutil.copy(template, path)
+                paths.append(path)
+                port = free_port()
+                env = common | {
+                    "MINIPOS_MODE": "store",
+                    "MINIPOS_DATABASE_URL": f"sqlite:///{path}",
+                    "MINIPOS_CENTRAL_URL": f"http://{HOST}:{centre_port}",
+                    "MINIPOS_CENTRAL_KEY": created["key"],
+                }
+                stores.append(
+                    Server(
+                        code,
+                        [*minipos_command(), "serve", "--port", str(port)],
+                        env=env,
+                        cwd=store_dir,
+                        port=port,
+                        ready_path="/health",
+                        cpu=None,
+                    )
+                )
+            centre_cpu, pg_cpu = tree_seconds(centre.pid), postgres_seconds()
+            started = time.perf_counter()
+            _in_parallel([store.start for store in stores])
+            store_pids = [store.pid for store in stores]
+            deadline = time.monotonic() + args.timeout
+            while (left := sum(pending(p) for p in paths)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            seconds = time.perf_counter() - started
+            if left:
+                raise BenchError(f"fan-in: {left} items still pending after {args.timeout} s")
+            cpu = {
+                "centre": round(tree_seconds(centre.pid) - centre_cpu, 1),
+                "postgresql": round(postgres_seconds() - pg_cpu, 1),
+                "stores": round(sum(tree_seconds(p) for p in store_pids), 1),
+            }
+            _in_parallel([store.stop for store in stores])
+            at_centre, distinct = centre_counts(centre_url)
+    finally:
+        _in_parallel([store.stop for store in stores])
+        with psycopg.connect(args.database_url, autocommit=True) as admin_pg:
+            admin_pg.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    first, last = None, None
+    for path in paths:
+        conn = store_db(path)
+        try:
+            low, high = conn.execute(
+                "SELECT min(acked_at), max(acked_at) FROM sync_outbox"
+            ).fetchone()
+        finally:
+            conn.close()
+        first = low if first is None else min(first, low)
+        last = high if last is None else max(last, high)
+    assert first is not None
+    assert last is not None
+    window = max((last - first) / 1e6, 1e-3)
+    receipts = args.fan_in_receipts * args.fan_in_stores
+    return {
+        "stores": args.fan_in_stores,
+        "workers": args.fan_in_workers,
+        "receipts": receipts,
+        "items": items_each * args.fan_in_stores,
+        "seconds_from_start": round(seconds, 2),
+        "ack_window_s": round(window, 2),
+        "items_per_second_in_window": round(items_each * args.fan_in_stores / window, 1),
+        "at_centre": at_centre,
+        "distinct_at_centre": distinct,
+        "cpu_seconds": cpu,
+    }
+
+
+def _in_parallel(jobs: list[Any]) -> None:
+    errors: list[BaseException] = []
+
+    def guarded(job: Any) -> None:
+        try:
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def common_env() -> dict[str, str]:
+    return {
+        # A fictitious seller, for a fiscal profile that wants one (ignored otherwise).
+        "MINIPOS_SHOP_NAME": "BENCH SIA",
+        "MINIPOS_SHOP_REGISTRATION_NUMBER": "40000000000",
+        "MINIPOS_SHOP_VAT_NUMBER": "LV40000000000",
+        "MINIPOS_SHOP_ADDRESS": "Bench iela 1, Rīga",
+        **os.environ,
+        "MINIPOS_SECRET_KEY": "bench-pepper",
+        "MINIPOS_ACCESS_LOG": "false",
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--receipts", type=int, default=20_000)
@@ -386,6 +563,9 @@ def main() -> int:
     parser.add_argument("--steady-seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--fan-in-stores", type=int, default=20, help="0: no fan-in run")
+    parser.add_argument("--fan-in-receipts", type=int, default=2000, help="per store")
+    parser.add_argument("--fan-in-workers", type=int, default=2)
     parser.add_argument(
         "--database-url", default=PG_ADMIN_URL, help="a PostgreSQL server's admin database URL"
     )
@@ -396,6 +576,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="minipos-sync-") as directory:
             result = run(args, Path(directory))
+            result["fan_in"] = fan_in(args, Path(directory)) if args.fan_in_stores else None
     except BenchError as exc:
         print(f"sync benchmark could not run: {exc}", file=sys.stderr)
         return 1
@@ -424,9 +605,21 @@ def main() -> int:
         print(
             f"steady state: {t['receipts']} receipts at {t['rate']}/s: sync lag p50 {t['lag_p50_s']} s, p99 {t['lag_p99_s']} s, max {t['lag_max_s']} s (target p99 < 2 s: {met})"
         )
+    f = result["fan_in"]
+    if f:
+        print(
+            f"fan-in: {f['stores']} stores × {f['receipts'] // f['stores']} receipts into one centre (--workers {f['workers']}): {f['items']} items in {f['seconds_from_start']} s from the stores' start; {f['items_per_second_in_window']} items/s aggregate between the first and last acknowledgement ({f['ack_window_s']} s)"
+        )
+        print(
+            "  CPU seconds: "
+            + ", ".join(f"{k} {v}" for k, v in f["cpu_seconds"].items())
+            + f"; at the centre {f['at_centre']} receipts, {f['distinct_at_centre']} distinct"
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2))
     correct = c["at_centre"] == c["distinct_at_centre"] == result["receipts"]
+    if f:
+        correct = correct and f["at_centre"] == f["distinct_at_centre"] == f["receipts"]
     if not correct:
         print("WRONG: the centre does not hold every receipt exactly once", file=sys.stderr)
     return 0 if correct else 2

@@ -42,7 +42,19 @@ SMOKE = [
     ("webhook_bench.py", ["--events", "50"], "webhook delivery:"),
     (
         "sync_bench.py",
-        ["--receipts", "200", "--steady-seconds", "2", "--rate", "20", *OUT],
+        [
+            "--receipts",
+            "200",
+            "--steady-seconds",
+            "2",
+            "--rate",
+            "20",
+            "--fan-in-stores",
+            "2",
+            "--fan-in-receipts",
+            "50",
+            *OUT,
+        ],
         "catch-up: 200 receipts",
     ),
 ]
