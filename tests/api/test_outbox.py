@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from minipos.auth.principal import Role
-from minipos.bootstrap import StartError, create_app
+from minipos.bootstrap import StartError, check_start, create_app
 from minipos.cli import app as cli_app
 from minipos.config import Settings
 from minipos.db import open_database
@@ -350,3 +350,19 @@ def test_metrics_show_the_outbox(store: Api) -> None:
     assert 'minipos_queue_depth{queue="sync_outbox"} 2.0' in text
     assert 'minipos_queue_depth{queue="sync_quarantined"} 0.0' in text
     assert 'minipos_queue_oldest_age_seconds{queue="sync_outbox"}' in text
+
+
+def test_the_store_runs_its_sync_worker_as_a_named_chore(store: Api) -> None:
+    workers = store.client.app.state.workers  # type: ignore[attr-defined]
+    assert {"sync worker", "outbox retention"} <= set(workers)
+    assert not workers["sync worker"].done()
+    # The worker made sync_state's row at start and noted why it cannot reach the centre.
+    status = store.as_(Role.ADMIN).get("/api/sync/status").json()
+    assert status["offline"] is True
+
+
+def test_serve_refuses_another_mode_before_uvicorn_starts(settings: Settings) -> None:
+    start(as_store(settings))
+    with pytest.raises(StartError, match="belongs to a store; it cannot start as central"):
+        check_start(msgspec.structs.replace(settings, mode="central"))
+    check_start(as_store(settings))
