@@ -41,6 +41,7 @@ from typing import Any
 
 import psycopg
 
+from cpustat import busy_now
 from minipos.checkout import service as checkout
 from minipos.checkout.schemas import SaleIn, SaleRowIn, TenderIn
 from minipos.config import Settings
@@ -573,9 +574,12 @@ def main() -> int:
         "--output", type=Path, default=Path(__file__).with_name("results") / "sync.json"
     )
     args = parser.parse_args()
+    quiet = busy_now(1.0)
+    print("CPU busy before the run: " + ", ".join(f"cpu{k} {v} %" for k, v in quiet.items()))
     try:
         with tempfile.TemporaryDirectory(prefix="minipos-sync-") as directory:
             result = run(args, Path(directory))
+            result["busy_before_pct"] = quiet
             result["fan_in"] = fan_in(args, Path(directory)) if args.fan_in_stores else None
     except BenchError as exc:
         print(f"sync benchmark could not run: {exc}", file=sys.stderr)
