@@ -15,10 +15,12 @@ import httpx
 import msgspec
 import pytest
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from minipos.auth.principal import Role
 from minipos.auth.service import create_key
 from minipos.bootstrap import create_app
+from minipos.cli import app as cli_app
 from minipos.config import Settings
 from minipos.db import Database, open_database
 from minipos.domain.sync import content_hash
@@ -473,3 +475,31 @@ def test_retention_keeps_pending_and_the_newest_row(store: tuple[Database, Setti
     db.run(lambda conn: conn.execute("UPDATE sync_outbox SET status = 'pending' WHERE id = 2"))
     run(sync_client.trim_outbox(db, retention_days=7, batch=2))
     assert [r["id"] for r in outbox(db)] == [2, last]
+
+
+def test_a_requeued_item_goes_again_and_frees_its_lane(
+    store: tuple[Database, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, settings = store
+    centre = FakeCentre()
+    first_receipt = next(r for r in outbox(db) if r["kind"] == "receipt")
+    centre.script[("receipt", first_receipt["local_id"])] = [422, 422, 422]
+    w = worker(db, settings, centre)
+    for _ in range(3):
+        run(push(w))
+    assert [r["id"] for r in outbox(db) if r["status"] == "quarantined"] == [first_receipt["id"]]
+    monkeypatch.setenv("MINIPOS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MINIPOS_SECRET_KEY", "test-pepper")
+    listed = CliRunner().invoke(cli_app, ["sync", "quarantined"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.startswith(f"{first_receipt['id']}  receipt")
+    assert "422: scripted" in listed.output
+    requeued = CliRunner().invoke(cli_app, ["sync", "requeue", str(first_receipt["id"])])
+    assert requeued.exit_code == 0, requeued.output
+    again = CliRunner().invoke(cli_app, ["sync", "requeue", str(first_receipt["id"])])
+    assert again.exit_code == 1
+    assert "not quarantined" in again.output
+    # The centre reads it now: it and the lane behind it arrive, in order.
+    while run(push(w)).sent:
+        pass
+    assert {s for _, _, s in statuses(db)} == {"acked"}

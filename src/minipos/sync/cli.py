@@ -11,11 +11,11 @@ from typing import Annotated
 
 import typer
 
-from minipos.clitools import as_json, settings_or_exit
+from minipos.clitools import as_json, run_job, settings_or_exit
 from minipos.db import Connection, DatabaseUnavailable, open_database
-from minipos.sync import identity
+from minipos.sync import identity, repository
 from minipos.sync.status import CentralStatus, StoreStatus, SyncStatus, status
-from minipos.timeutil import now_us
+from minipos.timeutil import local_aware, now_us
 
 app = typer.Typer(help="A store's sync with its centre (docs/stores.md).", no_args_is_help=True)
 
@@ -45,6 +45,39 @@ def show_status(
     finally:
         db.close()
     typer.echo(as_json(answer) if json_out else "\n".join(describe(answer)))
+
+
+@app.command("quarantined")
+def list_quarantined() -> None:
+    """The outbox items held after the centre refused them (409, or 422 three times): id,
+    kind, the store's id, lane, tries and the centre's reason. A held item stops the rest of
+    its station's lane until it is requeued."""
+    settings = settings_or_exit()
+    zone = settings.zone()
+    rows = run_job(settings, repository.quarantined)
+    if not rows:
+        typer.echo("no quarantined items")
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['id']}  {row['kind']:<13} {row['local_id']:<10} lane {row['lane']:<5} "
+            f"{local_aware(row['created_at'], zone)}  tries {row['attempts']}  "
+            f"{row['last_error'] or ''}"
+        )
+
+
+@app.command("requeue")
+def requeue(
+    outbox_id: Annotated[int, typer.Argument(help="The item's id (minipos sync quarantined).")],
+) -> None:
+    """Send a quarantined item again, as it is stored (same body, same hash), its tries
+    forgotten: after the centre's side was put right (a 422 it could not read, a conflict
+    resolved there). An item that conflicts again is quarantined again."""
+    settings = settings_or_exit()
+    if not run_job(settings, lambda conn: repository.requeue(conn, outbox_id)):
+        typer.echo(f"outbox item {outbox_id} is not quarantined", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"outbox item {outbox_id} is pending again")
 
 
 def describe(answer: SyncStatus) -> list[str]:

@@ -211,3 +211,21 @@ def last_acked(conn: Connection, lane: str) -> str | None:
         {"acked": ACKED, "lane": lane},
     )
     return None if row is None else str(row["local_id"])
+
+
+def quarantined(conn: Connection) -> list[Row]:
+    return conn.fetchall(
+        "SELECT id, kind, local_id, lane, created_at, attempts, last_error FROM sync_outbox"
+        " WHERE status = :quarantined ORDER BY id",
+        {"quarantined": QUARANTINED},
+    )
+
+
+def requeue(conn: Connection, outbox_id: int) -> bool:
+    """Put a quarantined item back in line, its tries forgotten; False if it is not held."""
+    cursor = conn.execute(
+        "UPDATE sync_outbox SET status = :pending, attempts = 0, last_error = NULL"
+        " WHERE id = :id AND status = :quarantined",
+        {"pending": PENDING, "quarantined": QUARANTINED, "id": outbox_id},
+    )
+    return bool(cursor.rowcount == 1)
