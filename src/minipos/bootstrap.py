@@ -45,9 +45,9 @@ from minipos.invoices.service import ShopConfig
 from minipos.notifier import Notifier
 from minipos.observability.metrics import Metrics
 from minipos.observability.middleware import RequestObserver
-from minipos.observability.queues import queue_stats
+from minipos.observability.queues import QueueStat, SyncLink, queue_stats, sync_link
 from minipos.print_jobs import routes as print_job_routes
-from minipos.print_jobs.service import enqueue_z_report
+from minipos.print_jobs.journal import JournalledZReport, journal_context
 from minipos.print_jobs.settings import PrintSettings
 from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
@@ -208,7 +208,7 @@ def _area_settings(settings: Settings) -> tuple[WebhookSettings, bytes, ShopConf
 def create_app(settings: Settings) -> Starlette:
     ops = operations()
     spec = encode(openapi.build(ops, title="MiniPOS API", version=minipos.__version__))
-    metrics = Metrics()
+    metrics = Metrics(store=settings.mode == "store")
     schema_head = migrations.head()
 
     @contextlib.asynccontextmanager
@@ -225,7 +225,11 @@ def create_app(settings: Settings) -> Starlette:
             idempotency=Idempotency(settings.idempotency_ttl_hours * 3_600_000_000),
             invoices=invoices,
             stations=StationContext(
-                invoices, pepper, settings.lease_seconds * 1_000_000, enqueue_z_report
+                invoices,
+                pepper,
+                settings.lease_seconds * 1_000_000,
+                # a closed shift's Z is queued for printing and written to the journal
+                JournalledZReport(journal_context(PrintSettings.from_env(), invoices)),
             ),
             feed=Notifier(),
             event_log=Notifier(),
@@ -306,8 +310,10 @@ def create_app(settings: Settings) -> Starlette:
             principal = await authenticate(request)
             if principal.role is not Role.ADMIN:
                 raise HTTPProblem(403, "You do not have permission to perform this action.")
-        stats = await context(request).db.read(functools.partial(queue_stats, now_us=now_us()))
-        return Response(metrics.render(stats), media_type=CONTENT_TYPE_LATEST)
+        stats, link = await context(request).db.read(
+            functools.partial(_scrape, now=now_us(), store=settings.mode == "store")
+        )
+        return Response(metrics.render(stats, link), media_type=CONTENT_TYPE_LATEST)
 
     routes = [
         Route("/health", health, methods=["GET"]),
@@ -335,6 +341,11 @@ async def health(request: Request) -> Response:
     return JSONResponse(
         {"status": "ok", "version": minipos.__version__, "fiscal_core": FISCAL_CORE_VERSION}
     )
+
+
+def _scrape(conn: Connection, now: int, store: bool) -> tuple[list[QueueStat], SyncLink | None]:
+    """What /metrics reads at scrape time: the queues, and a store's link to its centre."""
+    return queue_stats(conn, now_us=now), sync_link(conn, now) if store else None
 
 
 def _schema_revision(conn: Connection) -> str | None:

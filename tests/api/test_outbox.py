@@ -350,6 +350,14 @@ def test_metrics_show_the_outbox(store: Api) -> None:
     assert 'minipos_queue_depth{queue="sync_outbox"} 2.0' in text
     assert 'minipos_queue_depth{queue="sync_quarantined"} 0.0' in text
     assert 'minipos_queue_oldest_age_seconds{queue="sync_outbox"}' in text
+    assert "minipos_sync_last_contact_age_seconds +Inf" in text  # never reached the centre
+    assert "minipos_sync_clock_skew_seconds NaN" in text
+
+
+def test_a_standalone_server_has_no_link_gauges(api: Api) -> None:
+    text = api.as_(Role.ADMIN).get("/metrics").text
+    assert "minipos_sync_last_contact_age_seconds" not in text
+    assert 'minipos_queue_depth{queue="sync_outbox"} 0.0' in text
 
 
 def test_the_store_runs_its_sync_worker_as_a_named_chore(store: Api) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from minipos.observability.queues import QueueStat
+from minipos.observability.queues import QueueStat, SyncLink
 
 #: Request latencies: the target is p99 ≤ 25 ms, so the buckets are fine below that.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -14,7 +14,7 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, store: bool = False) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
@@ -62,14 +62,33 @@ class Metrics:
             registry=r,
         )
 
+        # A store's link to its centre (MINIPOS_MODE=store only: elsewhere there is none).
+        self.sync_skew: Gauge | None = None
+        self.sync_contact_age: Gauge | None = None
+        if store:
+            self.sync_skew = Gauge(
+                "minipos_sync_clock_skew_seconds",
+                "The centre's clock minus this store's, estimated at the last push (NaN: unknown)",
+                registry=r,
+            )
+            self.sync_contact_age = Gauge(
+                "minipos_sync_last_contact_age_seconds",
+                "Seconds since the centre last answered (+Inf: never); offline past 15",
+                registry=r,
+            )
+
     def observe_commit(self, jobs: int, seconds: float) -> None:
         """The database's group-commit hook (called on the writer thread)."""
         self.commit_batch.observe(jobs)
         self.commit_seconds.observe(seconds)
 
-    def render(self, queues: list[QueueStat]) -> bytes:
+    def render(self, queues: list[QueueStat], link: SyncLink | None = None) -> bytes:
         """The text exposition, with the queue gauges as of ``queues`` (read at scrape time)."""
         for stat in queues:
             self.queue_depth.labels(stat.queue).set(stat.depth)
             self.queue_oldest.labels(stat.queue).set(stat.oldest_age_seconds)
+        if link is not None and self.sync_skew is not None and self.sync_contact_age is not None:
+            skew, age = link.skew_seconds, link.last_contact_age_seconds
+            self.sync_skew.set(float("nan") if skew is None else skew)
+            self.sync_contact_age.set(float("inf") if age is None else age)
         return generate_latest(self.registry)

@@ -46,3 +46,23 @@ def queue_stats(conn: Connection, now_us: int) -> list[QueueStat]:
         age = 0.0 if oldest is None else max(0, now_us - int(oldest)) / 1_000_000
         stats.append(QueueStat(name, int(row["n"]), age))
     return stats
+
+
+@dataclass(frozen=True)
+class SyncLink:
+    """A store's link to its centre: the clock skew (centre minus store) and how long ago the
+    centre last answered (None: never)."""
+
+    skew_seconds: float | None
+    last_contact_age_seconds: float | None
+
+
+def sync_link(conn: Connection, now_us: int) -> SyncLink:
+    row = conn.fetchone("SELECT skew_ms, last_contact_at FROM sync_state WHERE id = 1")
+    if row is None:
+        return SyncLink(None, None)
+    contact = row["last_contact_at"]
+    return SyncLink(
+        None if row["skew_ms"] is None else int(row["skew_ms"]) / 1000,
+        None if contact is None else max(0, now_us - int(contact)) / 1_000_000,
+    )
