@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 import pytest
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from chaincentre import (
     WALK_IN,
@@ -28,6 +29,7 @@ from chaincentre import (
 from minipos.auth.principal import Role
 from minipos.auth.service import create_key
 from minipos.bootstrap import create_app
+from minipos.cli import app as cli
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.sync.wire import MAX_PUSH_BYTES
@@ -154,7 +156,10 @@ def test_a_store_day_is_stored_once_and_reconciles(
 
 
 def test_other_content_under_a_stored_key_is_a_conflict_and_the_original_stays(
-    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+    centre: Api,
+    shop_items: list[dict[str, Any]],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = add_store(centre)
     assert statuses(push(centre.client, key, shop_items[:5])) == [201] * 5
@@ -179,6 +184,29 @@ def test_other_content_under_a_stored_key_is_a_conflict_and_the_original_stays(
     [status] = centre.as_(Role.ADMIN).get("/api/stores").json()
     assert status["conflicts_open"] == 1
     assert "409" in status["last_error"]
+
+    # The same offer again (a resent request): the same answer, recorded and told once.
+    assert statuses(push(centre.client, key, [other])) == [409]
+    assert len(query(url, "SELECT id FROM sync_conflicts")) == 1
+
+    # An operator reads it and, once settled, marks it resolved.
+    monkeypatch.setenv("MINIPOS_DATABASE_URL", url)
+    monkeypatch.setenv("MINIPOS_SECRET_KEY", settings.secret_key)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["store", "conflicts", "--code", "RIGA1"])
+    assert listed.exit_code == 0, listed.output
+    [shown] = json.loads(listed.stdout)
+    assert (shown["local_id"], shown["resolved_at"]) == (receipt["local_id"], None)
+    resolved = runner.invoke(
+        cli, ["store", "conflicts", "--code", "RIGA1", "--resolve", str(shown["id"])]
+    )
+    assert resolved.exit_code == 0, resolved.output
+    again = runner.invoke(
+        cli, ["store", "conflicts", "--code", "RIGA1", "--resolve", str(shown["id"])]
+    )
+    assert again.exit_code == 1
+    [status] = centre.as_(Role.ADMIN).get("/api/stores").json()
+    assert status["conflicts_open"] == 0
 
 
 def test_a_gap_holds_its_lane_only_and_stores_nothing(

@@ -50,3 +50,22 @@ def list_stores() -> None:
     settings = settings_or_exit()
     stores: list[StoreOut] = run_job(settings, lambda conn: service.list_all(conn, settings.zone()))
     typer.echo(as_json(stores))
+
+
+@app.command("conflicts")
+def conflicts(
+    code: Annotated[str, typer.Option(help="The store's code.")],
+    resolve: Annotated[
+        int | None, typer.Option(help="Mark this conflict resolved (after settling it).")
+    ] = None,
+) -> None:
+    """Print what the store offered against items the centre holds (the centre kept its
+    originals), as JSON; or mark one resolved."""
+    settings = settings_or_exit()
+    if resolve is not None:
+        run_job(settings, lambda conn: service.resolve(conn, code, resolve, now_us()))
+        typer.echo(f"conflict {resolve} of store {code} resolved", err=True)
+        return
+    typer.echo(
+        as_json(run_job(settings, lambda conn: service.conflicts(conn, code, settings.zone())))
+    )

@@ -325,6 +325,8 @@ class Push:
     def _conflict(
         self, kind: SyncKind, item: PushItem, raw: bytes, stored_hash: str, error: str
     ) -> None:
+        if repository.open_conflict(self.conn, self.store_id, kind.value, item.local_id, item.hash):
+            return  # the same offer again (a resent request): recorded and told once
         conflict_id = repository.record_conflict(
             self.conn,
             {

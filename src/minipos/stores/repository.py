@@ -142,6 +142,26 @@ def record_conflict(conn: Connection, values: dict[str, Any]) -> int:
     )
 
 
+def open_conflict(
+    conn: Connection, store_id: int, kind: str, local_id: str, offered_hash: str
+) -> Row | None:
+    """The unresolved conflict of this very offer, if it came before (a resent request)."""
+    return conn.fetchone(
+        "SELECT id FROM sync_conflicts WHERE store_id = :store AND kind = :kind"
+        " AND local_id = :local AND offered_hash = :offered AND resolved_at IS NULL",
+        {"store": store_id, "kind": kind, "local": local_id, "offered": offered_hash},
+    )
+
+
+def resolve_conflict(conn: Connection, store_id: int, conflict_id: int, now_us: int) -> bool:
+    done = conn.fetchone(
+        "UPDATE sync_conflicts SET resolved_at = :now"
+        " WHERE id = :id AND store_id = :store AND resolved_at IS NULL RETURNING id",
+        {"now": now_us, "id": conflict_id, "store": store_id},
+    )
+    return done is not None
+
+
 def conflicts(conn: Connection, store_id: int) -> list[Row]:
     return conn.fetchall(
         "SELECT id, kind, local_id, stored_hash, offered_hash, offered_body, received_at,"

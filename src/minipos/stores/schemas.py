@@ -62,6 +62,20 @@ class StoreCreated(StoreOut):
     key: str
 
 
+class ConflictOut(Struct):
+    """An item a store offered under a stored key with other content (``sync_conflicts``)."""
+
+    id: int
+    kind: str
+    local_id: str
+    stored_hash: str
+    offered_hash: str
+    #: The offered body as it arrived; the centre's stored copy is unchanged.
+    offered_body: str
+    received_at: str
+    resolved_at: str | None
+
+
 # --- pushed bodies (sync.bodies) ------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from minipos.domain.errors import Conflict, NotFound, ValidationFailed
 from minipos.invoices.service import ShopConfig
 from minipos.stations.service import StationContext
 from minipos.stores import ingest, repository
-from minipos.stores.schemas import StoreCreated, StoreIn, StoreOut
+from minipos.stores.schemas import ConflictOut, StoreCreated, StoreIn, StoreOut
 from minipos.sync.wire import PushRequest, PushResponse
 from minipos.timeutil import local_aware
 
@@ -69,6 +69,36 @@ def store_out(row: Any, zone: ZoneInfo) -> StoreOut:
         receipts_flagged=int(row["receipts_flagged"]),
         shifts_unreconciled=int(row["shifts_unreconciled"]),
     )
+
+
+def conflicts(conn: Connection, code: str, zone: ZoneInfo) -> list[ConflictOut]:
+    """What a store offered against the centre's stored items (``minipos store conflicts``)."""
+    return [
+        ConflictOut(
+            id=row["id"],
+            kind=row["kind"],
+            local_id=row["local_id"],
+            stored_hash=row["stored_hash"],
+            offered_hash=row["offered_hash"],
+            offered_body=row["offered_body"],
+            received_at=local_aware(row["received_at"], zone) or "",
+            resolved_at=local_aware(row["resolved_at"], zone),
+        )
+        for row in repository.conflicts(conn, _store_id(conn, code))
+    ]
+
+
+def resolve(conn: Connection, code: str, conflict_id: int, now_us: int) -> None:
+    """Mark a conflict dealt with (the store's quarantined item settled by a person)."""
+    if not repository.resolve_conflict(conn, _store_id(conn, code), conflict_id, now_us):
+        raise NotFound(f"Store {code} has no open conflict {conflict_id}.")
+
+
+def _store_id(conn: Connection, code: str) -> int:
+    row = repository.store_by_code(conn, code)
+    if row is None:
+        raise NotFound(f"No store has code {code!r}.")
+    return int(row["id"])
 
 
 def store_id_for_key(conn: Connection, code: str) -> int:
