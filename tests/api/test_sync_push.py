@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -428,3 +429,19 @@ def test_a_request_carrying_its_items_twice_stores_them_once(
     refunded = query(url, "SELECT document_id FROM receipts WHERE refunded_at IS NOT NULL")
     assert refunded == [{"document_id": "2"}]
     assert verify_database(url) == []
+
+
+def test_the_same_push_twice_at_once_stores_it_once(
+    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+) -> None:
+    # Two centre workers taking one store's duplicated request: the store's row lock orders
+    # them, so the second finds every key stored and replays it.
+    key = add_store(centre)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: push(centre.client, key, shop_items), range(2)))
+    first, second = sorted((statuses(a) for a in answers), reverse=True)
+    n = len(shop_items)
+    assert (first, second) == ([201] * n, [200] * n)
+    ids = [[r["common_id"] for r in a.json()["results"]] for a in answers]
+    assert ids[0] == ids[1]
+    assert len(query(settings.database_url, "SELECT id FROM receipts")) == 3
