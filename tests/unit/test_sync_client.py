@@ -345,11 +345,17 @@ def test_a_gap_keeps_order_and_the_items_go_again(store: tuple[Database, Setting
     first_receipt = next(r for r in outbox(db) if r["kind"] == "receipt")
     centre.script[("receipt", first_receipt["local_id"])] = [425]
     w = worker(db, settings, centre)
+    clock = [1000.0]
+    w.monotonic = lambda: clock[0]
     run(push(w))
     lane1 = [r for r in outbox(db) if r["lane"] == "01" and r["kind"] == "receipt"]
     assert [r["status"] for r in lane1] == ["pending", "pending", "pending"]
     assert lane1[0]["attempts"] == 0
     assert "425" in lane1[0]["last_error"]
+    # The lane waits a moment (1 s, with jitter), the others went on meanwhile.
+    assert run(push(w)).sent == 0
+    assert len(centre.requests) == 1
+    clock[0] += 1.5
     run(push(w))
     second = centre.requests[1]["items"]
     # Sent again in order: the pending items only, oldest first.
@@ -486,6 +492,7 @@ def test_a_requeued_item_goes_again_and_frees_its_lane(
     centre.script[("receipt", first_receipt["local_id"])] = [422, 422, 422]
     w = worker(db, settings, centre)
     for _ in range(3):
+        w.held.clear()  # the lane's pause after the 425s behind the 422 is over
         run(push(w))
     assert [r["id"] for r in outbox(db) if r["status"] == "quarantined"] == [first_receipt["id"]]
     monkeypatch.setenv("MINIPOS_DATABASE_URL", settings.database_url)
@@ -499,7 +506,33 @@ def test_a_requeued_item_goes_again_and_frees_its_lane(
     again = CliRunner().invoke(cli_app, ["sync", "requeue", str(first_receipt["id"])])
     assert again.exit_code == 1
     assert "not quarantined" in again.output
-    # The centre reads it now: it and the lane behind it arrive, in order.
+    # The centre reads it now: it and the lane behind it arrive, in order (once the lane's
+    # pause after its 425s is over).
+    w.held.clear()
     while run(push(w)).sent:
         pass
     assert {s for _, _, s in statuses(db)} == {"acked"}
+
+
+def test_a_lane_held_by_a_gap_does_not_hold_the_others(store: tuple[Database, Settings]) -> None:
+    db, settings = store
+    centre = FakeCentre()
+    # The centre lacks what comes before station 01's items for a while (a centre restored
+    # from an older backup, say): every push of them is a 425.
+    for row in outbox(db):
+        if row["lane"] == "01":
+            centre.script[(row["kind"], row["local_id"])] = [425] * 5
+    w = worker(db, settings, centre, sync_batch=4)
+    clock = [0.0]
+    w.monotonic = lambda: clock[0]
+    # Batches of 4, station 01's items first in id order: without holding the lane the other
+    # items would wait behind them for as long as the gap lasts.
+    for _ in range(4):
+        run(push(w))
+    by_lane = {(k, lane): status for k, lane, status in statuses(db) if lane != "01"}
+    assert set(by_lane.values()) == {"acked"}
+    assert {s for _, lane, s in statuses(db) if lane == "01"} == {"pending"}
+    assert w.held["01"][1] == 1
+    clock[0] += 2
+    run(push(w))
+    assert w.held["01"][1] == 2  # still a gap: held longer

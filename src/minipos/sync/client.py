@@ -104,6 +104,11 @@ class SyncWorker:
         self.transport = transport
         self.clock = clock
         self.batch = settings.sync_batch
+        #: Lanes the centre answered 425 (a gap before them) → (monotonic time to send them
+        #: again, 425 answers in a row). Meanwhile the other lanes go on: a lane that waits for
+        #: something the centre lacks must not hold the whole outbox behind its 500 items.
+        self.held: dict[str, tuple[float, int]] = {}
+        self.monotonic: Callable[[], float] = time.monotonic
 
     def client(self) -> httpx.AsyncClient:
         """The one client of both loops: the centre's base URL, the store key, keep-alive."""
@@ -180,7 +185,9 @@ class SyncWorker:
     async def push_once(self, http: httpx.AsyncClient) -> PushOutcome:
         """Send the next pending items and write the answer; raises :class:`RequestFailed`
         when the centre did not answer the push (nothing written then)."""
-        rows = await self.db.read(lambda conn: repository.pending(conn, self.batch))
+        now = self.monotonic()
+        skip = [lane for lane, (until, _) in self.held.items() if until > now]
+        rows = await self.db.read(lambda conn: repository.pending(conn, self.batch, skip))
         if not rows:
             return PushOutcome(0, 0)
         sent_at = self.clock()
@@ -222,6 +229,7 @@ class SyncWorker:
         settled = await self.db.write(
             lambda conn: self._apply(conn, rows, answer.results, received_at, skew_ms)
         )
+        self._hold_gaps(rows, answer.results)
         log.debug(
             "pushed %d items in %.0f ms; %d settled",
             len(rows),
@@ -229,6 +237,19 @@ class SyncWorker:
             settled,
         )
         return PushOutcome(len(rows), settled)
+
+    def _hold_gaps(self, rows: list[Row], results: list[PushResult]) -> None:
+        """Hold the lanes that met a gap (425) for 1, 2, 4 … 30 s; free the ones that went."""
+        gaps = {row["lane"] for row, r in zip(rows, results, strict=True) if r.status == 425}
+        for lane in {row["lane"] for row in rows} - gaps:
+            self.held.pop(lane, None)
+        for lane in gaps:
+            count = self.held.get(lane, (0.0, 0))[1] + 1
+            self.held[lane] = (self.monotonic() + backoff(count), count)
+            if count == 1 or count % 20 == 0:
+                log.warning(
+                    "sync: lane %s waits for a gap at the centre (%d in a row)", lane, count
+                )
 
     def _apply(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from minipos.db import Connection, Row
@@ -33,16 +34,19 @@ def append_outbox(conn: Connection, items: list[dict[str, Any]]) -> None:
         )
 
 
-def pending(conn: Connection, limit: int) -> list[Row]:
-    """The next items to send, in id (commit) order. An item of an ordered lane waits while
-    an earlier item of that lane is quarantined: a station's chain must arrive without holes,
-    and only a person can decide what the held item becomes."""
+def pending(conn: Connection, limit: int, skip: Collection[str] = ()) -> list[Row]:
+    """The next items to send, in id (commit) order, but for the lanes in ``skip``. An item
+    of an ordered lane waits while an earlier item of that lane is quarantined: a station's
+    chain must arrive without holes, and only a person can decide what the held item
+    becomes."""
+    lanes = {f"skip{n}": lane for n, lane in enumerate(skip)}
+    skipped = f" AND o.lane NOT IN ({', '.join(':' + k for k in lanes)})" if lanes else ""
     return conn.fetchall(
         "SELECT o.id, o.kind, o.local_id, o.lane, o.body, o.hash, o.attempts FROM sync_outbox o"
-        " WHERE o.status = :status AND NOT EXISTS (SELECT 1 FROM sync_outbox q"
+        f" WHERE o.status = :status{skipped} AND NOT EXISTS (SELECT 1 FROM sync_outbox q"
         f" WHERE q.status = :quarantined AND q.lane = o.lane AND q.kind IN ({_ORDERED})"
         " AND q.id < o.id) ORDER BY o.id LIMIT :limit",
-        {"status": PENDING, "quarantined": QUARANTINED, "limit": limit},
+        {"status": PENDING, "quarantined": QUARANTINED, "limit": limit, **lanes},
     )
 
 
