@@ -46,6 +46,7 @@ from minipos.notifier import Notifier
 from minipos.observability.metrics import Metrics
 from minipos.observability.middleware import RequestObserver
 from minipos.observability.queues import QueueStat, SyncLink, queue_stats, sync_link
+from minipos.office import routes as office_routes
 from minipos.print_jobs import routes as print_job_routes
 from minipos.print_jobs.journal import JournalledZReport, journal_context
 from minipos.print_jobs.settings import PrintSettings
@@ -326,6 +327,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/pos", lambda request: RedirectResponse("/pos/"), methods=["GET"]),
         Mount("/pos", StaticFiles(packages=[("minipos.web", "static")], html=True)),
         Route("/favicon.ico", StaticFiles(packages=[("minipos.web", "static")])),
+        *office_routes.routes(),  # /office/: the back office's sign-in and pages
         *build_routes(ops, authenticate, unknown_fields=settings.unknown_fields),
     ]
     return Starlette(

@@ -22,6 +22,7 @@ from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.events.cli import app as events_app
 from minipos.observability.logs import logging_config
+from minipos.office.cli import app as user_app
 from minipos.print_jobs.cli import app as printer_app
 from minipos.receipts import audit as receipt_audit
 from minipos.stores import service as store_service
@@ -42,6 +43,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(store_app, name="store")
 app.add_typer(sync_app, name="sync")
+app.add_typer(user_app, name="user")
 app.add_typer(backup_app)  # no name: `minipos backup` and `minipos restore` are top-level
 
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from minipos.api.jsonio import HTTPProblem, reject_unknown
+from minipos.auth.officeroles import permits
 from minipos.auth.principal import Principal, Role
 from minipos.domain.errors import FieldError, NotFound, ValidationFailed
 from minipos.jsoncodec import UNKNOWN
@@ -137,7 +138,7 @@ def _dispatch(
         method = request.method if request.method != "HEAD" else "GET"
         op = methods[method]
         principal = await authenticate(request)
-        if principal.role not in op.roles:
+        if not permits(principal, op.roles, method, op.path):
             raise HTTPProblem(403, "You do not have permission to perform this action.")
         if any(isinstance(v, int) and v > MAX_ID for v in request.path_params.values()):
             raise NotFound()  # no row has such an id, and the drivers cannot even bind it

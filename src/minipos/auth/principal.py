@@ -27,3 +27,6 @@ class Principal:
     station_id: int | None
     #: The store a ``store`` key speaks for, or the one an integrator key posts for (centre).
     store_id: int | None = None
+    #: A back-office user signed in as a manager (docs/office.md): an admin's reads and the
+    #: catalogue, never keys, stations or webhooks (:mod:`minipos.auth.officeroles`).
+    manager: bool = False

@@ -1,0 +1,255 @@
+"""Back-office people: users who sign in with a name and a password, and their sessions
+(docs/office.md).
+
+- Passwords are hashed with scrypt (standard library), a random salt each.
+- A session is a random token in an HttpOnly cookie; the server keeps only its SHA-256
+  digest, with an expiry and a per-session CSRF token that the pages send back in the
+  ``X-CSRF-Token`` header on every change.
+- Failed sign-ins are counted per user name and per client address: past the allowance each
+  further attempt must wait, twice as long each time (a 429 with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from minipos.auth import peoplestore
+from minipos.auth.principal import Principal, Role
+from minipos.db import Connection, Database, UniqueViolation
+
+SESSION_COOKIE = "minipos_office"
+CSRF_HEADER = "x-csrf-token"
+#: A session ends this long after sign-in (sign in again the next working day).
+SESSION_US = 12 * 3600 * 1_000_000
+#: Failures counted over this window.
+FAILURE_WINDOW_US = 15 * 60 * 1_000_000
+#: Failures allowed before waiting starts: per user name, and per client address.
+USER_ALLOWANCE = 5
+CLIENT_ALLOWANCE = 20
+#: The first wait, doubled with each further failure, up to the cap.
+FIRST_WAIT_US = 30 * 1_000_000
+MAX_WAIT_US = FAILURE_WINDOW_US
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD = 8
+
+
+class OfficeRole(StrEnum):
+    MANAGER = "manager"  # reports, catalogue, shifts, receipts; no keys, no stations
+    ADMIN = "admin"  # everything
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked (the message says why)."""
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        scheme, n, r, p, salt, expected = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(base64.b64decode(expected)),
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, base64.b64decode(expected))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the name is unknown: a wrong name costs as long as a wrong
+    password."""
+    return hash_password(secrets.token_hex(8))
+
+
+def _check_new(name: str, password: str) -> None:
+    if not name.strip() or len(name) > 64:
+        raise UserError("a user name is 1 to 64 characters")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"a password is at least {MIN_PASSWORD} characters")
+
+
+def add_user(conn: Connection, name: str, role: OfficeRole, password: str, now_us: int) -> int:
+    _check_new(name, password)
+    try:
+        return peoplestore.insert_user(
+            conn, name=name, role=role.value, password_hash=hash_password(password),
+            created_at=now_us,
+        )  # fmt: skip
+    except UniqueViolation:
+        raise UserError(f"a user named {name!r} exists already") from None
+
+
+def change_user(
+    conn: Connection,
+    name: str,
+    *,
+    password: str | None = None,
+    role: OfficeRole | None = None,
+    disabled: bool | None = None,
+    now_us: int,
+) -> None:
+    """A new password, role or disabled state; every session of the user ends."""
+    user = peoplestore.user_by_name(conn, name)
+    if user is None:
+        raise UserError(f"no user named {name!r}")
+    if password is not None:
+        _check_new(name, password)
+    peoplestore.update_user(
+        conn,
+        user["id"],
+        password_hash=None if password is None else hash_password(password),
+        role=None if role is None else role.value,
+        disabled_at=now_us if disabled else None,
+        enable=disabled is False,
+    )
+    peoplestore.delete_user_sessions(conn, user["id"])
+
+
+def list_users(conn: Connection) -> list[peoplestore.UserRow]:
+    return peoplestore.list_users(conn)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in user as the pages see it."""
+
+    user_id: int
+    name: str
+    role: OfficeRole
+    csrf_token: str
+    expires_at: int
+    language: str | None = None
+
+    def principal(self) -> Principal:
+        """Who the session acts as on ``/api/*``: an admin as an admin key; a manager as an
+        admin limited by :mod:`minipos.auth.officeroles`. Negative ids keep a user's
+        idempotency slots apart from every key's."""
+        manager = self.role is OfficeRole.MANAGER
+        return Principal(-self.user_id, f"user:{self.name}", Role.ADMIN, None, manager=manager)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A wrong name or password (``retry_after_s`` 0), or too many attempts: wait."""
+
+    retry_after_s: int
+
+
+def _wait_us(failures: int, last: int | None, allowance: int, now_us: int) -> int:
+    if failures < allowance or last is None:
+        return 0
+    wait: int = min(FIRST_WAIT_US << (failures - allowance), MAX_WAIT_US)
+    return max(0, last + wait - now_us)
+
+
+def _subjects(name: str, client: str | None) -> list[tuple[str, int]]:
+    subjects = [(f"user:{name.strip().lower()[:100]}", USER_ALLOWANCE)]
+    if client:
+        subjects.append((f"addr:{client[:100]}", CLIENT_ALLOWANCE))
+    return subjects
+
+
+def throttled(conn: Connection, name: str, client: str | None, now_us: int) -> int:
+    """Microseconds this sign-in must still wait (0: it may be tried)."""
+    since = now_us - FAILURE_WINDOW_US
+    waits = [0]
+    for subject, allowance in _subjects(name, client):
+        failures, last = peoplestore.failures_since(conn, subject, since)
+        waits.append(_wait_us(failures, last, allowance, now_us))
+    return max(waits)
+
+
+async def sign_in(
+    db: Database, name: str, password: str, client: str | None, now_us: int
+) -> SignedIn | Refused:
+    """Check the throttle, then the password (off the event loop), then record the outcome."""
+
+    def look(conn: Connection) -> tuple[int, peoplestore.UserRow | None]:
+        return throttled(conn, name, client, now_us), peoplestore.user_by_name(conn, name)
+
+    wait, user = await db.read(look)
+    if wait:
+        return Refused(retry_after_s=-(-wait // 1_000_000))
+    stored = user["password_hash"] if user is not None else _dummy_hash()
+    ok = await asyncio.to_thread(check_password, stored, password)
+    ok = ok and user is not None and user["disabled_at"] is None
+    if not ok or user is None:
+
+        def fail(conn: Connection) -> None:
+            for subject, _ in _subjects(name, client):
+                peoplestore.add_failure(conn, subject, now_us)
+
+        await db.write(fail)
+        return Refused(retry_after_s=0)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session = Session(
+        user["id"], user["name"], OfficeRole(user["role"]), csrf, now_us + SESSION_US,
+        user["language"],
+    )  # fmt: skip
+
+    def open_session(conn: Connection) -> None:
+        peoplestore.purge_expired(conn, now_us, now_us - FAILURE_WINDOW_US)
+        peoplestore.clear_failures(conn, _subjects(name, None)[0][0])
+        peoplestore.insert_session(
+            conn, digest=_digest(token), user_id=user["id"], csrf_token=csrf,
+            client=client[:64] if client else None, created_at=now_us,
+            expires_at=session.expires_at,
+        )  # fmt: skip
+
+    await db.write(open_session)
+    return SignedIn(token, session)
+
+
+def find_session(conn: Connection, token: str, now_us: int) -> Session | None:
+    if not token or len(token) > 200:
+        return None
+    row = peoplestore.session_by_digest(conn, _digest(token), now_us)
+    if row is None:
+        return None
+    return Session(
+        row["user_id"], row["name"], OfficeRole(row["role"]), row["csrf_token"],
+        row["expires_at"], row["language"],
+    )  # fmt: skip
+
+
+def sign_out(conn: Connection, token: str) -> bool:
+    return peoplestore.delete_session(conn, _digest(token)) > 0
+
+
+def csrf_ok(session: Session, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(
+        session.csrf_token.encode(), presented.encode()
+    )

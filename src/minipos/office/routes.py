@@ -1,0 +1,117 @@
+"""``/office/``: sign-in and sign-out for back-office users, the session the pages read, and
+the pages themselves (static files, no build step). The pages then call ``/api/*`` with the
+session cookie and the session's CSRF token (api.security)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from minipos.api.jsonio import HTTPProblem, JSONResponse, decode, read_body, require_json
+from minipos.api.security import session_of
+from minipos.appcontext import context
+from minipos.auth import people
+from minipos.timeutil import now_us
+
+MAX_LOGIN_BODY = 4096
+
+
+class LoginIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class SessionOut(Struct):
+    name: str
+    role: str
+    csrf_token: str
+    #: µs since the epoch, UTC
+    expires_at: int
+    #: standalone | store | central: a centre's pages show its stores
+    mode: str
+    language: str | None = None
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names the page's origin on a cross-site POST; ours must match the host."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser's cross-site request (curl, tests); the cookie is SameSite
+    return origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _session_out(request: Request, session: people.Session) -> SessionOut:
+    return SessionOut(
+        name=session.name,
+        role=session.role.value,
+        csrf_token=session.csrf_token,
+        expires_at=session.expires_at,
+        mode=context(request).settings.mode,
+        language=session.language,
+    )
+
+
+async def login(request: Request) -> Response:
+    if not _same_origin(request):
+        raise HTTPProblem(403, "Cross-site sign-in refused.")
+    require_json(request)  # a cross-site HTML form cannot send JSON
+    body = decode(await read_body(request, MAX_LOGIN_BODY), LoginIn)
+    client = request.client.host if request.client else None
+    outcome = await people.sign_in(context(request).db, body.name, body.password, client, now_us())
+    if isinstance(outcome, people.Refused):
+        if outcome.retry_after_s:
+            raise HTTPProblem(
+                429,
+                f"Too many failed sign-ins; try again in {outcome.retry_after_s} s.",
+                {"Retry-After": str(outcome.retry_after_s)},
+            )
+        raise HTTPProblem(401, "Wrong user name or password.")
+    response = JSONResponse(_session_out(request, outcome.session))
+    response.set_cookie(
+        people.SESSION_COOKIE,
+        outcome.token,
+        max_age=people.SESSION_US // 1_000_000,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    token = request.cookies.get(people.SESSION_COOKIE)
+    session = await session_of(request, token) if token else None
+    if session is not None and token is not None:
+        if not people.csrf_ok(session, request.headers.get(people.CSRF_HEADER)):
+            raise HTTPProblem(403, "CSRF token missing or incorrect.")
+        await context(request).db.write(lambda conn: people.sign_out(conn, token))
+    response = Response(status_code=204)
+    response.delete_cookie(people.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+async def current(request: Request) -> Response:
+    token = request.cookies.get(people.SESSION_COOKIE)
+    session = await session_of(request, token) if token else None
+    if session is None:
+        raise HTTPProblem(401, "Not signed in.")
+    return JSONResponse(_session_out(request, session))
+
+
+def routes() -> list[BaseRoute]:
+    """The sign-in endpoints first, then the pages; and the message catalogues the office and
+    the cashier screen share (``/i18n/``)."""
+    return [
+        Route("/office", lambda request: RedirectResponse("/office/"), methods=["GET"]),
+        Route("/office/login", login, methods=["POST"]),
+        Route("/office/logout", logout, methods=["POST"]),
+        Route("/office/session", current, methods=["GET"]),
+        Mount("/office", StaticFiles(packages=[("minipos.web", "office")], html=True)),
+        Mount("/i18n", StaticFiles(packages=[("minipos.web", "i18n")])),
+    ]

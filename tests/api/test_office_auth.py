@@ -1,0 +1,211 @@
+"""The back office's sign-in (docs/office.md): session cookie, CSRF token on every change,
+roles, throttled guessing, sign-out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from minipos.auth import people
+from minipos.auth.principal import Role
+from minipos.bootstrap import create_app
+from minipos.config import Settings
+from minipos.db import Connection, open_database
+from support import Api
+
+PASSWORD = "correct horse battery"
+OFFICE_TABLES = ("office_login_failures", "office_sessions", "office_users")
+
+
+def add_users(settings: Settings) -> None:
+    def job(conn: Connection) -> None:
+        for table in OFFICE_TABLES:  # PostgreSQL keeps rows between tests
+            conn.execute(f"DELETE FROM {table}")
+        people.add_user(conn, "anna", people.OfficeRole.ADMIN, PASSWORD, 0)
+        people.add_user(conn, "maris", people.OfficeRole.MANAGER, PASSWORD, 0)
+
+    db = open_database(settings.database_url)
+    try:
+        db.run(job)
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def office(api: Api, settings: Settings) -> TestClient:
+    """A client with no key: only what the browser would send."""
+    add_users(settings)
+    return api.as_(None)
+
+
+@pytest.fixture
+def tls_office(settings: Settings) -> Iterator[TestClient]:
+    add_users(settings)
+    with TestClient(create_app(settings), base_url="https://office.test") as client:
+        yield client
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD, **headers: str) -> Any:
+    return client.post("/office/login", json={"name": name, "password": password}, headers=headers)
+
+
+def csrf(client: TestClient, name: str) -> dict[str, str]:
+    response = sign_in(client, name)
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def test_sign_in_sets_a_strict_http_only_cookie(office: TestClient) -> None:
+    response = sign_in(office, "anna")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["name"] == "anna"
+    assert body["role"] == "admin"
+    assert body["csrf_token"]
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "secure" not in cookie
+    assert office.get("/office/session").json()["name"] == "anna"
+    assert office.get("/api/products").status_code == 200
+
+
+def test_over_tls_the_cookie_is_secure(tls_office: TestClient) -> None:
+    response = sign_in(tls_office, "anna")
+    assert response.status_code == 200
+    assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_wrong_password_is_401_and_no_session(office: TestClient) -> None:
+    response = sign_in(office, "anna", "wrong password")
+    assert response.status_code == 401
+    assert "set-cookie" not in response.headers
+    assert office.get("/office/session").status_code == 401
+    assert office.get("/api/products").status_code == 401
+
+
+def test_a_change_without_the_csrf_token_is_refused(office: TestClient) -> None:
+    token = csrf(office, "anna")
+    product = {"name": "Maize", "price": "1.50"}
+    refused = office.post("/api/products", json=product)
+    assert refused.status_code == 403
+    assert "CSRF" in refused.text
+    wrong = office.post("/api/products", json=product, headers={"X-CSRF-Token": "x" * 43})
+    assert wrong.status_code == 403
+    assert office.get("/api/products").json() == []  # nothing was written
+    made = office.post("/api/products", json=product, headers=token)
+    assert made.status_code == 201, made.text
+    # sign-out is a change too
+    assert office.post("/office/logout").status_code == 403
+    assert office.get("/office/session").status_code == 200
+
+
+def test_cross_site_sign_in_is_refused(office: TestClient) -> None:
+    assert sign_in(office, "anna", Origin="https://evil.example").status_code == 403
+    form = office.post("/office/login", data={"name": "anna", "password": PASSWORD})
+    assert form.status_code == 415  # an HTML form cannot send JSON
+    assert sign_in(office, "anna", Origin="http://testserver").status_code == 200
+
+
+def test_a_manager_session_cannot_do_admin_things(office: TestClient) -> None:
+    token = csrf(office, "maris")
+    assert office.get("/office/session").json()["role"] == "manager"
+    # reads what the back office reads, and edits the catalogue
+    assert office.get("/api/stations").status_code == 200
+    assert office.get("/api/receipts").status_code == 200
+    made = office.post("/api/products", json={"name": "Piens", "price": "0.99"}, headers=token)
+    assert made.status_code == 201, made.text
+    changed = office.patch(
+        f"/api/products/{made.json()['id']}", json={"price": "1.09"}, headers=token
+    )
+    assert changed.status_code == 200, changed.text
+    # but no stations, keys, webhooks or invoices
+    for method, path, body in [
+        ("POST", "/api/stations", {"name": "Kase 9", "pos_id": "9", "chassis_id": "C9"}),
+        ("GET", "/api/webhooks", None),
+        ("POST", "/api/webhooks", {"url": "https://example.com/hook"}),
+        ("GET", "/api/keys", None),
+        ("POST", "/api/invoice/new", {"rows": []}),
+        ("POST", "/api/stores", {"code": "X", "name": "X"}),
+    ]:
+        response = office.request(method, path, json=body, headers=token)
+        assert response.status_code in (403, 404), (method, path, response.text)
+        if path != "/api/keys":
+            assert response.status_code == 403, (method, path, response.text)
+
+
+def test_an_admin_session_may_register_a_station(office: TestClient) -> None:
+    token = csrf(office, "anna")
+    body = {"name": "Kase 9", "pos_id": "9", "chassis_id": "C9"}
+    response = office.post("/api/stations", json=body, headers=token)
+    assert response.status_code == 201, response.text
+
+
+def test_guessing_a_password_is_slowed(office: TestClient) -> None:
+    for _ in range(people.USER_ALLOWANCE):
+        assert sign_in(office, "anna", "guess").status_code == 401
+    # now even the right password waits
+    slowed = sign_in(office, "anna")
+    assert slowed.status_code == 429, slowed.text
+    assert 0 < int(slowed.headers["retry-after"]) <= people.FIRST_WAIT_US // 1_000_000
+    # the other user is not locked out by the guesses at anna
+    assert sign_in(office, "maris").status_code == 200
+
+
+def test_guessing_many_names_from_one_address_is_slowed(office: TestClient) -> None:
+    for n in range(people.CLIENT_ALLOWANCE):
+        assert sign_in(office, f"nobody{n}", "guess").status_code == 401
+    assert sign_in(office, "maris").status_code == 429
+
+
+def test_sign_out_ends_the_session(office: TestClient) -> None:
+    token = csrf(office, "anna")
+    cookie = office.cookies.get(people.SESSION_COOKIE)
+    assert cookie
+    out = office.post("/office/logout", headers=token)
+    assert out.status_code == 204
+    assert office.get("/api/products").status_code == 401
+    # the old cookie, sent again, is dead on the server too
+    office.cookies.set(people.SESSION_COOKIE, cookie)
+    assert office.get("/api/products").status_code == 401
+    assert office.get("/office/session").status_code == 401
+
+
+def test_an_expired_session_is_refused(office: TestClient, settings: Settings) -> None:
+    csrf(office, "anna")
+    db = open_database(settings.database_url)
+    try:
+        db.run(lambda conn: conn.execute("UPDATE office_sessions SET expires_at = 1"))
+    finally:
+        db.close()
+    assert office.get("/api/products").status_code == 401
+
+
+def test_a_key_still_wins_over_a_cookie(api: Api, office: TestClient) -> None:
+    csrf(office, "maris")
+    assert api.as_(Role.ADMIN).get("/api/webhooks").status_code == 200
+    api.as_(None)
+
+
+def test_a_disabled_user_cannot_sign_in_and_loses_the_session(
+    office: TestClient, settings: Settings
+) -> None:
+    csrf(office, "maris")
+    db = open_database(settings.database_url)
+    try:
+        db.run(lambda conn: people.change_user(conn, "maris", disabled=True, now_us=1))
+    finally:
+        db.close()
+    assert office.get("/api/products").status_code == 401
+    assert sign_in(office, "maris").status_code == 401
+
+
+def test_passwords_are_stored_as_scrypt_hashes() -> None:
+    stored = people.hash_password(PASSWORD)
+    assert stored.startswith("scrypt$")
+    assert PASSWORD not in stored
+    assert people.check_password(stored, PASSWORD)
+    assert not people.check_password(stored, PASSWORD + "x")
