@@ -438,6 +438,25 @@ def assert_converged(chain: Chain) -> None:
             )
         }
         assert store_ids == centre_ids, code
+        # Each store shift's common_shift is the centre's id of it; the centre keeps the
+        # store's id as local_id.
+        store_shifts = {
+            (str(p), int(z)): (int(i), c)
+            for p, z, i, c in store.query(
+                "SELECT st.pos_id, sh.z_number, sh.id, sh.common_shift FROM shifts sh"
+                " JOIN stations st ON st.id = sh.station_id"
+            )
+        }
+        centre_shifts_ids = {
+            (str(p), int(z)): (int(local), int(i))
+            for p, z, i, local in centre.query(
+                "SELECT st.pos_id, sh.z_number, sh.id, sh.local_id FROM shifts sh"
+                " JOIN stations st ON st.id = sh.station_id JOIN stores so ON so.id = st.store_id"
+                " WHERE so.code = %s",
+                (code,),
+            )
+        }
+        assert store_shifts == centre_shifts_ids, code
     centre.verify()
 
 
