@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -536,3 +537,52 @@ def test_a_lane_held_by_a_gap_does_not_hold_the_others(store: tuple[Database, Se
     clock[0] += 2
     run(push(w))
     assert w.held["01"][1] == 2  # still a gap: held longer
+
+
+def test_the_running_worker_sends_what_commits_later(store: tuple[Database, Settings]) -> None:
+    db, settings = store
+    centre = FakeCentre()
+    wake = Notifier()
+    w = worker(db, settings, centre)
+    w.wake = wake
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        # As the root wires it: a commit that wrote outbox rows wakes the worker.
+        db.on_commit = lambda: loop.call_soon_threadsafe(wake.notify)
+        task = asyncio.create_task(w.run())
+        try:
+            await until(lambda: all(r["status"] == "acked" for r in outbox(db)))
+            item = {
+                "kind": "invoice.state",
+                "local_id": None,
+                "lane": "-",
+                "body": '{"status":40}',
+                "hash": content_hash(b'{"status":40}'),
+                "status": "pending",
+                "created_at": now_us(),
+            }
+            await asyncio.sleep(0.2)  # the worker is waiting now (empty outbox)
+            # Queued on the unit of work as the outbox writer does (its commit is announced).
+            await db.write(
+                lambda conn: conn.batch(sync_client.repository.append_outbox).append(item)
+            )
+            started = time.monotonic()
+            await until(lambda: all(r["status"] == "acked" for r in outbox(db)))
+            assert time.monotonic() - started < 1.0  # woken by the commit, not the poll
+            assert not task.done()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            db.on_commit = None
+
+    run(scenario())
+    assert len(outbox(db)) == 11
+    assert len(centre.stored) == 11
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not await asyncio.to_thread(condition):
+        assert time.monotonic() < deadline, "never happened"
+        await asyncio.sleep(0.01)
