@@ -24,6 +24,7 @@ receipt reached the centre exactly once, 2 when not, 1 when the run could not be
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
@@ -76,22 +77,16 @@ def seed_store(env: dict[str, str], receipts: int, station_count: int) -> dict[s
     try:
         db.run(lambda conn: identity.claim(conn, "store", now_us()))
         db.on_change = outbox.record  # what bootstrap does in store mode
-        ids = []
+        ids: list[int] = []
+
+        def open_station(conn: Connection, n: int) -> int:
+            data = StationIn(name=f"Kase {n}", pos_id=str(n), chassis_id=f"C{n}")
+            station = stations.register(conn, data, ctx, now_us())
+            stations.open_shift(conn, station.id, CashierIn(), ctx, now_us())
+            return station.id
+
         for n in range(1, station_count + 1):
-            station = db.run(
-                lambda conn, n=n: stations.register(
-                    conn,
-                    StationIn(name=f"Kase {n}", pos_id=str(n), chassis_id=f"C{n}"),
-                    ctx,
-                    now_us(),
-                )
-            )
-            db.run(
-                lambda conn, sid=station.id: stations.open_shift(
-                    conn, sid, CashierIn(), ctx, now_us()
-                )
-            )
-            ids.append(station.id)
+            ids.append(db.run(functools.partial(open_station, n=n)))
         started = time.perf_counter()
         for start in range(0, receipts, SEED_BATCH):
 
