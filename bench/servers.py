@@ -20,6 +20,14 @@ from wrk_runner import BenchError
 HOST = "127.0.0.1"  # loopback only: the benchmark never listens on or talks to anything else
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
+#: A clearly fictitious seller: the Latvian fiscal profile (the default) will not start without
+#: the seller's identity (docs/fiscal.md). A benchmark's own MINIPOS_SHOP_* values win.
+DEMO_SHOP = {
+    "MINIPOS_SHOP_NAME": "DEMO SIA (bench)",
+    "MINIPOS_SHOP_REGISTRATION_NUMBER": "40000000000",
+    "MINIPOS_SHOP_VAT_NUMBER": "LV40000000000",
+    "MINIPOS_SHOP_ADDRESS": "Demo iela 1, Rīga, LV-1000",
+}
 
 
 def free_port() -> int:
@@ -69,7 +77,7 @@ class Server:
         self.port = port
         self.base_url = f"http://{HOST}:{port}"
         self._command = ["taskset", "-c", str(cpu), *command] if cpu is not None else command
-        self._env = dict(env)
+        self._env = {**DEMO_SHOP, **env}
         self._cwd = cwd
         self._ready_path = ready_path
         self.log_path = cwd / f"{name}.log"

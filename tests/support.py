@@ -20,6 +20,7 @@ from minipos.api.routing import Operation
 from minipos.auth.principal import Role
 from minipos.db import open_database
 from minipos.db.database import statement_observer
+from minipos.print_jobs import journal
 from minipos.receipts.audit import verify
 
 
@@ -146,10 +147,11 @@ def post_invoice(api: Api, body: dict[str, Any] | None = None) -> dict[str, Any]
 
 
 def verify_database(url: str) -> list[str]:
-    """What ``minipos verify`` finds in the database (cash is method 1, as by default)."""
+    """What ``minipos verify`` finds in the database (cash is method 1, as by default): the
+    receipt chains, Z-reports and electronic journals."""
     db = open_database(url)
     try:
-        return db.run(lambda conn: list(verify(conn, {1})))
+        return db.run(lambda conn: [*verify(conn, {1}), *journal.verify(conn)])
     finally:
         db.close()
 

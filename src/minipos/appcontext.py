@@ -14,6 +14,7 @@ from minipos.idempotency.service import Idempotency
 from minipos.invoices.service import ShopConfig
 from minipos.notifier import Notifier
 from minipos.print_jobs.documents import PrintContext
+from minipos.print_jobs.journal import JournalContext, journal_context
 from minipos.print_jobs.settings import PrintSettings
 from minipos.stations.service import StationContext
 from minipos.webhooks.settings import WebhookSettings
@@ -37,6 +38,7 @@ class AppContext:
     webhook_changes: Notifier
     #: The printed shop particulars and the print worker's knobs, read once at start-up.
     printing: PrintSettings = field(default_factory=PrintSettings.from_env)
+    _journal: JournalContext | None = field(default=None, init=False, repr=False)
 
     def print_context(self) -> PrintContext:
         """What printed documents need besides their rows (previews, printer, e-receipts)."""
@@ -46,6 +48,12 @@ class AppContext:
             cash_methods=frozenset(self.stations.cash_methods),
             profile=self.printing.fiscal_profile,
         )
+
+    def journal_context(self) -> JournalContext:
+        """What journal entries are drawn with (the printed text of fiscal documents)."""
+        if self._journal is None:  # built once: the settings do not change while serving
+            self._journal = journal_context(self.printing, self.invoices)
+        return self._journal
 
 
 def context(request: Request) -> AppContext:

@@ -48,7 +48,7 @@ from minipos.observability.middleware import RequestObserver
 from minipos.observability.queues import QueueStat, SyncLink, queue_stats, sync_link
 from minipos.office import routes as office_routes
 from minipos.print_jobs import routes as print_job_routes
-from minipos.print_jobs.service import enqueue_z_report
+from minipos.print_jobs.journal import JournalledZReport, journal_context
 from minipos.print_jobs.settings import PrintSettings
 from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
@@ -226,7 +226,11 @@ def create_app(settings: Settings) -> Starlette:
             idempotency=Idempotency(settings.idempotency_ttl_hours * 3_600_000_000),
             invoices=invoices,
             stations=StationContext(
-                invoices, pepper, settings.lease_seconds * 1_000_000, enqueue_z_report
+                invoices,
+                pepper,
+                settings.lease_seconds * 1_000_000,
+                # a closed shift's Z is queued for printing and written to the journal
+                JournalledZReport(journal_context(PrintSettings.from_env(), invoices)),
             ),
             feed=Notifier(),
             event_log=Notifier(),

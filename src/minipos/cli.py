@@ -23,7 +23,9 @@ from minipos.db import migrate as migrations
 from minipos.events.cli import app as events_app
 from minipos.observability.logs import logging_config
 from minipos.office.cli import app as user_app
+from minipos.print_jobs import journal
 from minipos.print_jobs.cli import app as printer_app
+from minipos.print_jobs.cli import journal_app
 from minipos.receipts import audit as receipt_audit
 from minipos.stores import service as store_service
 from minipos.stores.cli import app as store_app
@@ -39,6 +41,7 @@ catalogue_app = typer.Typer(help="Product catalogue files.", no_args_is_help=Tru
 app.add_typer(key_app, name="key")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(printer_app, name="printer")
+app.add_typer(journal_app, name="journal")
 app.add_typer(events_app, name="events")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(store_app, name="store")
@@ -213,12 +216,13 @@ def catalogue_export(
 
 @app.command()
 def verify() -> None:
-    """Check every station's receipt chain, numbering and Z-reports; exit 1 at any break."""
+    """Check every station's receipt chain, numbering and Z-reports, and its electronic journal
+    (each document drawn again from the stored data); exit 1 at any break."""
     settings = settings_or_exit()
     cash = {m.id for m in settings.reference().payment_methods.values() if m.is_cash}
     db = open_database(settings.database_url, pool_size=1)
     try:
-        problems = db.run(lambda conn: list(receipt_audit.verify(conn, cash)))
+        problems = db.run(lambda conn: [*receipt_audit.verify(conn, cash), *journal.verify(conn)])
     finally:
         db.close()
     for problem in problems:

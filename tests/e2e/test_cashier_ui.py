@@ -420,8 +420,8 @@ def test_walk_in_sale_refund_and_print_jobs(shop: Shop, browsers: Callable[[], P
     assert [(r["product_name"], r["quantity"]) for r in refund["rows"]] == [("Piens 2 %", 1)]
 
     # --- print copy, and the print-jobs panel --------------------------------------------
-    page.el("receipt-copy").click()
-    page.wait_text("notice", "Copy queued")
+    page.el("receipt-copy").click()  # the Latvian profile: a supporting document
+    page.wait_text("notice", "Supporting document No. 1 queued")
     page.el("receipt-next").click()
     page.wait_visible("idle-view")
     page.el("mode-printer").click()

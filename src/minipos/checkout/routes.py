@@ -44,6 +44,7 @@ async def complete_invoice(request: Request, principal: Principal) -> Response:
             request=data,
             ctx=ctx.invoices,
             now_us=now_us(),
+            journal=ctx.journal_context(),
         )
     )
     return JSONResponse(encode(done))
@@ -65,7 +66,12 @@ async def sell(request: Request, principal: Principal) -> Response:
     data = jsonio.decode(await jsonio.read_body(request, ctx.settings.max_body_bytes), SaleIn)
     receipt = await ctx.db.write(
         lambda conn: service.sell(
-            conn, station_id=station_id, request=data, ctx=ctx.invoices, now_us=now_us()
+            conn,
+            station_id=station_id,
+            request=data,
+            ctx=ctx.invoices,
+            now_us=now_us(),
+            journal=ctx.journal_context(),
         )
     )
     return JSONResponse(encode(receipt), status_code=201)

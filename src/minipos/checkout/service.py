@@ -36,6 +36,7 @@ from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.invoices.service import ShopConfig
+from minipos.print_jobs.journal import JournalContext, record_receipt
 from minipos.print_jobs.service import JobKind, enqueue
 from minipos.receipts import repository as receipts
 from minipos.receipts import service as receipt_service
@@ -87,6 +88,7 @@ def complete(
     request: CompleteIn,
     ctx: ShopConfig,
     now_us: int,
+    journal: JournalContext | None = None,
 ) -> InvoiceDetail:
     """Payment taken for an invoice: its receipt issued, the invoice Done, printing queued."""
     station = get_station(conn, station_id)
@@ -134,13 +136,20 @@ def complete(
         ),
         ctx,
         now_us,
+        journal,
     )
     assert done is not None  # a sale that completes an invoice answers with it
     return done
 
 
 def sell(
-    conn: Connection, *, station_id: int, request: SaleIn, ctx: ShopConfig, now_us: int
+    conn: Connection,
+    *,
+    station_id: int,
+    request: SaleIn,
+    ctx: ShopConfig,
+    now_us: int,
+    journal: JournalContext | None = None,
 ) -> ReceiptOut:
     """A sale (or refund) rung up at the station, with no invoice: products by barcode or
     code, or free text. Same money rules, numbering and chain as invoice sales."""
@@ -181,14 +190,20 @@ def sell(
         ),
         ctx,
         now_us,
+        journal,
     )
     return receipt
 
 
 def _check_out(
-    conn: Connection, sale: Sale, ctx: ShopConfig, now_us: int
+    conn: Connection,
+    sale: Sale,
+    ctx: ShopConfig,
+    now_us: int,
+    journal: JournalContext | None,
 ) -> tuple[ReceiptOut, InvoiceDetail | None]:
-    """The one path from a priced sale to its receipt; with the invoice it completes, Done."""
+    """The one path from a priced sale to its receipt; with the invoice it completes, Done.
+    With ``journal``, the receipt's printed text goes to the electronic journal too."""
     refund = sale.mode is ReceiptMode.REFUND
     settlement = settle(
         sale.price.total, sale.tenders, ctx.reference.payment_methods, refund=refund
@@ -228,6 +243,8 @@ def _check_out(
         ),
     )
     station_id = sale.station["id"]
+    if journal is not None:  # the control tape, in the same transaction as the receipt
+        record_receipt(conn, journal, receipt, now_us)
     _queue_documents(conn, station_id, completing.header if completing else None, receipt, now_us)
     done = None
     if completing is not None:

@@ -1,17 +1,21 @@
-"""``minipos printer …``: configure a station's receipt printer and read its status.
+"""``minipos printer …``: configure a station's receipt printer and read its status;
+``minipos journal export``: the electronic journal as text.
 
-A typer sub-app; ``minipos.cli`` adds it with ``app.add_typer(printer_app, name="printer")``.
+Typer sub-apps; ``minipos.cli`` adds them with ``app.add_typer(printer_app, name="printer")``
+and ``app.add_typer(journal_app, name="journal")``.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import msgspec
 import typer
 
 from minipos.clitools import as_json, run_job, settings_or_exit
-from minipos.print_jobs import printers, repository
+from minipos.db import Connection
+from minipos.print_jobs import journal, printers, repository
 from minipos.print_jobs.schemas import PrinterIn
 from minipos.timeutil import now_us
 
@@ -120,3 +124,31 @@ def printer_status(station_id: Annotated[int, typer.Argument(help="The station's
     typer.echo(as_json(out))
     if not out.ready:
         raise typer.Exit(1)
+
+
+journal_app = typer.Typer(help="The electronic journal (control tape).", no_args_is_help=True)
+
+
+@journal_app.command("export")
+def export_journal(
+    station: Annotated[int, typer.Option(help="The station's id.")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Local date or date-time (ISO), inclusive.")
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(help="Local date or date-time (ISO); a plain date includes that day."),
+    ] = None,
+) -> None:
+    """Write a station's journal as plain UTF-8 text, one document after another."""
+    settings = settings_or_exit()
+    zone = settings.zone()
+
+    def job(conn: Connection) -> list[str]:
+        from_us, to_us = journal.period(from_, to, zone, ("--from", "--to"))
+        return list(
+            journal.export_text(repository.journal_of_station(conn, station, from_us, to_us), zone)
+        )
+
+    for chunk in run_job(settings, job, subject="journal"):
+        sys.stdout.write(chunk)

@@ -77,7 +77,13 @@ def job_document(conn: Connection, job: Row, ctx: PrintContext) -> Document | No
     is_copy = bool(job["is_copy"])
     kind = JobKind(job["kind"])
     if kind is JobKind.RECEIPT:
-        return receipt_document(conn, job["receipt_id"], ctx, is_copy=is_copy)
+        return receipt_document(
+            conn,
+            job["receipt_id"],
+            ctx,
+            is_copy=is_copy,
+            supporting_number=job["supporting_number"],
+        )
     if kind is JobKind.SLIP:
         return slip_document(conn, job["invoice_id"], is_copy=is_copy)
     return z_report_document(conn, job["shift_id"], ctx, is_copy=is_copy)

@@ -16,6 +16,7 @@ from minipos.db import Connection, Row, claims, insert_statement
 COLUMNS = (
     "station_id", "kind", "receipt_id", "invoice_id", "shift_id", "status", "is_copy",
     "attempts", "next_attempt_at", "last_error", "created_at", "printed_at",
+    "supporting_number",
 )  # fmt: skip
 WORKER_COLUMNS = ("claimed_at", "claim_token", "may_have_printed")
 _ALL = ", ".join(("id", *COLUMNS, *WORKER_COLUMNS))
@@ -222,3 +223,83 @@ def get_printer(conn: Connection, station_id: int) -> Row | None:
 def put_printer(conn: Connection, printer: dict[str, Any]) -> None:
     """Insert or replace the station's printer."""
     conn.execute(_UPSERT_PRINTER, {name: printer[name] for name in PRINTER_COLUMNS})
+
+
+# --- the electronic journal ---------------------------------------------------------------------
+
+JOURNAL_COLUMNS = (
+    "station_id", "seq", "kind", "receipt_id", "shift_id", "supporting_number", "document_no",
+    "chassis_id", "issued_at", "render", "text", "prev_hash", "hash",
+)  # fmt: skip
+_INSERT_JOURNAL = insert_statement("journal", JOURNAL_COLUMNS)
+_SELECT_JOURNAL = "SELECT id, " + ", ".join(JOURNAL_COLUMNS) + " FROM journal"
+_JOURNAL_FILTERS = {
+    "station_id": "station_id = :station_id",
+    "from_us": "issued_at >= :from_us",
+    "to_us": "issued_at < :to_us",
+    "after_id": "id > :after_id",
+}
+
+
+def next_journal_number(conn: Connection, station_id: int) -> tuple[int, str]:
+    """The station's next journal number and its journal head; locks the station row (the
+    receipt's numbering already holds it inside a sale)."""
+    row = conn.fetchone(
+        "UPDATE stations SET journal_seq = journal_seq + 1 WHERE id = :id"
+        " RETURNING journal_seq, journal_head",
+        {"id": station_id},
+    )
+    assert row is not None
+    return int(row["journal_seq"]), str(row["journal_head"])
+
+
+def append_journal(conn: Connection, entry: dict[str, Any]) -> int:
+    entry_id = conn.insert(_INSERT_JOURNAL, entry)
+    conn.execute(
+        "UPDATE stations SET journal_head = :head WHERE id = :id",
+        {"head": entry["hash"], "id": entry["station_id"]},
+    )
+    return entry_id
+
+
+def supporting_documents(conn: Connection, receipt_id: int) -> int:
+    """How many supporting documents a receipt has got."""
+    row = conn.fetchone(
+        "SELECT count(*) AS n FROM journal WHERE receipt_id = :id AND kind = :kind",
+        {"id": receipt_id, "kind": "supporting_document"},
+    )
+    return int(row["n"]) if row is not None else 0
+
+
+def search_journal(
+    conn: Connection, filters: dict[str, Any], *, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    return db.search(
+        conn,
+        select=_SELECT_JOURNAL,
+        count_from="journal",
+        conditions=_JOURNAL_FILTERS,
+        filters=filters,
+        order_by="id",
+        limit=limit,
+        offset=offset,
+    )
+
+
+def journal_of_station(
+    conn: Connection, station_id: int, from_us: int | None = None, to_us: int | None = None
+) -> list[Row]:
+    """A station's journal in order (between two moments, when given)."""
+    return conn.fetchall(
+        _SELECT_JOURNAL + " WHERE station_id = :station_id"
+        " AND issued_at >= :from_us AND issued_at < :to_us ORDER BY seq",
+        {
+            "station_id": station_id,
+            "from_us": -(2**62) if from_us is None else from_us,
+            "to_us": 2**62 if to_us is None else to_us,
+        },
+    )
+
+
+def journal_heads(conn: Connection) -> list[Row]:
+    return conn.fetchall("SELECT id, name, journal_seq, journal_head FROM stations ORDER BY id")

@@ -20,8 +20,13 @@ from minipos.auth.access import (
     own_station,
 )
 from minipos.auth.principal import Principal
+from minipos.domain.fiscal import FiscalProfile
 from minipos.print_jobs import previews, printers, service
+from minipos.print_jobs.journal import issue_supporting_document
+from minipos.print_jobs.journal import search as journal_search
 from minipos.print_jobs.schemas import (
+    JournalEntryOut,
+    JournalQuery,
     PreviewQuery,
     PrinterIn,
     PrinterOut,
@@ -163,21 +168,58 @@ async def retry_print_job(request: Request, principal: Principal) -> Response:
 @router.endpoint(
     "POST",
     "/api/receipts/{id}/reprint",
-    summary='Print a copy of a receipt ("KOPIJA") on its station\'s printer',
+    summary="Print a copy of a receipt: a supporting document in the lv profile, a KOPIJA copy "
+    "in the generic one",
     roles=ADMIN_OR_STATION,
     response=PrintJobOut,
     status=201,
     description="Queues a new print job with `is_copy: true`. Works whether or not the original "
-    "was printed (also for `print_paper_receipt: false`). A copy never opens the drawer.",
+    "was printed (also for `print_paper_receipt: false`). A copy never opens the drawer. "
+    "`MINIPOS_FISCAL_PROFILE=lv` (the default): the job prints the receipt's next supporting "
+    "document (attaisnojuma dokuments, `supporting_number`), journaled with it; past "
+    "`MINIPOS_SUPPORTING_DOCUMENT_LIMIT` per receipt the answer is 409 (docs/fiscal.md). "
+    "`generic`: a `KOPIJA` copy, as often as asked.",
 )
 async def reprint_receipt(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     receipt_id: int = request.path_params["id"]
     own = own_station(principal)
-    job = await ctx.db.write(
-        lambda conn: service.reprint_receipt(conn, receipt_id, own, ctx.invoices.zone, now_us())
-    )
+    zone = ctx.invoices.zone
+    if ctx.printing.fiscal_profile is FiscalProfile.LV:
+        journal = ctx.journal_context()
+        job = await ctx.db.write(
+            lambda conn: issue_supporting_document(
+                conn, journal, receipt_id, station_id=own, now_us=now_us()
+            )
+        )
+    else:
+        job = await ctx.db.write(
+            lambda conn: service.reprint_receipt(conn, receipt_id, own, zone, now_us())
+        )
     return JSONResponse(encode(job), status_code=201)
+
+
+# --- the electronic journal ---------------------------------------------------------------------
+
+
+@router.endpoint(
+    "GET",
+    "/api/journal",
+    summary="The electronic journal (control tape): the text of every printed fiscal document",
+    roles=ADMIN_ONLY,
+    query=JournalQuery,
+    response=list[JournalEntryOut],
+    description="Receipts, refunds, Z-reports and supporting documents as they were printed, "
+    "oldest first, each with its station's journal number (`seq`), chassis number and hash "
+    "chain (`prev_hash`, `hash`). `from` and `to`: a local date or date-time (`to` as a date "
+    "includes that day). `minipos journal export` writes the same as plain text.",
+)
+async def list_journal(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    query = jsonio.query(request, JournalQuery)
+    zone = ctx.invoices.zone
+    items, total = await ctx.db.read(lambda conn: journal_search(conn, query, zone))
+    return paged_response(request, items, total, query.limit)
 
 
 # --- previews -----------------------------------------------------------------------------------

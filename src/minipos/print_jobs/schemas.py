@@ -111,6 +111,8 @@ class PrintJobOut(Struct):
     created_at: str
     claimed_at: str | None
     printed_at: str | None
+    #: The job prints the receipt's n-th supporting document (``lv`` profile's "print copy").
+    supporting_number: int | None = None
 
 
 class PrintJobQuery(Struct, kw_only=True):
@@ -124,3 +126,29 @@ class PrintJobQuery(Struct, kw_only=True):
 
 class PreviewQuery(Struct, kw_only=True):
     format: Literal["txt", "png"] = "txt"
+
+
+class JournalQuery(Struct, kw_only=True, rename={"from_": "from"}):
+    station_id: QueryInt | None = None
+    #: A local date or date-time (ISO); ``to`` as a plain date includes that day.
+    from_: Annotated[str, Meta(max_length=64)] | None = None
+    to: Annotated[str, Meta(max_length=64)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 1000
+    offset: QueryInt = 0
+    after_id: QueryInt | None = None
+
+
+class JournalEntryOut(Struct):
+    id: int
+    station_id: int
+    seq: int
+    kind: str
+    receipt_id: int | None
+    shift_id: int | None
+    supporting_number: int | None
+    document_no: str
+    chassis_id: str
+    issued_at: str
+    text: str
+    prev_hash: str
+    hash: str

@@ -48,8 +48,10 @@ def enqueue(
     invoice_id: int | None = None,
     shift_id: int | None = None,
     is_copy: bool = False,
+    supporting_number: int | None = None,
 ) -> int:
-    """Queue a document in the caller's transaction: it prints only if the sale commits."""
+    """Queue a document in the caller's transaction: it prints only if the sale commits.
+    ``supporting_number``: the job prints the receipt's n-th supporting document (``lv``)."""
     return repository.insert(
         conn,
         {
@@ -63,6 +65,7 @@ def enqueue(
             "attempts": 0,
             "next_attempt_at": now_us,
             "created_at": now_us,
+            "supporting_number": supporting_number,
         },
     )
 
@@ -99,6 +102,7 @@ def job_out(row: Any, zone: ZoneInfo) -> PrintJobOut:
         created_at=local_aware(row["created_at"], zone) or "",
         claimed_at=local_aware(row["claimed_at"], zone),
         printed_at=local_aware(row["printed_at"], zone),
+        supporting_number=row["supporting_number"],
     )
 
 
@@ -147,6 +151,7 @@ def retry(
             invoice_id=job["invoice_id"],
             shift_id=job["shift_id"],
             is_copy=True,
+            supporting_number=job["supporting_number"],  # the same supporting document again
         )
         return job_out(_must(repository.get(conn, new_id)), zone), True
     again = repository.retry(conn, job_id, now_us)

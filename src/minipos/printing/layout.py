@@ -166,9 +166,10 @@ def layout_z_report(
     """A Z-report, top to bottom.
 
     Shop particulars, the ``Z ATSKAITE`` mark (and ``KOPIJA`` for a copy), the shift's
-    particulars (Z number, station, POS, opened, closed, cashier), the counts and totals, VAT per
-    rate (the receipt's table) and the VAT total, payments per method, the grand total, the
-    report hash's short form and QR code, then the cut.
+    particulars (Z number, station, POS, chassis, opened and by whom, closed and by whom), the
+    counts and totals, VAT per rate (the receipt's table) and the VAT total, payments per
+    method, the grand total, the software and fiscal-core versions, the report hash's short
+    form and QR code, then the cut.
     """
     width = profile.columns
     ops: list[Op] = list(_shop_header(report.shop, width, wording))
@@ -184,7 +185,7 @@ def layout_z_report(
         (wording.shift_opened, report.opened_at.strftime(_DATE_FORMAT)),
         (wording.opened_by, report.opened_by),
         (wording.shift_closed, report.closed_at.strftime(_DATE_FORMAT)),
-        (wording.cashier, report.cashier),
+        (wording.closed_by, report.cashier),
     ]
     for label, value in particulars:
         if value:

@@ -50,6 +50,7 @@ class Wording:
     original_document: str
     chassis: str
     opened_by: str
+    closed_by: str
     software: str
     fiscal_core: str
 
@@ -95,6 +96,7 @@ LATVIAN = Wording(
     original_document="Čeka Nr.",
     chassis="Šasijas Nr.",
     opened_by="Atvēra",
+    closed_by="Slēdza",
     software="Programma",
     fiscal_core="Fiskālais kodols",
 )
@@ -139,6 +141,7 @@ ENGLISH = Wording(
     original_document="Of receipt No.",
     chassis="Chassis No.",
     opened_by="Opened by",
+    closed_by="Closed by",
     software="Software",
     fiscal_core="Fiscal core",
 )

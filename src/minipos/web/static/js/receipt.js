@@ -1,8 +1,10 @@
 // The receipt on screen after complete: what the server recorded (document number, rows,
 // totals, payments, change), read from the Done invoice's embedded receipt (or, for a walk-in
 // sale or refund, the receipt the server answered), never from the form. The paper is the
-// server's print job; "Print copy" queues another one (KOPIJA), and the server's own text
-// preview shows what the paper says. "Print" is only the browser's print.
+// server's print job; "Print copy" queues another one: in the Latvian fiscal profile a
+// supporting document (attaisnojuma dokuments, counted per receipt; past the limit the server
+// answers 409, shown as the error), elsewhere a KOPIJA copy (docs/fiscal.md). The server's own
+// text preview shows what the paper says. "Print" is only the browser's print.
 
 import { call, callText } from "./api.js";
 import { $, h, localTime, notice, setText } from "./dom.js";
@@ -15,7 +17,11 @@ export function configureReceipt({ onUnauthorized }) {
     setText("receipt-error", "");
     try {
       const job = await call("POST", `/api/receipts/${shownId}/reprint`);
-      notice(`Copy queued (job ${job.id}).`);
+      notice(
+        job.supporting_number
+          ? `Supporting document No. ${job.supporting_number} queued (job ${job.id}).`
+          : `Copy queued (job ${job.id}).`,
+      );
     } catch (error) {
       if (error.status === 401) onUnauthorized(error.message);
       else setText("receipt-error", error.message);
