@@ -114,6 +114,7 @@ FOREIGN_URLS: dict[str, Callable[[Shop], list[str]]] = {
     ],
     "/api/print-jobs": lambda s: ["/api/print-jobs", f"/api/print-jobs?station_id={s.b.id}"],
     "/api/print-jobs/{id}": lambda s: [f"/api/print-jobs/{s.job_id}"],
+    "/api/journal": lambda s: ["/api/journal", f"/api/journal?station_id={s.b.id}"],
     "/api/receipts/{id}/preview": lambda s: [f"/api/receipts/{s.receipt_id}/preview"],
     "/api/events": lambda s: ["/api/events"],
     "/api/events/stream": lambda s: ["/api/events/stream"],
