@@ -97,6 +97,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sync_batch: Annotated[int, Meta(ge=1, le=5000)] = 500
     #: Store mode: days an acknowledged outbox item is kept (pending ones are kept for ever).
     sync_retention_days: Annotated[int, Meta(ge=1)] = 7
+    #: The language of the back office (/office/) and the cashier screen (/pos/) until a
+    #: browser picks one with the language switch (docs/office.md).
+    language: Literal["lv", "en"] = "lv"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -104,6 +104,11 @@ async def current(request: Request) -> Response:
     return JSONResponse(_session_out(request, session))
 
 
+async def default_language(request: Request) -> Response:
+    """The language a browser shows until its user picks one (``MINIPOS_LANGUAGE``)."""
+    return JSONResponse({"language": context(request).settings.language})
+
+
 def routes() -> list[BaseRoute]:
     """The sign-in endpoints first, then the pages; and the message catalogues the office and
     the cashier screen share (``/i18n/``)."""
@@ -113,5 +118,6 @@ def routes() -> list[BaseRoute]:
         Route("/office/logout", logout, methods=["POST"]),
         Route("/office/session", current, methods=["GET"]),
         Mount("/office", StaticFiles(packages=[("minipos.web", "office")], html=True)),
+        Route("/i18n/default", default_language, methods=["GET"]),
         Mount("/i18n", StaticFiles(packages=[("minipos.web", "i18n")])),
     ]

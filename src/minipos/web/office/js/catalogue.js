@@ -1,0 +1,138 @@
+// Catalogue: products page by page (X-Total-Count), found by code or barcode on the server
+// (or by name within the page shown), and a form to edit or create one with its barcodes.
+import { money, t } from "/i18n/i18n.js";
+import { getAll, query, request, send } from "./api.js";
+import { field, h, showError, table } from "./dom.js";
+
+const PAGE = 50;
+
+export async function render(main, { args, session }) {
+  if (args[0]) return edit(main, args[0] === "new" ? null : Number(args[0]), session);
+  const search = h("input", { id: "cat-search", type: "search", placeholder: t("cat.search") });
+  search.value = sessionStorage.getItem("minipos.cat.search") || "";
+  const list = h("div", { id: "cat-list" });
+  const pager = h("div", { class: "pager" });
+  let offset = Number(sessionStorage.getItem("minipos.cat.offset") || 0);
+  main.append(
+    h("h1", {}, t("nav.catalogue")),
+    h("form", { class: "toolbar", onsubmit: (e) => { e.preventDefault(); offset = 0; load(); } },
+      search, h("button", { type: "submit" }, t("cat.find")),
+      h("button", { type: "button", id: "cat-new", class: "primary",
+        onclick: () => { location.hash = "#/catalogue/new"; } }, t("cat.new"))),
+    list, pager);
+  const taxes = Object.fromEntries((await getAll("/api/taxes")).map((x) => [x.id, x]));
+
+  async function load() {
+    const text = search.value.trim();
+    sessionStorage.setItem("minipos.cat.search", text);
+    sessionStorage.setItem("minipos.cat.offset", String(offset));
+    let items;
+    let total;
+    if (/^\d+$/.test(text)) {
+      // a code or a barcode (digits): both asked; one product usually
+      const [byCode, byBarcode] = await Promise.all([
+        request("GET", `/api/products${query({ code: text.length < 19 ? text : "" , limit: PAGE })}`)
+          .catch(() => ({ data: [] })),
+        request("GET", `/api/products${query({ barcode: text, limit: PAGE })}`),
+      ]);
+      const seen = new Set();
+      items = [...byCode.data, ...byBarcode.data].filter((p) => !seen.has(p.id) && seen.add(p.id));
+      total = items.length;
+    } else {
+      const page = await request("GET", `/api/products${query({ limit: PAGE, offset })}`);
+      const words = text.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "");
+      items = words
+        ? page.data.filter((p) => p.name.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "").includes(words))
+        : page.data;
+      total = page.total;
+    }
+    list.replaceChildren(table([
+      { title: t("cat.code"), value: (p) => p.code ?? "" },
+      { title: t("cat.name"), value: (p) => p.name },
+      { title: t("cat.barcodes"), value: (p) => p.barcodes.map((b) => b.barcode).join(", ") },
+      { title: t("cat.tax"), value: (p) => taxes[p.tax]?.name ?? p.tax },
+      { title: t("cat.price"), num: true, value: (p) => money(p.price) },
+      { title: t("cat.status"), value: (p) => (p.status ? t("cat.active") : t("cat.inactive")) },
+    ], items, {
+      onRow: (p) => { location.hash = `#/catalogue/${p.id}`; },
+      rowClass: (p) => `product-${p.id}`,
+    }));
+    const last = Math.min(offset + PAGE, total);
+    pager.replaceChildren(
+      h("button", { type: "button", id: "cat-prev", disabled: offset === 0,
+        onclick: () => { offset = Math.max(0, offset - PAGE); load(); } }, "‹"),
+      h("span", { id: "cat-range" }, t("cat.range", { first: total ? offset + 1 : 0, last, total })),
+      h("button", { type: "button", id: "cat-next", disabled: last >= total || /^\d+$/.test(text),
+        onclick: () => { offset += PAGE; load(); } }, "›"),
+    );
+  }
+  await load();
+}
+
+async function edit(main, id, session) {
+  const [taxes, categories, product] = await Promise.all([
+    getAll("/api/taxes"),
+    getAll("/api/categories"),
+    id ? request("GET", `/api/products/${id}`).then((r) => r.data) : null,
+  ]);
+  const p = product || { name: "", code: null, price: "0.00", tax: taxes[0]?.id ?? 0, barcodes: [],
+    category: null, status: 1, is_weight: false, is_free_price: false };
+  const name = h("input", { id: "p-name", required: true, maxlength: "200", value: p.name });
+  const code = h("input", { id: "p-code", inputmode: "numeric", value: p.code ?? "" });
+  const price = h("input", { id: "p-price", inputmode: "decimal", value: p.price });
+  const tax = h("select", { id: "p-tax" }, taxes.map((x) => new Option(`${x.name} (${x.rate} %)`, x.id)));
+  tax.value = String(p.tax);
+  const category = h("select", { id: "p-category" }, new Option("—", ""),
+    categories.map((c) => new Option(c.name, c.id)));
+  category.value = p.category === null ? "" : String(p.category);
+  const active = h("input", { id: "p-active", type: "checkbox", checked: p.status === 1 });
+  const weight = h("input", { id: "p-weight", type: "checkbox", checked: p.is_weight });
+  const free = h("input", { id: "p-free", type: "checkbox", checked: p.is_free_price });
+  const barcodes = h("textarea", { id: "p-barcodes", rows: "3", cols: "30" });
+  barcodes.value = p.barcodes.map((b) => b.barcode).join("\n");
+  const status = h("p", { id: "p-status", class: "note", role: "status" });
+
+  async function save(event) {
+    event.preventDefault();
+    showError(null);
+    status.textContent = "";
+    const codes = barcodes.value.split(/[\s,;]+/).filter(Boolean);
+    const keep = Object.fromEntries(p.barcodes.map((b) => [b.barcode, b]));
+    const body = {
+      name: name.value.trim(),
+      code: code.value.trim() === "" ? null : Number(code.value.trim()),
+      // a comma is a decimal point too (1,50); sent as a string, so never a float
+      price: price.value.trim().replace(",", "."),
+      tax: Number(tax.value),
+      category: category.value === "" ? null : Number(category.value),
+      status: active.checked ? 1 : 0,
+      is_weight: weight.checked,
+      is_free_price: free.checked,
+      barcodes: codes.map((c) => (keep[c] ? { barcode: c, discount: keep[c].discount,
+        discount_type: keep[c].discount_type, default_quantity: keep[c].default_quantity }
+        : { barcode: c })),
+    };
+    try {
+      const saved = id ? await send("PATCH", `/api/products/${id}`, body)
+        : await send("POST", "/api/products", body);
+      status.textContent = t("cat.saved", { name: saved.name, price: money(saved.price) });
+      if (!id) location.hash = `#/catalogue/${saved.id}`;
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  main.append(
+    h("h1", {}, id ? t("cat.edit", { name: p.name }) : t("cat.new")),
+    h("form", { id: "product-form", class: "form card", onsubmit: save },
+      field(t("cat.name"), name), field(t("cat.code"), code), field(t("cat.price"), price),
+      field(t("cat.tax"), tax), field(t("cat.category"), category),
+      field(t("cat.barcodes_one_per_line"), barcodes),
+      field(t("cat.active"), active), field(t("cat.weight"), weight), field(t("cat.free_price"), free),
+      h("div", { class: "wide toolbar" },
+        h("button", { type: "submit", class: "primary", id: "p-save" }, t("common.save")),
+        h("button", { type: "button", onclick: () => { location.hash = "#/catalogue"; } }, t("common.back"))),
+      h("div", { class: "wide" }, status)),
+  );
+  if (session.role !== "admin" && session.role !== "manager") name.disabled = true;
+}
