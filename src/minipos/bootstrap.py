@@ -42,6 +42,7 @@ from minipos.idempotency.service import Idempotency
 from minipos.invoices import lifecycle as invoice_lifecycle
 from minipos.invoices import routes as invoice_routes
 from minipos.invoices.service import ShopConfig
+from minipos.keys import routes as key_routes
 from minipos.notifier import Notifier
 from minipos.observability.metrics import Metrics
 from minipos.observability.middleware import RequestObserver
@@ -52,6 +53,7 @@ from minipos.print_jobs.journal import JournalledZReport, journal_context
 from minipos.print_jobs.settings import PrintSettings
 from minipos.print_jobs.worker import start_print_worker
 from minipos.receipts import routes as receipt_routes
+from minipos.reports import routes as report_routes
 from minipos.stations import routes as station_routes
 from minipos.stations.service import StationContext
 from minipos.stores import routes as store_routes
@@ -93,6 +95,8 @@ def operations() -> list[Operation]:
         *messages_routes.router.operations,
         *store_routes.router.operations,
         *sync_routes.router.operations,
+        *report_routes.router.operations,
+        *key_routes.router.operations,
     ]
 
 

@@ -21,12 +21,14 @@ from minipos.clitools import settings_or_exit
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.events.cli import app as events_app
+from minipos.keys.cli import key_list, key_revoke
 from minipos.observability.logs import logging_config
 from minipos.office.cli import app as user_app
 from minipos.print_jobs import journal
 from minipos.print_jobs.cli import app as printer_app
 from minipos.print_jobs.cli import journal_app
 from minipos.receipts import audit as receipt_audit
+from minipos.stations.cli import app as station_app
 from minipos.stores import service as store_service
 from minipos.stores.cli import app as store_app
 from minipos.sync.cli import app as sync_app
@@ -39,6 +41,9 @@ key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 catalogue_app = typer.Typer(help="Product catalogue files.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
+key_app.command("list")(key_list)
+key_app.command("revoke")(key_revoke)
+app.add_typer(station_app, name="station")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(printer_app, name="printer")
 app.add_typer(journal_app, name="journal")

@@ -7,7 +7,7 @@ The MIDserver side (invoices) shows naive local time with microseconds, the CRMs
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -43,3 +43,31 @@ def parse_local(text: str, zone: ZoneInfo) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+PERIOD_FORMAT = "Datetime has wrong format. Use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss."
+
+
+def parse_period(
+    text_from: str | None, text_to: str | None, zone: ZoneInfo, names: tuple[str, str]
+) -> tuple[int | None, int | None]:
+    """``from``/``to`` query values (local ISO dates or date-times) as microseconds, ``to``
+    exclusive: a plain date as ``to`` takes in that whole day. ``ValueError`` names the bad one
+    (its first argument is the parameter's name)."""
+    found: list[int | None] = []
+    for name, text, day_after in ((names[0], text_from, False), (names[1], text_to, True)):
+        if text is None:
+            found.append(None)
+            continue
+        try:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            if day_after and len(text) == 10:  # the whole day, DST days included
+                moment = (moment.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=zone)
+            elif day_after:
+                moment += timedelta(microseconds=1)
+            found.append(int(moment.timestamp()) * 1_000_000 + moment.microsecond)
+        except (ValueError, OverflowError):
+            raise ValueError(name) from None
+    return found[0], found[1]

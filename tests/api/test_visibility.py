@@ -107,7 +107,12 @@ FOREIGN_URLS: dict[str, Callable[[Shop], list[str]]] = {
         f"/api/stations/{s.a.id}/feed",
     ],
     "/api/shifts": lambda s: ["/api/shifts", f"/api/shifts?station_id={s.b.id}"],
+    "/api/shifts/{id}": lambda s: [f"/api/shifts/{s.shift_id}"],
     "/api/receipts": lambda s: ["/api/receipts", f"/api/receipts?station_id={s.b.id}&pos_id=2"],
+    "/api/receipts/{id}": lambda s: [f"/api/receipts/{s.receipt_id}"],
+    "/api/reports/sales": lambda s: [f"/api/reports/sales?group_by=station&station_id={s.b.id}"],
+    "/api/keys": lambda s: ["/api/keys"],
+    "/api/keys/{id}": lambda s: ["/api/keys/1"],
     "/api/stations/{station_id}/printer": lambda s: [f"/api/stations/{s.b.id}/printer"],
     "/api/stations/{station_id}/printer/status": lambda s: [
         f"/api/stations/{s.b.id}/printer/status"

@@ -19,6 +19,7 @@ from pathlib import Path
 from minipos.auth import repository
 from minipos.auth.principal import Principal, Role
 from minipos.db import Connection
+from minipos.domain.errors import Forbidden
 
 PREFIX = "mpk"
 
@@ -87,7 +88,9 @@ def parse_key_id(key: str) -> str | None:
 
 
 def verify(conn: Connection, pepper: bytes, key: str) -> Principal | None:
-    """The principal a presented key stands for, or None (unknown, wrong or revoked)."""
+    """The principal a presented key stands for, or None (unknown, wrong or revoked).
+
+    Raises ``Forbidden`` for a station key whose station is disabled."""
     key_id = parse_key_id(key)
     if key_id is None:
         return None
@@ -96,6 +99,12 @@ def verify(conn: Connection, pepper: bytes, key: str) -> Principal | None:
         return None
     if not hmac.compare_digest(row["digest"], digest(pepper, key)):
         return None
+    if row["station_disabled_at"] is not None:
+        # Known and right, so say why: a till an admin disabled (stolen, retired) is refused.
+        raise Forbidden(
+            f"Station {row['station_id']} is disabled; an admin can enable it again"
+            f" (PATCH /api/stations/{row['station_id']})."
+        )
     return Principal(int(row["id"]), key_id, Role(row["role"]), row["station_id"], row["store_id"])
 
 
@@ -112,7 +121,31 @@ class KeyCache:
             return None
         return entry[1]
 
+    def forget(self, api_key_id: int) -> None:
+        """Drop a revoked key at once (this process; others within their ``ttl_seconds``)."""
+        for key, (_, principal) in list(self._entries.items()):
+            if principal.api_key_id == api_key_id:
+                self._entries.pop(key, None)
+
     def put(self, key: str, principal: Principal) -> None:
         if len(self._entries) > 10_000:  # bounded: a flood of bad keys is never cached anyway
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self._ttl, principal)
+
+
+def revoke(conn: Connection, row_id: int, now_us: int) -> bool:
+    """Revoke the key with row ``row_id``; False if there is none. Servers that checked it in
+    the last ``MINIPOS_AUTH_CACHE_SECONDS`` still take it until their cache forgets it."""
+    if repository.listed_key(conn, row_id) is None:
+        return False
+    repository.revoke_key(conn, row_id, now_us)
+    return True
+
+
+def rotate_station_key(
+    conn: Connection, pepper: bytes, station_id: int, name: str, now_us: int
+) -> NewKey:
+    """A new key for a station, its live ones revoked in the same transaction."""
+    for row in repository.station_keys(conn, station_id):
+        repository.revoke_key(conn, int(row["id"]), now_us)
+    return create_key(conn, pepper, Role.STATION, station_id=station_id, name=name, now_us=now_us)

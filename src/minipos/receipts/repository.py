@@ -8,6 +8,9 @@ from typing import Any
 
 from minipos import db
 from minipos.db import Connection, Row, insert_statement, select_in
+from minipos.domain.receipt import ReceiptMode
+
+REFUND_MODE = int(ReceiptMode.REFUND)
 
 RECEIPT_COLUMNS = (
     "station_id", "shift_id", "invoice_id", "document_id", "mode", "state", "customer_id",
@@ -144,6 +147,16 @@ _FILTERS = {
     "z_number": "s.z_number = :z_number",
     "document_id": "r.document_id = :document_id",
     "store_id": "st.store_id = :store_id",
+    "from_us": "r.print_time >= :from_us",
+    "to_us": "r.print_time < :to_us",
+    "cashier_id": "r.cashier_id = :cashier_id",
+    "amount_min": "r.bruto_amount >= :amount_min",
+    "amount_max": "r.bruto_amount <= :amount_max",
+    "mode": "r.mode = :mode",
+    "payment_method": (
+        "EXISTS (SELECT 1 FROM receipt_payments p"
+        " WHERE p.receipt_id = r.id AND p.method = :payment_method)"
+    ),
     "after_id": "r.id > :after_id",
 }
 
@@ -199,6 +212,38 @@ def add_to_volume(conn: Connection, shift_id: int, amount: int) -> int:
     )
     assert row is not None
     return int(row["volume"])
+
+
+#: One hour of ``sales_hourly`` (docs/reports.md), in µs.
+HOUR_US = 3_600_000_000
+
+
+def add_to_sales(conn: Connection, receipt: dict[str, Any], discounts: int) -> None:
+    """Add a receipt to its station's hour of ``sales_hourly`` (in the receipt's transaction,
+    after the station row's lock, so two receipts of one station never race for the row)."""
+    sign = -1 if receipt["mode"] == REFUND_MODE else 1
+    conn.execute(
+        "INSERT INTO sales_hourly (hour, station_id, sale_count, refund_count, gross, net, vat,"
+        " refunds, discounts) VALUES (:hour, :station, :sales, :refund_count, :gross, :net,"
+        " :vat, :refunds, :discounts) ON CONFLICT (hour, station_id) DO UPDATE SET"
+        " sale_count = sales_hourly.sale_count + excluded.sale_count,"
+        " refund_count = sales_hourly.refund_count + excluded.refund_count,"
+        " gross = sales_hourly.gross + excluded.gross, net = sales_hourly.net + excluded.net,"
+        " vat = sales_hourly.vat + excluded.vat,"
+        " refunds = sales_hourly.refunds + excluded.refunds,"
+        " discounts = sales_hourly.discounts + excluded.discounts",
+        {
+            "hour": receipt["print_time"] // HOUR_US * HOUR_US,
+            "station": receipt["station_id"],
+            "sales": 0 if sign < 0 else 1,
+            "refund_count": 1 if sign < 0 else 0,
+            "gross": sign * receipt["bruto_amount"],
+            "net": sign * receipt["neto_amount"],
+            "vat": sign * receipt["tax_amount"],
+            "refunds": receipt["bruto_amount"] if sign < 0 else 0,
+            "discounts": sign * discounts,
+        },
+    )
 
 
 # --- what the audit reads -----------------------------------------------------------------------

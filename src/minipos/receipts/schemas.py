@@ -143,11 +143,24 @@ class InvoiceReceiptOut(Struct):
     payments: list[InvoiceReceiptPaymentOut]
 
 
-class ReceiptQuery(Struct, kw_only=True):
+class ReceiptQuery(Struct, kw_only=True, rename={"from_": "from"}):
     pos_id: Annotated[str, Meta(max_length=32)] | None = None
     station_id: QueryInt | None = None
     z_number: QueryInt | None = None
     document_id: Annotated[str, Meta(max_length=32)] | None = None
+    #: Printed from this local date or date-time (ISO, shop time unless it has an offset).
+    from_: Annotated[str, Meta(max_length=64)] | None = None
+    #: Printed up to this moment; a plain date takes in that whole day.
+    to: Annotated[str, Meta(max_length=64)] | None = None
+    #: The employee (the cashier id the station sent).
+    cashier_id: QueryInt | None = None
+    #: The receipt's total (``bruto_amount``) at least / at most this much.
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    #: Paid (in part) with this payment method id.
+    payment_method: QueryInt | None = None
+    #: 1 walk-in sale, 2 invoice sale, 3 refund.
+    mode: Annotated[int, Meta(ge=1, le=3)] | None = None
     #: A chain's centre: only this store's (its code); an unknown code is a 400.
     store: Annotated[str, Meta(max_length=32)] | None = None
     limit: Annotated[int, Meta(ge=1, le=1000)] = 1000

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from minipos.db import Connection, Row
 from minipos.domain.errors import NotFound, ValidationFailed
 from minipos.domain.money import (
+    MAX_TOTAL,
     DiscountType,
     DocumentPrice,
     Line,
@@ -25,6 +26,7 @@ from minipos.domain.shift import check_shift_room
 from minipos.receipts import repository
 from minipos.receipts.schemas import InvoiceReceiptOut, ReceiptOut, ReceiptQuery
 from minipos.receipts.shapes import INVOICE_RECEIPTS, RECEIPTS, shaped
+from minipos.timeutil import PERIOD_FORMAT, parse_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ def issue(conn: Connection, sale: ReceiptDraft) -> dict[str, Any]:
     receipt["hash"] = chain_hash(previous, hash_content(receipt, rows, payments))
     repository.insert(conn, receipt, rows, payments)
     repository.set_chain_head(conn, station["id"], receipt["hash"])
+    repository.add_to_sales(conn, receipt, sum(int(row["discount_amount"] or 0) for row in rows))
     return receipt
 
 
@@ -250,6 +253,7 @@ def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[
     pos = int(query.pos_id) if query.pos_id and query.pos_id.isdigit() else None
     if query.pos_id and pos is None:
         return [], 0  # POS numbers are digits: nothing else can match
+    from_us, to_us = period(query.from_, query.to, zone)
     receipts, total = repository.search(
         conn,
         {
@@ -258,6 +262,13 @@ def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[
             "z_number": query.z_number,
             "document_id": query.document_id,
             "store_id": None if query.store is None else store_named(conn, query.store),
+            "from_us": from_us,
+            "to_us": to_us,
+            "cashier_id": query.cashier_id,
+            "amount_min": _amount(query.amount_min, "amount_min"),
+            "amount_max": _amount(query.amount_max, "amount_max"),
+            "mode": query.mode,
+            "payment_method": query.payment_method,
             "after_id": query.after_id,
         },
         limit=query.limit,
@@ -265,6 +276,30 @@ def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[
     )
     rows, payments = children(conn, receipts)
     return [shaped(RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone) for r in receipts], total
+
+
+def period(
+    text_from: str | None, text_to: str | None, zone: ZoneInfo
+) -> tuple[int | None, int | None]:
+    """A ``from``/``to`` query pair as microseconds (``to`` exclusive); a bad one is a 400."""
+    try:
+        return parse_period(text_from, text_to, zone, ("from", "to"))
+    except ValueError as exc:
+        raise ValidationFailed.single((str(exc),), PERIOD_FORMAT) from None
+
+
+def _amount(value: Decimal | None, name: str) -> int | None:
+    """A money filter in cents; more than 2 decimals or past the money limits is a 400."""
+    if value is None:
+        return None
+    if not value.is_finite() or value < 0 or value > MAX_TOTAL:
+        raise ValidationFailed.single((name,), f"Ensure this value is between 0 and {MAX_TOTAL}.")
+    try:
+        return to_cents(value)
+    except ValueError:
+        raise ValidationFailed.single(
+            (name,), "Ensure that there are no more than 2 decimal places."
+        ) from None
 
 
 def get_many(conn: Connection, receipt_ids: Sequence[int], zone: ZoneInfo) -> list[ReceiptOut]:

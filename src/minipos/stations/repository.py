@@ -19,11 +19,16 @@ SHIFT_COLUMNS = (
 )  # fmt: skip
 _INSERT_STATION = insert_statement("stations", STATION_COLUMNS)
 _INSERT_SHIFT = insert_statement("shifts", SHIFT_COLUMNS)
-_SELECT_STATION = "SELECT id, " + ", ".join(STATION_COLUMNS) + " FROM stations"
+#: ``disabled_at`` is not in ``STATION_COLUMNS``: a new station is never disabled, and a
+#: centre's copies of a store's stations are written with those columns only.
+_SELECT_STATION = "SELECT id, " + ", ".join(STATION_COLUMNS) + ", disabled_at FROM stations"
 #: A station with its open shift, if any, in one statement (a list of N stations is one query).
 _SELECT_STATION_AND_SHIFT = (
-    "SELECT st.id, " + ", ".join(f"st.{c}" for c in STATION_COLUMNS) + ","
-    " s.id AS open_shift, s.z_number AS open_z_number"
+    "SELECT st.id, " + ", ".join(f"st.{c}" for c in STATION_COLUMNS) + ", st.disabled_at,"
+    " s.id AS open_shift, s.z_number AS open_z_number,"
+    # Its last receipt by number: one lookup in uq_receipts_station_document.
+    " (SELECT r.print_time FROM receipts r WHERE r.station_id = st.id"
+    " AND r.document_id = CAST(st.last_document_id AS TEXT)) AS last_receipt_at"
     " FROM stations st LEFT JOIN shifts s ON s.station_id = st.id AND s.close_date IS NULL"
 )
 #: A shift with the station fields its documented shape repeats.
@@ -55,6 +60,17 @@ def describe_station(conn: Connection, station_id: int) -> Row | None:
 def describe_stations(conn: Connection) -> list[Row]:
     """Every station as :func:`describe_station` gives it."""
     return conn.fetchall(_SELECT_STATION_AND_SHIFT + " ORDER BY st.id")
+
+
+def update_station(conn: Connection, station_id: int, values: dict[str, Any]) -> None:
+    """Set some of ``name``, ``station_group``, ``disabled_at`` (the keys of ``values``)."""
+    allowed = ("name", "station_group", "disabled_at")
+    sets = ", ".join(f"{name} = :{name}" for name in allowed if name in values)
+    if sets:
+        conn.execute(
+            f"UPDATE stations SET {sets} WHERE id = :id",
+            {**{n: values[n] for n in allowed if n in values}, "id": station_id},
+        )
 
 
 def next_z_number(conn: Connection, station_id: int) -> int:
@@ -105,6 +121,10 @@ _SHIFT_FILTERS = {
     "z_number_from": "s.z_number >= :z_number_from",
     "z_number_to": "s.z_number <= :z_number_to",
     "store_id": "s.station_id IN (SELECT id FROM stations WHERE store_id = :store_id)",
+    # Open at some moment of [from, to): started before its end, not closed before its start.
+    "from_us": "(s.close_date IS NULL OR s.close_date >= :from_us)",
+    "to_us": "s.start_date < :to_us",
+    "is_open": "(s.close_date IS NULL) = :is_open",
     "after_id": "s.id > :after_id",
 }
 

@@ -21,19 +21,23 @@ from minipos.auth.access import (
     STATION_ONLY,
     acting_station,
     confine,
+    sees_station,
 )
 from minipos.auth.principal import Principal
 from minipos.db import Connection
-from minipos.domain.errors import Conflict
+from minipos.domain.errors import Conflict, NotFound
 from minipos.stations import service
 from minipos.stations.schemas import (
     CashierIn,
+    ShiftDetail,
     ShiftOut,
     ShiftQuery,
     ShiftWithReport,
     StationCreated,
     StationIn,
+    StationKey,
     StationOut,
+    StationPatch,
 )
 from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
@@ -105,6 +109,50 @@ async def _describe(request: Request, principal: Principal) -> Response:
 
 
 @router.endpoint(
+    "PATCH",
+    "/api/stations/{station_id}",
+    summary="Rename a station, change its group, disable or enable it",
+    roles=ADMIN_ONLY,
+    body=StationPatch,
+    response=StationOut,
+)
+async def update_station(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    _not_at_centre(ctx)
+    station_id: int = request.path_params["station_id"]
+    data = jsonio.decode(await _body(request, ctx), StationPatch)
+    updated = await ctx.db.write(
+        lambda conn: service.update(conn, station_id, data, ctx.stations, now_us())
+    )
+    return JSONResponse(encode(updated))
+
+
+@router.endpoint(
+    "POST",
+    "/api/stations/{station_id}/key",
+    summary="Rotate a station's key: a new one, shown once; the old ones revoked",
+    roles=ADMIN_ONLY,
+    response=StationKey,
+    status=201,
+)
+async def rotate_key(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    _not_at_centre(ctx)
+    station_id: int = request.path_params["station_id"]
+    created = await ctx.db.write(
+        lambda conn: service.new_key(conn, station_id, ctx.stations, now_us())
+    )
+    for revoked in created.revoked:
+        ctx.keys.forget(revoked)
+    return JSONResponse(encode(created), status_code=201)
+
+
+def _not_at_centre(ctx: AppContext) -> None:
+    if ctx.settings.mode == "central":
+        raise Conflict("The centre's stations are copies of the stores'; change them at the store.")
+
+
+@router.endpoint(
     "POST",
     "/api/stations/{station_id}/shift/open",
     summary="Open a shift",
@@ -161,7 +209,7 @@ async def _shift_change(
 @router.endpoint(
     "GET",
     "/api/shifts",
-    summary="Shifts (Z-reports)",
+    summary="Shifts (Z-reports), filtered by station, Z number, period, open or closed",
     roles=ANY_ROLE,
     query=ShiftQuery,
     response=list[ShiftOut],
@@ -171,3 +219,19 @@ async def list_shifts(request: Request, principal: Principal) -> Response:
     query = confine(jsonio.query(request, ShiftQuery), principal)
     items, total = await ctx.db.read(lambda conn: service.search_shifts(conn, query, ctx.stations))
     return paged_response(request, items, total, query.limit)
+
+
+@router.endpoint(
+    "GET",
+    "/api/shifts/{id}",
+    summary="One shift with its Z-report (closed: as frozen at close) or X figures (open)",
+    roles=ANY_ROLE,
+    response=ShiftDetail,
+)
+async def get_shift(request: Request, principal: Principal) -> Response:
+    ctx = context(request)
+    shift_id: int = request.path_params["id"]
+    found = await ctx.db.read(lambda conn: service.shift_detail(conn, shift_id, ctx.stations))
+    if not sees_station(principal, found.station):
+        raise NotFound()  # another station's shift: as if it did not exist
+    return JSONResponse(encode(found))

@@ -32,6 +32,30 @@ class StationOut(Struct):
     open_shift: int | None
     z_number: int | None
     last_document_id: str | None
+    #: A disabled station's key is refused and it cannot claim or sell.
+    disabled: bool
+    disabled_at: str | None
+    #: When its last receipt was printed (null before its first).
+    last_receipt_at: str | None
+
+
+class StationPatch(Struct, kw_only=True, forbid_unknown_fields=True):
+    """``PATCH /api/stations/{id}``: only the fields sent change."""
+
+    name: Name | None = None
+    station_group: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    disabled: bool | None = None
+
+
+class StationKey(Struct):
+    """A station's new key (``POST /api/stations/{id}/key``), shown this once; every key the
+    station had before is revoked."""
+
+    station: int
+    id: int
+    key_id: str
+    key: str
+    revoked: list[int]
 
 
 class StationCreated(StationOut):
@@ -92,8 +116,22 @@ class ShiftWithReport(ShiftOut):
     report: ShiftReport
 
 
-class ShiftQuery(Struct, kw_only=True):
+class ShiftDetail(ShiftWithReport):
+    """``GET /api/shifts/{id}``: a closed shift's Z-report as frozen at close, or an open
+    shift's X figures as of now."""
+
+    #: ``"Z"`` (closed: the stored report) or ``"X"`` (open: the figures so far).
+    report_type: str
+
+
+class ShiftQuery(Struct, kw_only=True, rename={"from_": "from"}):
     station_id: QueryInt | None = None
+    #: Shifts open at any moment from this local date or date-time (ISO, shop time)…
+    from_: Annotated[str, Meta(max_length=64)] | None = None
+    #: …up to this one (a plain date takes in that whole day).
+    to: Annotated[str, Meta(max_length=64)] | None = None
+    #: Only open (``true``) or only closed (``false``) shifts.
+    open: bool | None = None
     z_number_from: QueryInt | None = None
     z_number_to: QueryInt | None = None
     #: A chain's centre: only this store's (its code); an unknown code is a 400.

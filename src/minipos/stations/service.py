@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from minipos.auth import repository as auth_repository
 from minipos.auth.principal import Role
-from minipos.auth.service import create_key
+from minipos.auth.service import create_key, rotate_station_key
 from minipos.db import Connection, Row, UniqueViolation
-from minipos.domain.errors import Conflict, NotFound, ValidationFailed
+from minipos.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from minipos.domain.events import EventType
 from minipos.domain.money import (
     from_cents,
@@ -29,13 +31,16 @@ from minipos.stations import repository
 from minipos.stations.schemas import (
     CashierIn,
     MethodTotal,
+    ShiftDetail,
     ShiftOut,
     ShiftQuery,
     ShiftReport,
     ShiftWithReport,
     StationCreated,
     StationIn,
+    StationKey,
     StationOut,
+    StationPatch,
     VatTotal,
 )
 from minipos.timeutil import local_aware
@@ -105,15 +110,67 @@ def register(conn: Connection, data: StationIn, ctx: StationContext, now_us: int
         name=f"station {data.name}",
         now_us=now_us,
     )
-    out = station_out({**station, "open_shift": None, "open_z_number": None}, ctx)
+    out = station_out(
+        {
+            **station,
+            "open_shift": None,
+            "open_z_number": None,
+            "disabled_at": None,
+            "last_receipt_at": None,
+        },
+        ctx,
+    )
     return StationCreated(**{f: getattr(out, f) for f in out.__struct_fields__}, key=key.key)
 
 
 def get_station(conn: Connection, station_id: int) -> Row:
+    """A station that may work: open a shift, claim, sell, release. A disabled one is a 403."""
+    station = find_station(conn, station_id)
+    if station["disabled_at"] is not None:
+        raise Forbidden(
+            f"Station {station_id} is disabled; an admin can enable it again"
+            f" (PATCH /api/stations/{station_id})."
+        )
+    return station
+
+
+def find_station(conn: Connection, station_id: int) -> Row:
+    """A station, disabled or not (its reports; closing its shift)."""
     station = repository.get_station(conn, station_id)
     if station is None:
         raise NotFound()
     return station
+
+
+def update(
+    conn: Connection, station_id: int, data: StationPatch, ctx: StationContext, now_us: int
+) -> StationOut:
+    """Rename, move to another group, disable or enable a station. Disabling refuses its key
+    from the next check on (each server caches a checked key ``MINIPOS_AUTH_CACHE_SECONDS``)."""
+    station = find_station(conn, station_id)
+    values: dict[str, Any] = {}
+    if data.name is not None:
+        values["name"] = data.name
+    if data.station_group is not None:
+        values["station_group"] = data.station_group
+    if data.disabled is not None and data.disabled != (station["disabled_at"] is not None):
+        values["disabled_at"] = now_us if data.disabled else None
+    repository.update_station(conn, station_id, values)
+    return describe(conn, station_id, ctx)
+
+
+def new_key(conn: Connection, station_id: int, ctx: StationContext, now_us: int) -> StationKey:
+    """Rotate a station's key: a new one (shown once), every old one revoked at once."""
+    station = find_station(conn, station_id)
+    revoked = [int(row["id"]) for row in auth_repository.station_keys(conn, station_id)]
+    new = rotate_station_key(conn, ctx.pepper, station_id, f"station {station['name']}", now_us)
+    return StationKey(
+        station=station_id,
+        id=new.principal.api_key_id,
+        key_id=new.principal.key_id,
+        key=new.key,
+        revoked=revoked,
+    )
 
 
 def station_out(station: Any, ctx: StationContext) -> StationOut:
@@ -130,6 +187,9 @@ def station_out(station: Any, ctx: StationContext) -> StationOut:
         if station["open_shift"]
         else (station["last_z_number"] or None),
         last_document_id=str(station["last_document_id"]) if station["last_document_id"] else None,
+        disabled=station["disabled_at"] is not None,
+        disabled_at=local_aware(station["disabled_at"], ctx.invoices.zone),
+        last_receipt_at=local_aware(station["last_receipt_at"], ctx.invoices.zone),
     )
 
 
@@ -188,7 +248,7 @@ def current_shift(conn: Connection, station_id: int) -> Row:
 
 
 def x_report(conn: Connection, station_id: int, ctx: StationContext) -> ShiftWithReport:
-    get_station(conn, station_id)
+    find_station(conn, station_id)
     shift = current_shift(conn, station_id)
     totals = audit.shift_totals(conn, shift["id"], ctx.cash_methods)
     return with_report(shift, totals, ctx)
@@ -197,8 +257,9 @@ def x_report(conn: Connection, station_id: int, ctx: StationContext) -> ShiftWit
 def close_shift(
     conn: Connection, station_id: int, cashier: CashierIn, ctx: StationContext, now_us: int
 ) -> ShiftWithReport:
-    """The Z-report: totals frozen, hashed onto the receipt chain, grand total carried on."""
-    get_station(conn, station_id)
+    """The Z-report: totals frozen, hashed onto the receipt chain, grand total carried on.
+    A disabled station's shift may still be closed (by an admin)."""
+    find_station(conn, station_id)
     shift = current_shift(conn, station_id)
     held = repository.held_invoice(conn, station_id, now_us)
     if held is not None:
@@ -233,10 +294,14 @@ def close_shift(
 def search_shifts(
     conn: Connection, query: ShiftQuery, ctx: StationContext
 ) -> tuple[list[ShiftOut], int]:
+    from_us, to_us = receipt_service.period(query.from_, query.to, ctx.invoices.zone)
     rows, total = repository.search_shifts(
         conn,
         {
             "station_id": query.station_id,
+            "from_us": from_us,
+            "to_us": to_us,
+            "is_open": query.open,
             "z_number_from": query.z_number_from,
             "z_number_to": query.z_number_to,
             "store_id": None
@@ -248,6 +313,51 @@ def search_shifts(
         offset=query.offset,
     )
     return [shift_out(row, ctx) for row in rows], total
+
+
+def shift_detail(conn: Connection, shift_id: int, ctx: StationContext) -> ShiftDetail:
+    """A shift with its figures: a closed one's Z-report exactly as frozen (and hashed) at
+    close, however the configuration changed since; an open one's X figures now."""
+    shift = repository.get_shift(conn, shift_id)
+    if shift is None:
+        raise NotFound()
+    if shift["report"] is not None:
+        report, kind = stored_report(json.loads(shift["report"])), "Z"
+    else:
+        totals = audit.shift_totals(conn, shift_id, ctx.cash_methods)
+        report, kind = with_report(shift, totals, ctx).report, "X"
+    base = shift_out(shift, ctx)
+    return ShiftDetail(
+        **{f: getattr(base, f) for f in base.__struct_fields__}, report=report, report_type=kind
+    )
+
+
+def stored_report(content: dict[str, Any]) -> ShiftReport:
+    """A Z-report as ``audit.report_content`` stored it (decimals as strings)."""
+
+    def number(text: str) -> Decimal:
+        return json_number(Decimal(text))
+
+    return ShiftReport(
+        receipts=int(content["receipts"]),
+        sales=number(content["sales"]),
+        refunds=number(content["refunds"]),
+        turnover=number(content["turnover"]),
+        tax=number(content["tax"]),
+        vat=[
+            VatTotal(
+                rate=number(v["rate"]),
+                gross=number(v["gross"]),
+                net=number(v["net"]),
+                tax=number(v["tax"]),
+            )
+            for v in content["vat"]
+        ],
+        payments=[
+            MethodTotal(method_name=p["method_name"], amount=number(p["amount"]))
+            for p in content["payments"]
+        ],
+    )
 
 
 def shift_out(shift: Any, ctx: StationContext) -> ShiftOut:
