@@ -209,3 +209,13 @@ def test_passwords_are_stored_as_scrypt_hashes() -> None:
     assert PASSWORD not in stored
     assert people.check_password(stored, PASSWORD)
     assert not people.check_password(stored, PASSWORD + "x")
+
+
+def test_the_pages_cannot_be_framed_and_the_session_is_not_cached(office: TestClient) -> None:
+    page = office.get("/office/")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    signed = sign_in(office, "anna")
+    assert signed.headers["cache-control"] == "no-store"
+    assert office.get("/office").status_code == 200  # redirected to /office/

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minipos.api.jsonio import HTTPProblem, JSONResponse, decode, read_body, require_json
 from minipos.api.security import session_of
@@ -19,6 +20,8 @@ from minipos.auth import people
 from minipos.timeutil import now_us
 
 MAX_LOGIN_BODY = 4096
+#: The session's answers carry its CSRF token: never kept by a cache.
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 class LoginIn(Struct, forbid_unknown_fields=True):
@@ -71,7 +74,7 @@ async def login(request: Request) -> Response:
                 {"Retry-After": str(outcome.retry_after_s)},
             )
         raise HTTPProblem(401, "Wrong user name or password.")
-    response = JSONResponse(_session_out(request, outcome.session))
+    response = JSONResponse(_session_out(request, outcome.session), headers=_NO_STORE)
     response.set_cookie(
         people.SESSION_COOKIE,
         outcome.token,
@@ -101,12 +104,40 @@ async def current(request: Request) -> Response:
     session = await session_of(request, token) if token else None
     if session is None:
         raise HTTPProblem(401, "Not signed in.")
-    return JSONResponse(_session_out(request, session))
+    return JSONResponse(_session_out(request, session), headers=_NO_STORE)
 
 
 async def default_language(request: Request) -> Response:
     """The language a browser shows until its user picks one (``MINIPOS_LANGUAGE``)."""
     return JSONResponse({"language": context(request).settings.language})
+
+
+#: The pages load only their own files, and no other site may frame them (clickjacking).
+PAGE_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class _Guarded:
+    """Static pages with :data:`PAGE_HEADERS` on every answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, guarded)
 
 
 def routes() -> list[BaseRoute]:
@@ -117,7 +148,10 @@ def routes() -> list[BaseRoute]:
         Route("/office/login", login, methods=["POST"]),
         Route("/office/logout", logout, methods=["POST"]),
         Route("/office/session", current, methods=["GET"]),
-        Mount("/office", StaticFiles(packages=[("minipos.web", "office")], html=True)),
+        Mount(
+            "/office",
+            _Guarded(StaticFiles(packages=[("minipos.web", "office")], html=True)),
+        ),
         Route("/i18n/default", default_language, methods=["GET"]),
         Mount("/i18n", StaticFiles(packages=[("minipos.web", "i18n")])),
     ]
