@@ -339,6 +339,8 @@ def _wrapped(text: str, width: int, style: Style = NORMAL) -> Iterator[TextLine]
 
 
 def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width and text.isprintable():  # most lines: what textwrap would give
+        return [text.rstrip(" ")]
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
@@ -349,8 +351,12 @@ def _pairs(left: str, right: str, width: int, style: Style = NORMAL) -> list[Op]
     line of its own.
     """
     left, right = clean(left), clean(right)
-    indent = " " * (len(left) - len(left.lstrip(" ")))
-    lines = textwrap.wrap(left, width, subsequent_indent=indent, break_on_hyphens=False) or [""]
+    if len(left) <= width and left.isprintable():  # the usual case, without textwrap's cost
+        lines = [left.rstrip(" ")]
+    else:
+        indent = " " * (len(left) - len(left.lstrip(" ")))
+        lines = textwrap.wrap(left, width, subsequent_indent=indent, break_on_hyphens=False)
+        lines = lines or [""]
     last = lines[-1]
     if len(last) + 1 + len(right) <= width:
         lines[-1] = last + right.rjust(width - len(last))
