@@ -373,9 +373,13 @@ class Chain:
             store.wait_ready()
 
     def close(self) -> None:
-        for store in self.stores.values():
-            store.close()
-        self.centre.server.stop()
+        """Stop every process at once (each waits for its graceful shutdown)."""
+        closing = [threading.Thread(target=s.close) for s in self.stores.values()]
+        closing.append(threading.Thread(target=self.centre.server.stop))
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join(60)
 
     def logs(self) -> str:
         """The tail of every process's log, for a failure's message."""

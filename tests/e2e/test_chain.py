@@ -5,7 +5,7 @@ its own fault proxy (tests/faultproxy.py), stations driven through the stores' A
 The seven tests of the issue, in its numbering. The randomized ones print their seed:
 replay with ``MINIPOS_CHAIN_SEED=<seed>``. Soak with ``MINIPOS_CHAIN_ROUNDS=<n>`` (kill -9
 rounds of test 5, default 4) and ``MINIPOS_CHAIN_FAULT_SECONDS=<s>`` (test 6's faulty load,
-default 15); ``MINIPOS_SOAK=1`` sets 20 rounds and 60 s.
+default 12); ``MINIPOS_SOAK=1`` sets 20 rounds and 60 s.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ pytestmark = pytest.mark.e2e
 
 SOAK = bool(os.environ.get("MINIPOS_SOAK"))
 ROUNDS = int(os.environ.get("MINIPOS_CHAIN_ROUNDS") or (20 if SOAK else 4))
-FAULT_SECONDS = float(os.environ.get("MINIPOS_CHAIN_FAULT_SECONDS") or (60 if SOAK else 15))
+FAULT_SECONDS = float(os.environ.get("MINIPOS_CHAIN_FAULT_SECONDS") or (60 if SOAK else 12))
 #: "Within seconds": the most a change at the centre may take to be sellable at a store.
 DOWN_SECONDS = 15.0
 #: The most a drained outbox may take after the last fault.
