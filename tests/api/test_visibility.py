@@ -129,6 +129,7 @@ FOREIGN_URLS: dict[str, Callable[[Shop], list[str]]] = {
     "/api/messages": lambda s: ["/api/messages"],
     "/api/messages/{id}": lambda s: [f"/api/messages/{s.message_id}"],
     "/api/stores": lambda s: ["/api/stores"],
+    "/api/sync/status": lambda s: ["/api/sync/status"],
 }
 
 PER_STATION_GETS = sorted(
