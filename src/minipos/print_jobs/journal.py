@@ -26,7 +26,14 @@ from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.schemas import JournalEntryOut, JournalQuery, PrintJobOut
 from minipos.print_jobs.service import JobKind, enqueue, enqueue_z_report, job_out
 from minipos.print_jobs.settings import PrintSettings
-from minipos.printing import Document, PrinterProfile, ShopInfo, to_text
+from minipos.printing import (
+    Document,
+    PrintableReceipt,
+    PrintableZReport,
+    PrinterProfile,
+    ShopInfo,
+    to_text,
+)
 from minipos.printing.wording import ENGLISH, LATVIAN
 from minipos.receipts import repository as receipts
 from minipos.timeutil import local_aware, parse_local
@@ -169,20 +176,15 @@ def _append(
         "shift_id": shift_id,
         "supporting_number": supporting_number,
         "document_no": document_no,
-        "chassis_id": _chassis(conn, station_id),
         "issued_at": now_us,
         "render": json.dumps(render, sort_keys=True, ensure_ascii=False),
     }
-    entry["text"] = draw(conn, entry, render)
+    document = _document(conn, entry, render)
+    entry["chassis_id"] = document.chassis_id  # the station's, as the document prints it
+    entry["text"] = _text(document, render)
     entry["prev_hash"] = previous
     entry["hash"] = chain_hash(previous, hash_content(entry))
     repository.append_journal(conn, entry)
-
-
-def _chassis(conn: Connection, station_id: int) -> str:
-    row = conn.fetchone("SELECT chassis_id FROM stations WHERE id = :id", {"id": station_id})
-    assert row is not None
-    return str(row["chassis_id"])
 
 
 def _render_params(journal: JournalContext, columns: int) -> dict[str, Any]:
@@ -218,6 +220,17 @@ def hash_content(entry: Any) -> dict[str, Any]:
 
 def draw(conn: Connection, entry: Any, render: dict[str, Any]) -> str:
     """An entry's document drawn from the stored rows with ``render``: the journal's text."""
+    return _text(_document(conn, entry, render), render)
+
+
+def _text(document: Document, render: dict[str, Any]) -> str:
+    wording = ENGLISH if render["language"] == "en" else LATVIAN
+    return to_text(document, PrinterProfile(columns=render["columns"]), wording)
+
+
+def _document(
+    conn: Connection, entry: Any, render: dict[str, Any]
+) -> PrintableReceipt | PrintableZReport:
     shop = render["shop"]
     context = PrintContext(
         shop=ShopInfo(
@@ -233,19 +246,15 @@ def draw(conn: Connection, entry: Any, render: dict[str, Any]) -> str:
         fiscal_version=render["fiscal_version"],
     )
     kind = JournalKind(entry["kind"])
-    document: Document
     if kind is JournalKind.Z_REPORT:
-        document = documents.z_report_document(conn, entry["shift_id"], context)
-    else:
-        document = documents.receipt_document(
-            conn,
-            entry["receipt_id"],
-            context,
-            is_copy=kind is JournalKind.SUPPORTING,
-            supporting_number=entry["supporting_number"],
-        )
-    wording = ENGLISH if render["language"] == "en" else LATVIAN
-    return to_text(document, PrinterProfile(columns=render["columns"]), wording)
+        return documents.z_report_document(conn, entry["shift_id"], context)
+    return documents.receipt_document(
+        conn,
+        entry["receipt_id"],
+        context,
+        is_copy=kind is JournalKind.SUPPORTING,
+        supporting_number=entry["supporting_number"],
+    )
 
 
 # --- reading and checking ---------------------------------------------------------------------
