@@ -20,16 +20,25 @@ function translator() {
       const found = patterns.find(([re]) => re.test(trimmed));
       out = found ? trimmed.replace(found[0], found[1]) : trimmed;
     }
-    out = out.replace(/(\d)\.(\d{2,3})(?= €)/g, "$1,$2");
+    // amounts with the decimal comma, dates day first: 1,50 € and 30.11.2026
+    out = out.replace(/(\d)\.(\d{2,3})(?= €)/g, "$1,$2")
+      .replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, "$3.$2.$1");
     return out === trimmed ? text : text.replace(trimmed, out);
   };
 }
 
+function compactSwitch(id) {
+  const select = languageSwitch(id);
+  select.style.width = "auto";
+  select.style.alignSelf = "center";
+  return select;
+}
+
 function install() {
   const slot = document.getElementById("logout");
-  if (slot) slot.before(languageSwitch("pos-lang"));
+  if (slot) slot.before(compactSwitch("pos-lang"));
   const login = document.querySelector("#login-screen h1");
-  if (login) login.after(languageSwitch("pos-login-lang"));
+  if (login) login.after(compactSwitch("pos-login-lang"));
   if (language() === "en") return;
   const translate = translator();
   const walk = (node) => {
