@@ -41,6 +41,11 @@ SMOKE = [
     ("printing_bench.py", ["--receipts", "10", "--rows", "3", "--cpu", "-1", *OUT], "PNG"),
     ("webhook_bench.py", ["--events", "50"], "webhook delivery:"),
     (
+        "reports_bench.py",
+        ["--receipts", "2000", "--days", "40", "--repeat", "2", *OUT],
+        "report by day: p50",
+    ),
+    (
         "sync_bench.py",
         [
             "--receipts",

@@ -121,6 +121,8 @@ def sales(conn: Connection, query: SalesQuery, ctx: ReportContext, now_us: int) 
         "store_id": None if query.store is None else _store(conn, query.store),
     }
     aggregated = query.group_by in _AGGREGATED and _hourly_answers(ctx, from_us, to_us)
+    if not aggregated:
+        repository.without_jit(conn)
     groups = _GROUPINGS[query.group_by](conn, filters, ctx, aggregated)
     if query.group_by in _TIME_GROUPS:
         groups = _fill_time(groups, query.group_by, from_us, to_us, ctx.zone)
