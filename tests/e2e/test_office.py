@@ -249,6 +249,23 @@ def test_the_back_office_day(shop: Shop, windows: Callable[[], Office]) -> None:
     office.wait(lambda: office.text("rc-notice") or office.text("page-error"))
     office.shot("11-receipt")
 
+    # Operations: print jobs, and an integrator key made (shown once) and revoked
+    office.go("operations")
+    office.wait(lambda: office.driver.find_elements(By.CSS_SELECTOR, "#ops-jobs tbody tr"))
+    office.wait_visible("key-name")
+    Select(office.el("key-role")).select_by_value("integrator")
+    office.type("key-name", "web shop\n")
+    office.wait_visible("new-key")
+    made = office.text("new-key")
+    assert call(shop.server, made, "GET", "/api/invoices")[0] == 200
+    office.shot("12-operations")
+    key_id = made.split("_")[1]
+    row = office.driver.find_element(By.XPATH, f"//tr[td[text()='{key_id}']]")
+    row.find_element(By.TAG_NAME, "button").click()
+    office.accept()
+    office.wait(lambda: not office.driver.find_elements(By.XPATH, f"//tr[td[text()='{key_id}']]"))
+    assert call(shop.server, made, "GET", "/api/invoices")[0] == 401
+
     # Sign out: the session is over
     office.el("logout").click()
     office.wait_visible("login-name")
@@ -264,7 +281,7 @@ def test_a_manager_reads_and_edits_the_catalogue_but_not_stations(
     office.go("stations")
     office.wait(lambda: "administrators" in office.text("page"))
     assert not office.driver.find_elements(By.ID, "station-register")
-    office.shot("12-manager-stations")
+    office.shot("13-manager-stations")
     # the API says the same as the page
     office.driver.get(f"{office.base}/api/keys")
     assert "permission" in office.driver.find_element(By.TAG_NAME, "body").text
@@ -278,7 +295,7 @@ def test_the_cashier_screen_speaks_latvian_and_switches(
     till.wait_visible("login-key")
     till.wait(lambda: till.css("#login-key-form button[type=submit]").text == "Turpināt")
     assert "kases vai administratora" in till.css("label[for=login-key]").text
-    till.shot("13-cashier-lv")
+    till.shot("14-cashier-lv")
     # at work: the bar in Latvian, amounts with the decimal comma
     shop.sell("2.50", 1)
     till.type("login-key", shop.station_key + "\n")
@@ -289,7 +306,7 @@ def test_the_cashier_screen_speaks_latvian_and_switches(
     till.el("shift-x").click()
     till.wait(lambda: "X-pārskats (maiņa 1 vēl atvērta)" in till.text("pos-screen"))
     assert "2,50 €" in till.text("pos-screen")
-    till.shot("14-cashier-lv-x-report")
+    till.shot("15-cashier-lv-x-report")
     Select(till.el("pos-lang")).select_by_value("en")
     till.wait(lambda: till.text("shift-x") == "X-report")
-    till.shot("15-cashier-en")
+    till.shot("16-cashier-en")

@@ -4,12 +4,13 @@ import { ApiError, request, useSession } from "./api.js";
 import { $, showError } from "./dom.js";
 import * as catalogue from "./catalogue.js";
 import * as dashboard from "./dashboard.js";
+import * as operations from "./operations.js";
 import * as receipts from "./receipts.js";
 import * as shifts from "./shifts.js";
 import * as stations from "./stations.js";
 import * as stores from "./stores.js";
 
-const PAGES = { dashboard, catalogue, stations, shifts, receipts, stores };
+const PAGES = { dashboard, catalogue, stations, shifts, receipts, operations, stores };
 let session = null;
 let drawing = 0;
 
