@@ -219,3 +219,25 @@ def test_journal_export_writes_plain_text(
     bad = CliRunner().invoke(cli_app, ["journal", "export", "--station", "1", "--to", "x"])
     assert bad.exit_code == 2
     assert "--to" in bad.output
+
+
+def test_lv_retry_of_a_printed_receipt_is_a_supporting_document(
+    api: Api, station: Station, settings: Settings
+) -> None:
+    sale = _sell(station)
+    [job] = api.as_(Role.ADMIN).get("/api/print-jobs", params={"station_id": station.id}).json()
+    run_sql(
+        settings.database_url, f"UPDATE print_jobs SET status = 'printed' WHERE id = {job['id']}"
+    )
+    again = station.post(f"/api/print-jobs/{job['id']}/retry")
+    assert again.status_code == 200, again.text
+    assert (again.json()["receipt_id"], again.json()["supporting_number"]) == (sale["id"], 1)
+    # Retrying that supporting document's job prints the same supporting document again.
+    run_sql(
+        settings.database_url,
+        f"UPDATE print_jobs SET status = 'printed' WHERE id = {again.json()['id']}",
+    )
+    same = station.post(f"/api/print-jobs/{again.json()['id']}/retry").json()
+    assert same["supporting_number"] == 1
+    kinds = [e["kind"] for e in _journal(api, station_id=station.id)]
+    assert kinds == ["receipt", "supporting_document"]

@@ -24,7 +24,15 @@ from minipos.invoices.service import ShopConfig
 from minipos.print_jobs import documents, printers, repository
 from minipos.print_jobs.documents import PrintContext
 from minipos.print_jobs.schemas import JournalEntryOut, JournalQuery, PrintJobOut
-from minipos.print_jobs.service import JobKind, enqueue, enqueue_z_report, job_out
+from minipos.print_jobs.service import (
+    JobKind,
+    JobStatus,
+    enqueue,
+    enqueue_z_report,
+    get_job,
+    job_out,
+    retry,
+)
 from minipos.print_jobs.settings import PrintSettings
 from minipos.printing import (
     Document,
@@ -150,6 +158,25 @@ def issue_supporting_document(
     job = repository.get(conn, job_id)
     assert job is not None
     return job_out(job, journal.context.zone)
+
+
+def retry_lv(
+    conn: Connection, journal: JournalContext, job_id: int, *, station_id: int | None, now_us: int
+) -> tuple[PrintJobOut, bool]:
+    """A job printed again in ``lv``: a printed receipt's (not already a supporting document's)
+    copy is its next supporting document, never a second receipt; anything else as
+    :func:`~minipos.print_jobs.service.retry`."""
+    job = get_job(conn, job_id, station_id)
+    if (
+        job["status"] == JobStatus.PRINTED
+        and job["kind"] == JobKind.RECEIPT
+        and job["supporting_number"] is None
+    ):
+        issued = issue_supporting_document(
+            conn, journal, job["receipt_id"], station_id=station_id, now_us=now_us
+        )
+        return issued, True
+    return retry(conn, job_id, station_id, journal.context.zone, now_us)
 
 
 def _append(

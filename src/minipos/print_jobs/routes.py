@@ -22,7 +22,7 @@ from minipos.auth.access import (
 from minipos.auth.principal import Principal
 from minipos.domain.fiscal import FiscalProfile
 from minipos.print_jobs import previews, printers, service
-from minipos.print_jobs.journal import issue_supporting_document
+from minipos.print_jobs.journal import issue_supporting_document, retry_lv
 from minipos.print_jobs.journal import search as journal_search
 from minipos.print_jobs.schemas import (
     JournalEntryOut,
@@ -152,16 +152,22 @@ async def get_print_job(request: Request, principal: Principal) -> Response:
     response=PrintJobOut,
     description="Queued or failed: the same job, due now. A failed job that may have reached "
     "the paper (`may_have_printed`) comes back with `is_copy: true`, so the receipt is never "
-    "printed twice as an original. Printed: a new job (another `id`) printing a copy. "
-    "Sending: 409.",
+    "printed twice as an original. Printed: a new job (another `id`) printing a copy; in the "
+    "lv profile a printed receipt's copy is its next supporting document, as with "
+    "`/api/receipts/{id}/reprint` (409 past the limit). Sending: 409.",
 )
 async def retry_print_job(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     job_id: int = request.path_params["id"]
     own = own_station(principal)
-    job, _ = await ctx.db.write(
-        lambda conn: service.retry(conn, job_id, own, ctx.invoices.zone, now_us())
-    )
+    zone = ctx.invoices.zone
+    if ctx.printing.fiscal_profile is FiscalProfile.LV:
+        journal = ctx.journal_context()
+        job, _ = await ctx.db.write(
+            lambda conn: retry_lv(conn, journal, job_id, station_id=own, now_us=now_us())
+        )
+    else:
+        job, _ = await ctx.db.write(lambda conn: service.retry(conn, job_id, own, zone, now_us()))
     return JSONResponse(encode(job))
 
 
