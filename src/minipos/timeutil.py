@@ -46,14 +46,19 @@ def parse_local(text: str, zone: ZoneInfo) -> int:
 
 
 PERIOD_FORMAT = "Datetime has wrong format. Use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss."
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PERIOD_RANGE = "Ensure this date is between 1970-01-02 and 9999-12-29."
+#: The moments a period may name: 1970-01-02 to 9999-12-30 (UTC), dates in every zone.
+_EARLIEST_US = 86_400_000_000
+_LATEST_US = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp()) * 1_000_000
 
 
 def parse_period(
     text_from: str | None, text_to: str | None, zone: ZoneInfo, names: tuple[str, str]
 ) -> tuple[int | None, int | None]:
     """``from``/``to`` query values (local ISO dates or date-times) as microseconds, ``to``
-    exclusive: a plain date as ``to`` takes in that whole day. ``ValueError`` names the bad one
-    (its first argument is the parameter's name)."""
+    exclusive: a plain date as ``to`` takes in that whole day. A bad one is a ``ValueError`` with
+    the parameter's name and the message for it."""
     found: list[int | None] = []
     for name, text, day_after in ((names[0], text_from, False), (names[1], text_to, True)):
         if text is None:
@@ -67,7 +72,10 @@ def parse_period(
                 moment = (moment.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=zone)
             elif day_after:
                 moment += timedelta(microseconds=1)
-            found.append(int(moment.timestamp()) * 1_000_000 + moment.microsecond)
+            us = (moment - _EPOCH) // timedelta(microseconds=1)  # exact, no float
         except (ValueError, OverflowError):
-            raise ValueError(name) from None
+            raise ValueError(name, PERIOD_FORMAT) from None
+        if not _EARLIEST_US <= us <= _LATEST_US:  # shown back as dates: keep them dates
+            raise ValueError(name, PERIOD_RANGE)
+        found.append(us)
     return found[0], found[1]

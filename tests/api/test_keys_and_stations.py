@@ -60,7 +60,7 @@ def test_keys_are_listed_without_secrets_and_revoked(api: Api, keys: dict[Role, 
         refused = admin.post("/api/keys", json=body)
         assert refused.status_code == 400, refused.text
         assert name in refused.json()
-    for query in ("revoked=perhaps", "station_id=x", "colour=red"):
+    for query in ("revoked=perhaps", "station_id=x", "colour=red", "role=nope"):
         assert admin.get(f"/api/keys?{query}").status_code == 400
 
 

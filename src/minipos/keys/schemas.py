@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from minipos.api.fields import QueryInt
+from minipos.auth.principal import Role
 
 
 class KeyOut(Struct):
@@ -35,7 +36,7 @@ class KeyIn(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class KeyQuery(Struct, kw_only=True):
-    role: Annotated[str, Meta(max_length=16)] | None = None
+    role: Role | None = None
     station_id: QueryInt | None = None
     #: ``true``: only revoked keys; ``false``: only live ones.
     revoked: bool | None = None

@@ -26,7 +26,7 @@ from minipos.domain.shift import check_shift_room
 from minipos.receipts import repository
 from minipos.receipts.schemas import InvoiceReceiptOut, ReceiptOut, ReceiptQuery
 from minipos.receipts.shapes import INVOICE_RECEIPTS, RECEIPTS, shaped
-from minipos.timeutil import PERIOD_FORMAT, parse_period
+from minipos.timeutil import parse_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +285,7 @@ def period(
     try:
         return parse_period(text_from, text_to, zone, ("from", "to"))
     except ValueError as exc:
-        raise ValidationFailed.single((str(exc),), PERIOD_FORMAT) from None
+        raise ValidationFailed.single((exc.args[0],), exc.args[1]) from None
 
 
 def _amount(value: Decimal | None, name: str) -> int | None:

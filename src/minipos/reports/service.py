@@ -26,7 +26,7 @@ from minipos.domain.receipt import ReceiptMode
 from minipos.domain.reference import ReferenceData
 from minipos.reports import repository
 from minipos.reports.schemas import SalesFigures, SalesGroup, SalesQuery, SalesReport
-from minipos.timeutil import PERIOD_FORMAT, parse_period, to_datetime
+from minipos.timeutil import parse_period, to_datetime
 
 HOUR_US = 3_600_000_000
 QUARTER_US = 900_000_000
@@ -149,7 +149,7 @@ def _period(query: SalesQuery, zone: ZoneInfo, now_us: int) -> tuple[int, int]:
     try:
         from_us, to_us = parse_period(query.from_, query.to, zone, ("from", "to"))
     except ValueError as exc:
-        raise ValidationFailed.single((str(exc),), PERIOD_FORMAT) from None
+        raise ValidationFailed.single((exc.args[0],), exc.args[1]) from None
     today = to_datetime(now_us, zone).date()
     if to_us is None:
         to_us = _day_start(today + timedelta(days=1), zone)
