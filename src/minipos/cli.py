@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+import minipos
 from minipos.api.protocol import HeadDeadlineProtocol
 from minipos.auth.principal import Role
 from minipos.auth.service import create_key, load_pepper
@@ -20,6 +21,7 @@ from minipos.catalogue.service import import_export as catalogue_service
 from minipos.clitools import settings_or_exit
 from minipos.db import DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
+from minipos.domain.fiscal import FISCAL_CORE_VERSION
 from minipos.events.cli import app as events_app
 from minipos.keys.cli import key_list, key_revoke
 from minipos.observability.logs import logging_config
@@ -53,6 +55,27 @@ app.add_typer(store_app, name="store")
 app.add_typer(sync_app, name="sync")
 app.add_typer(user_app, name="user")
 app.add_typer(backup_app)  # no name: `minipos backup` and `minipos restore` are top-level
+
+
+def _show_version(value: bool) -> None:
+    if value:  # the fiscal core is versioned on its own: a certified till freezes it
+        typer.echo(f"minipos {minipos.__version__}, fiscal core {FISCAL_CORE_VERSION}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the software's and the fiscal core's versions and exit.",
+        ),
+    ] = False,
+) -> None:
+    """MiniPOS server: invoice middleware and back office."""
 
 
 @app.command()
