@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
 
+import minipos
 from minipos.bootstrap import StartError, check_start
+from minipos.cli import app as cli_app
 from minipos.config import ConfigError, Settings
 from minipos.domain.fiscal import FISCAL_CORE_VERSION, FiscalProfile, missing_seller_identity
 from minipos.print_jobs.settings import PrintSettings
@@ -59,3 +62,9 @@ def test_serve_refuses_to_start_naming_the_variable(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("MINIPOS_FISCAL_PROFILE", raising=False)
     with pytest.raises(StartError, match="MINIPOS_SHOP_VAT_NUMBER is not set"):
         check_start(Settings(secret_key="x", database_url="sqlite:////nonexistent/x.sqlite3"))
+
+
+def test_minipos_version_names_the_fiscal_core() -> None:
+    result = CliRunner().invoke(cli_app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"minipos {minipos.__version__}, fiscal core {FISCAL_CORE_VERSION}\n"
