@@ -310,3 +310,41 @@ def test_the_cashier_screen_speaks_latvian_and_switches(
     Select(till.el("pos-lang")).select_by_value("en")
     till.wait(lambda: till.text("shift-x") == "X-report")
     till.shot("16-cashier-en")
+
+
+def test_a_centre_shows_its_stores(database_url: str, tmp_path: Path) -> None:
+    require_chromium()
+    if database_url.startswith("postgresql"):
+        _clear_users(database_url)
+    env = {
+        **os.environ,
+        "MINIPOS_DATABASE_URL": database_url,
+        "MINIPOS_ACCESS_LOG": "false",
+        "MINIPOS_MODE": "central",
+    }
+    env.pop("MINIPOS_SECRET_KEY", None)
+    server = Server(env, tmp_path)
+    driver = None
+    try:
+        made = server.cli("key", "create", "--role", "admin")
+        assert made.returncode == 0, made.stderr
+        add_user(server, "anna", "admin")
+        server.start()
+        for code, name in (("RIGA1", "Rīga 1"), ("LIEP1", "Liepāja 1")):
+            status, store = call(server, made.stdout.strip(), "POST", "/api/stores",
+                                 {"code": code, "name": name})  # fmt: skip
+            assert status == 201, store
+        driver = chrome(tmp_path / "centre-profile")
+        office = Office(driver, server)
+        office.sign_in("anna")
+        assert office.visible("nav-stores")
+        office.go("stores")
+        office.wait(lambda: office.driver.find_elements(By.CSS_SELECTOR, ".store-RIGA1"))
+        row = office.css(".store-LIEP1").text
+        assert "Liepāja 1" in row
+        assert "never" in row or "nekad" in row
+        office.shot("17-centre-stores")
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.stop()
