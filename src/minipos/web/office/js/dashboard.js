@@ -12,10 +12,20 @@ export function isoDay(d) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
+// The shop's today (its time zone, not the browser's): set from the server's default period,
+// which ends at the start of the shop's tomorrow.
+let shopToday = isoDay(new Date());
+
 function daysAgo(n) {
-  const d = new Date();
-  d.setDate(d.getDate() - n);
-  return isoDay(d);
+  const [y, m, d] = shopToday.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d - n)).toISOString().slice(0, 10);
+}
+
+async function learnToday() {
+  const probe = await get(`/api/reports/sales${query({ group_by: "day", limit: 1 })}`);
+  const [y, m, d] = probe.to.slice(0, 10).split("-").map(Number);
+  const exclusive = /T00:00(:00)?/.test(probe.to);
+  shopToday = new Date(Date.UTC(y, m - 1, exclusive ? d - 1 : d)).toISOString().slice(0, 10);
 }
 
 const PERIODS = {
@@ -63,6 +73,7 @@ function hourLabel(key) {
 }
 
 export async function render(main, { current }) {
+  await learnToday();
   const today = daysAgo(0);
   const periodSelect = h("select", { id: "dash-period" },
     Object.keys(PERIODS).map((name) => new Option(t(`dash.period.${name}`), name)),
