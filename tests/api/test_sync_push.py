@@ -124,6 +124,9 @@ def test_a_store_day_is_stored_once_and_reconciles(
     [listed_shift] = centre.as_(Role.ADMIN).get("/api/shifts", params={"store": "RIGA1"}).json()
     assert listed_shift["local_id"] == int(shop_items[0]["local_id"])
     assert listed_shift["common_shift"] == listed_shift["id"] == shift["id"]
+    assert listed_shift["store"] == "RIGA1"
+    assert listed_shift["reconciled_at"] is not None
+    assert "reconcile_note" not in listed_shift
     listed = centre.as_(Role.ADMIN).get("/api/receipts", params={"store": "RIGA1"}).json()
     assert [r["document_id"] for r in listed] == ["1", "2", "3"]
     assert verify_database(url) == []
@@ -325,6 +328,8 @@ def test_a_z_that_does_not_match_what_arrived_is_closed_with_a_note(
     assert shift["reconciled_at"] is None
     note = shift["reconcile_note"]
     assert "receipt count: Z 4, centre 3" in note
+    [listed] = centre.as_(Role.ADMIN).get("/api/shifts", params={"store": "RIGA1"}).json()
+    assert (listed["reconcile_note"], "reconciled_at" in listed) == (note, False)
     assert "sales" in note
     assert "Z hash" in note
 

@@ -34,9 +34,10 @@ _SELECT_STATION_AND_SHIFT = (
 #: A shift with the station fields its documented shape repeats.
 _SELECT_SHIFT = (
     "SELECT s.id, " + ", ".join(f"s.{c}" for c in SHIFT_COLUMNS) + ", s.local_id,"
-    " st.name AS station_name,"
-    " st.pos_id AS station_pos_id, st.chassis_id AS station_chassis_id"
+    " s.reconciled_at, s.reconcile_note, st.name AS station_name,"
+    " st.pos_id AS station_pos_id, st.chassis_id AS station_chassis_id, so.code AS store"
     " FROM shifts s JOIN stations st ON st.id = s.station_id"
+    " LEFT JOIN stores so ON so.id = st.store_id"
 )
 
 

@@ -68,8 +68,9 @@ class CashierIn(Struct, kw_only=True, forbid_unknown_fields=True):
     cashier_id: QueryInt | None = None
 
 
-class ShiftOut(Struct):
-    """The documented ``/api/shifts`` item."""
+class ShiftOut(Struct, omit_defaults=True):
+    """The documented ``/api/shifts`` item; at a chain's centre, a store's shift also names
+    its store and whether it reconciled (docs/stores.md), fields absent everywhere else."""
 
     id: int
     z_number: int
@@ -86,6 +87,11 @@ class ShiftOut(Struct):
     close_employee_name: str | None
     common_shift: int | None
     local_id: int
+    store: str | None = None
+    #: When the centre found the Z-report equal to the receipts it holds.
+    reconciled_at: str | None = None
+    #: What differs, when a closed shift did not reconcile.
+    reconcile_note: str | None = None
 
 
 class VatTotal(Struct):
@@ -112,11 +118,11 @@ class ShiftReport(Struct):
     payments: list[MethodTotal]
 
 
-class ShiftWithReport(ShiftOut):
+class ShiftWithReport(ShiftOut, kw_only=True):
     report: ShiftReport
 
 
-class ShiftDetail(ShiftWithReport):
+class ShiftDetail(ShiftWithReport, kw_only=True):
     """``GET /api/shifts/{id}``: a closed shift's Z-report as frozen at close, or an open
     shift's X figures as of now."""
 

@@ -381,6 +381,9 @@ def shift_out(shift: Any, ctx: StationContext) -> ShiftOut:
         common_shift=shift["common_shift"],
         # A centre's copy of a store's shift keeps the store's id; elsewhere it is its own.
         local_id=shift["id"] if shift["local_id"] is None else shift["local_id"],
+        store=shift["store"],
+        reconciled_at=local_aware(shift["reconciled_at"], zone),
+        reconcile_note=shift["reconcile_note"],
     )
 
 
