@@ -198,6 +198,7 @@ def test_the_back_office_day(shop: Shop, windows: Callable[[], Office]) -> None:
     # Stations: disable one, and its key is refused; enable; rotate its key
     office.go(f"stations/{shop.station_id}")
     office.wait_visible("st-disable")
+    office.wait_text("printer-status", "No printer configured")
     office.shot("06-stations")
     office.el("st-disable").click()
     office.accept()

@@ -74,6 +74,7 @@ async function editor(detail, station) {
   const group = h("input", { id: "st-group", value: station.station_group, maxlength: "64" });
   const out = h("div", { id: "station-out" });
   const keysBox = h("div", { id: "station-keys" });
+  const printerBox = h("div", { id: "station-printer" });
   async function patch(body, message) {
     showError(null);
     try {
@@ -127,15 +128,33 @@ async function editor(detail, station) {
       }
     } }, t("st.rotate")),
     h("button", { type: "button", onclick: () => { location.hash = "#/stations"; } }, t("st.register")))),
-  out, keysBox);
+  out, printerBox, keysBox);
   const notice = sessionStorage.getItem("minipos.notice");
   if (notice) {
     sessionStorage.removeItem("minipos.notice");
     out.replaceChildren(h("p", { class: "ok", id: "st-notice" }, notice));
   }
+  await Promise.all([keys().catch(showError), printer(printerBox, station.id)]);
+}
+
+// The station's printer now: reachable, ready, paper, cover, and its queue (404: none).
+async function printer(box, stationId) {
+  let text;
+  let good = false;
   try {
-    await keys();
+    const s = await get(`/api/stations/${stationId}/printer/status`);
+    good = s.ready;
+    const facts = [
+      `${s.kind}${s.address ? ` ${s.address}` : ""}`,
+      s.reachable ? (s.ready ? t("st.printer_ready") : t("st.printer_not_ready")) : `${t("st.printer_unreachable")}${s.detail ? `: ${s.detail}` : ""}`,
+      s.paper_out ? t("st.paper_out") : s.paper_low ? t("st.paper_low") : "",
+      s.cover_open ? t("st.cover_open") : "",
+      t("st.jobs", { queued: s.queued_jobs ?? 0, failed: s.failed_jobs ?? 0 }),
+    ];
+    text = facts.filter(Boolean).join(" · ");
   } catch (error) {
-    showError(error);
+    text = error.status === 404 ? t("st.no_printer") : error.message;
   }
+  box.replaceChildren(h("h2", {}, t("st.printer")),
+    h("p", { id: "printer-status", class: good ? "ok" : "note" }, text));
 }
