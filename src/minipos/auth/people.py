@@ -37,6 +37,9 @@ CLIENT_ALLOWANCE = 20
 FIRST_WAIT_US = 30 * 1_000_000
 MAX_WAIT_US = FAILURE_WINDOW_US
 
+#: One failed sign-in in this many also removes the failures past the window.
+PURGE_ONE_IN = 50
+
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8
 
@@ -211,6 +214,9 @@ async def sign_in(
         def fail(conn: Connection) -> None:
             for subject, _ in _subjects(name, client):
                 peoplestore.add_failure(conn, subject, now_us)
+            # Now and then, old failures and sessions go (a flood of bad names grows the table).
+            if secrets.randbelow(PURGE_ONE_IN) == 0:
+                peoplestore.purge_expired(conn, now_us, now_us - FAILURE_WINDOW_US)
 
         await db.write(fail)
         return Refused(retry_after_s=0)
