@@ -54,14 +54,15 @@ def test_a_centre_and_a_shop_on_one_laptop(tmp_path: Path) -> None:
     script = script.rstrip() + " &\nwait\n"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINIPOS_")}
     env["MINIPOS_ACCESS_LOG"] = "false"
-    run = subprocess.Popen(
-        ["bash", "-c", script],
-        cwd=tmp_path,
-        env=env,
-        stdout=(tmp_path / "out.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with (tmp_path / "out.log").open("wb") as out:
+        run = subprocess.Popen(
+            ["bash", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         centre_env = {
             **env,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -9,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from minipos.db.database import sqlalchemy_url
+from minipos.db.database import sqlalchemy_url, sqlite_path
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -27,7 +30,7 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "heads") -> None:
     engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
     try:
-        with engine.begin() as conn:
+        with _sqlite_upgrade_lock(url), engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_ADVISORY_LOCK})
             else:
@@ -38,6 +41,23 @@ def upgrade(url: str, revision: str = "heads") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def _sqlite_upgrade_lock(url: str) -> Iterator[None]:
+    """One upgrade of an SQLite file at a time: a server starting while ``minipos store add``
+    or ``key create`` migrates the same new file would otherwise both create its tables (the
+    second fails with "table already exists"). PostgreSQL takes an advisory lock instead."""
+    if not url.startswith("sqlite:"):
+        yield
+        return
+    path = sqlite_path(url)
+    with open(path.with_name(path.name + ".migrate-lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def head() -> str | None:
