@@ -16,7 +16,8 @@ over the same 30 days, whose ``X-Total-Count`` is a plain COUNT of the receipts 
 "report by day (from receipts)" starts one second after midnight, so the hourly sums cannot
 answer it and the server adds up the receipts themselves: the figure that chose the design.
 
-Checks: the day report counts as many receipts as the baseline's COUNT (exit 2 otherwise).
+Checks (exit 2 otherwise): the day report counts as many receipts as the baseline's COUNT, and
+the tax group and payment method reports add up to the day report's gross and VAT.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -60,6 +62,7 @@ REPORTS: list[tuple[str, dict[str, str]]] = [
     ("report by employee", {"group_by": "employee"}),
     ("report by payment method", {"group_by": "payment_method"}),
     ("report by tax group", {"group_by": "tax_group"}),
+    ("report by tax group (from receipts)", {"group_by": "tax_group", "shift": "1"}),
     ("top 10 products", {"group_by": "product", "limit": "10"}),
     ("report by day, CSV", {"group_by": "day", "format": "csv"}),
 ]
@@ -253,10 +256,21 @@ def measure(server: Server, key: str, repeat: int, today: date) -> dict[str, Any
             start = last
         path = "/api/reports/sales?" + urlencode({"from": start, "to": last, **params})
         results[name] = timed(client, path, repeat)
-    _, _, _, body = client.get("/api/reports/sales?" + urlencode({"from": first, "to": last}))
-    total = json.loads(body)["total"]
+    totals = {}
+    for group_by in ("day", "tax_group", "payment_method"):
+        _, _, _, body = client.get(
+            "/api/reports/sales?" + urlencode({"from": first, "to": last, "group_by": group_by})
+        )
+        totals[group_by] = json.loads(body, parse_float=Decimal)["total"]
     results["receipts_in_range"] = counted
-    results["report_receipts"] = total["count"] + total["refund_count"]
+    results["report_receipts"] = totals["day"]["count"] + totals["day"]["refund_count"]
+    # The sums per tax group and per method (built by migrations 0012-0013 here) against the
+    # day's: the same gross, and the VAT of the tax groups is the receipts'.
+    results["sums_agree"] = (
+        totals["tax_group"]["gross"] == totals["day"]["gross"]
+        and totals["tax_group"]["vat"] == totals["day"]["vat"]
+        and totals["payment_method"]["gross"] == totals["day"]["gross"]
+    )
     return results
 
 
@@ -270,8 +284,15 @@ def run_engine(engine: str, args: argparse.Namespace, directory: Path) -> dict[s
         url = f"sqlite:///{path}"
     else:
         database = f"minipos_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
+        for attempt in range(5):  # "template1 is being accessed by other users": retry
+            try:
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                    admin.execute(f'CREATE DATABASE "{database}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 4:
+                    raise
+                time.sleep(1)
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
     try:
         started = time.perf_counter()
@@ -282,7 +303,7 @@ def run_engine(engine: str, args: argparse.Namespace, directory: Path) -> dict[s
             seed_postgresql(url, args.receipts, args.days, end_us)
         seeded = time.perf_counter() - started
         started = time.perf_counter()
-        migrate.upgrade(url)  # 0012: the hourly sums of what is there, the index
+        migrate.upgrade(url)  # 0012-0013: the hourly sums of what is there, the index
         upgraded = time.perf_counter() - started
         if engine == "postgresql":
             with psycopg.connect(url, autocommit=True) as conn:
@@ -330,7 +351,7 @@ def main() -> int:
         base = found["baseline COUNT"]["p50_ms"]
         print(
             f"{engine}: {args.receipts:,} receipts over {args.days} days"
-            f" (seeded in {found['seed_s']} s, migration 0012 in {found['upgrade_0012_s']} s);"
+            f" (seeded in {found['seed_s']} s, migrations 0012-0013 in {found['upgrade_0012_s']} s);"
             f" last 30 days: {found['receipts_in_range']:,} receipts"
         )
         print(f"  baseline COUNT over the 30 days (GET /api/receipts?limit=1): p50 {base} ms")
@@ -341,6 +362,9 @@ def main() -> int:
                 f"  {name}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms"
                 f" (ratio to baseline {ratio})"
             )
+        if not found["sums_agree"]:
+            print("  MISMATCH: the tax group or payment method totals differ from the day's")
+            status = 2
         if found["report_receipts"] != found["receipts_in_range"]:
             print(
                 f"  MISMATCH: the day report counts {found['report_receipts']} receipts,"

@@ -285,6 +285,9 @@ def test_sales_by_hour_station_employee_method_tax_product(
     assert [(g["label"], g["gross"], g["net"]) for g in methods] == [
         ("Skaidrā nauda", Decimal("6.5"), None)
     ]
+    assert report("payment_method")["source"] == "aggregates"
+    assert report("tax_group")["source"] == "aggregates"
+    assert report("employee")["source"] == "receipts"
     taxes = report("tax_group")["groups"]
     assert [(g["key"], g["gross"], g["vat"]) for g in taxes] == [
         ("0:21", Decimal("4.5"), Decimal("0.78")),

@@ -246,6 +246,73 @@ def add_to_sales(conn: Connection, receipt: dict[str, Any], discounts: int) -> N
     )
 
 
+_ADD_TAX = (
+    "INSERT INTO sales_hourly_tax (hour, station_id, tax, tax_rate, sale_count, refund_count,"
+    " gross, vat, refunds, discounts, quantity) VALUES (:hour, :station, :tax, :tax_rate,"
+    " :sales, :refund_count, :gross, :vat, :refunds, :discounts, :quantity)"
+    " ON CONFLICT (hour, station_id, tax, tax_rate) DO UPDATE SET"
+    " sale_count = sales_hourly_tax.sale_count + excluded.sale_count,"
+    " refund_count = sales_hourly_tax.refund_count + excluded.refund_count,"
+    " gross = sales_hourly_tax.gross + excluded.gross,"
+    " vat = sales_hourly_tax.vat + excluded.vat,"
+    " refunds = sales_hourly_tax.refunds + excluded.refunds,"
+    " discounts = sales_hourly_tax.discounts + excluded.discounts,"
+    " quantity = sales_hourly_tax.quantity + excluded.quantity"
+)
+_ADD_PAYMENT = (
+    "INSERT INTO sales_hourly_payment (hour, station_id, method, method_name, sale_count,"
+    " refund_count, gross, refunds) VALUES (:hour, :station, :method, :method_name, :sales,"
+    " :refund_count, :gross, :refunds) ON CONFLICT (hour, station_id, method) DO UPDATE SET"
+    " method_name = excluded.method_name,"
+    " sale_count = sales_hourly_payment.sale_count + excluded.sale_count,"
+    " refund_count = sales_hourly_payment.refund_count + excluded.refund_count,"
+    " gross = sales_hourly_payment.gross + excluded.gross,"
+    " refunds = sales_hourly_payment.refunds + excluded.refunds"
+)
+
+
+def add_to_sales_detail(
+    conn: Connection,
+    receipt: dict[str, Any],
+    taxes: dict[tuple[int, int], tuple[int, int, int, int]],
+    payments: dict[int, tuple[str, int]],
+) -> None:
+    """Add a receipt to its hour's sums per tax group and rate (``taxes``: (tax, rate) →
+    (gross, VAT, discounts, quantity)) and per payment method (``payments``: method →
+    (name, amount kept)); all unsigned, as the receipt has them."""
+    refund = receipt["mode"] == REFUND_MODE
+    sign = -1 if refund else 1
+    common = {
+        "hour": receipt["print_time"] // HOUR_US * HOUR_US,
+        "station": receipt["station_id"],
+        "sales": 0 if refund else 1,
+        "refund_count": 1 if refund else 0,
+    }
+    if taxes:
+        conn.execute_many(
+        _ADD_TAX,
+        [
+            {
+                **common, "tax": tax, "tax_rate": rate, "gross": sign * gross, "vat": sign * vat,
+                "refunds": gross if refund else 0, "discounts": sign * discounts,
+                "quantity": sign * quantity,
+            }
+            for (tax, rate), (gross, vat, discounts, quantity) in sorted(taxes.items())
+        ],
+    )  # fmt: skip
+    if payments:
+        conn.execute_many(
+        _ADD_PAYMENT,
+        [
+            {
+                **common, "method": method, "method_name": name, "gross": sign * kept,
+                "refunds": kept if refund else 0,
+            }
+            for method, (name, kept) in sorted(payments.items())
+        ],
+    )  # fmt: skip
+
+
 # --- what the audit reads -----------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from minipos.domain.money import (
     price_document,
     to_cents,
     to_thousandths,
+    vat,
 )
 from minipos.domain.receipt import ReceiptMode, ReceiptState, Settlement, chain_hash
 from minipos.domain.shift import check_shift_room
@@ -177,7 +178,39 @@ def issue(conn: Connection, sale: ReceiptDraft) -> dict[str, Any]:
     repository.insert(conn, receipt, rows, payments)
     repository.set_chain_head(conn, station["id"], receipt["hash"])
     repository.add_to_sales(conn, receipt, sum(int(row["discount_amount"] or 0) for row in rows))
+    repository.add_to_sales_detail(
+        conn, receipt, _tax_parts(rows), _kept(sale.settlement, receipt["changed_amount"])
+    )
     return receipt
+
+
+def _tax_parts(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """(tax group, rate) → (gross, VAT, discounts, quantity) of a receipt's rows, in storage
+    units; VAT per group and rate as ``domain.money.vat`` works it out."""
+    sums: dict[tuple[int, int], list[int]] = {}
+    for row in rows:
+        entry = sums.setdefault((row["tax"], row["tax_rate"]), [0, 0, 0])
+        entry[0] += row["amount"]
+        entry[1] += row["discount_amount"]
+        entry[2] += row["quantity"]
+    return {
+        (tax, rate): (gross, to_cents(vat(from_cents(gross), from_cents(rate))[1]), off, qty)
+        for (tax, rate), (gross, off, qty) in sums.items()
+    }
+
+
+def _kept(settlement: Settlement, change: int) -> dict[int, tuple[str, int]]:
+    """Method → (name, cents kept): the change goes back out of the cash payments in order,
+    as the Z-report counts it (``domain.shift.add_up``)."""
+    kept: dict[int, tuple[str, int]] = {}
+    for tender in settlement.tenders:
+        amount = _cents(tender.amount)
+        if tender.method.is_cash and change:
+            returned = min(change, amount)
+            amount, change = amount - returned, change - returned
+        _, before = kept.get(tender.method.id, ("", 0))
+        kept[tender.method.id] = (tender.method.name, before + amount)
+    return kept
 
 
 def _details(details: Sequence[TenderDetails], index: int) -> dict[str, str | None]:

@@ -89,6 +89,30 @@ def hourly_by_station(conn: Connection, filters: dict[str, Any]) -> list[Row]:
     )
 
 
+def hourly_tax_groups(conn: Connection, filters: dict[str, Any]) -> list[Row]:
+    where, params = _where(filters, "h.hour")
+    return conn.fetchall(
+        "SELECT h.tax AS grp, h.tax_rate AS rate, SUM(h.sale_count) AS sale_count,"
+        " SUM(h.refund_count) AS refund_count, SUM(h.gross) AS gross,"
+        " SUM(h.gross) - SUM(h.vat) AS net, SUM(h.vat) AS vat, SUM(h.refunds) AS refunds,"
+        " SUM(h.discounts) AS discounts, SUM(h.quantity) AS quantity"
+        f" FROM sales_hourly_tax h WHERE {where} GROUP BY h.tax, h.tax_rate",
+        params,
+    )
+
+
+def hourly_payments(conn: Connection, filters: dict[str, Any]) -> list[Row]:
+    """Per method: counts, what it kept (refunds negative), the refunds; its latest name."""
+    where, params = _where(filters, "h.hour")
+    return conn.fetchall(
+        "SELECT h.method AS grp, MAX(h.method_name) AS label, SUM(h.sale_count) AS sale_count,"
+        " SUM(h.refund_count) AS refund_count, SUM(h.gross) AS gross,"
+        " SUM(h.refunds) AS refunds, NULL AS net, NULL AS vat, NULL AS discounts"
+        f" FROM sales_hourly_payment h WHERE {where} GROUP BY h.method",
+        params,
+    )
+
+
 # --- from the receipts --------------------------------------------------------------------------
 
 

@@ -34,7 +34,7 @@ DAY_US = 24 * HOUR_US
 #: The longest period one report covers.
 MAX_DAYS = 400
 _TIME_GROUPS = ("day", "hour")
-_AGGREGATED = ("day", "hour", "station", "store")
+_AGGREGATED = ("day", "hour", "station", "store", "tax_group", "payment_method")
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +288,11 @@ def _by_payment_method(
 ) -> list[Group]:
     """What each method took, the change given back out of cash subtracted (as on the
     Z-report); ``count``: receipts paid (in part) with it."""
+    if agg:
+        return [
+            Group(str(int(r["grp"])), r["label"], Figures.of(r), int(r["grp"]))
+            for r in repository.hourly_payments(conn, filters)
+        ]
     groups: dict[int, Group] = {}
     receipt_id, change_left = -1, 0
     seen: set[tuple[int, int]] = set()
