@@ -67,7 +67,7 @@ def outbox(url: str, after: int = 0) -> list[dict[str, Any]]:
     try:
         rows = db.run(
             lambda conn: conn.fetchall(
-                "SELECT id, kind, local_id, lane, body, hash FROM sync_outbox"
+                "SELECT id, kind, local_id, lane, body, hash, status FROM sync_outbox"
                 " WHERE id > :after ORDER BY id",
                 {"after": after},
             )
@@ -82,6 +82,7 @@ def outbox(url: str, after: int = 0) -> list[dict[str, Any]]:
             "lane": r["lane"],
             "body": r["body"],
             "hash": r["hash"],
+            "status": r["status"],
         }
         for r in rows
     ]

@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+import chaincentre
 from minipos.auth.principal import Role
 from minipos.bootstrap import StartError, check_start, create_app
 from minipos.cli import app as cli_app
@@ -38,29 +39,10 @@ def store(settings: Settings, keys: dict[Role, str]) -> Iterator[Api]:
 
 
 def outbox(url: str, after: int = 0) -> list[dict[str, Any]]:
-    db = open_database(url)
-    try:
-        rows = db.run(
-            lambda conn: conn.fetchall(
-                "SELECT id, kind, local_id, lane, body, hash, status FROM sync_outbox"
-                " WHERE id > :after ORDER BY id",
-                {"after": after},
-            )
-        )
-    finally:
-        db.close()
+    """The store's items with their bodies decoded (``raw``: the bytes as pushed)."""
     return [
-        {
-            "id": r["id"],
-            "kind": r["kind"],
-            "local_id": r["local_id"],
-            "lane": r["lane"],
-            "body": json.loads(r["body"]),
-            "raw": r["body"],
-            "hash": r["hash"],
-            "status": r["status"],
-        }
-        for r in rows
+        {**item, "body": json.loads(item["body"]), "raw": item["body"]}
+        for item in chaincentre.outbox(url, after)
     ]
 
 
