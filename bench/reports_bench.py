@@ -99,7 +99,8 @@ def generate(
             row_id += 1
             price = rnd.randint(50, 3000)
             quantity = rnd.choice((1000, 1000, 2000, 500))
-            off = rnd.choice((0, 0, 0, 10, 50))
+            # A discount never takes a row to nothing or below (the API refuses it).
+            off = min(rnd.choice((0, 0, 0, 10, 50)), price * quantity // 1000 - 1)
             amount = price * quantity // 1000 - off
             tax, rate = rnd.choice(TAXES)
             product = rnd.randint(1, 2000)

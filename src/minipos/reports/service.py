@@ -255,7 +255,10 @@ def _by_tax_group(
     conn: Connection, filters: dict[str, Any], ctx: ReportContext, agg: bool
 ) -> list[Group]:
     groups = []
-    for r in repository.tax_groups(conn, filters):
+    rows = (
+        repository.hourly_tax_groups(conn, filters) if agg else repository.tax_groups(conn, filters)
+    )
+    for r in rows:
         tax = ctx.reference.taxes.get(int(r["grp"]))
         rate = shown_cents(int(r["rate"]))
         label = tax.name if tax is not None and tax.rate == rate else f"{rate}%"
