@@ -28,7 +28,8 @@ PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.
 TABLES = (
     # Not catalogue_revision: its one row must stay (revisions only ever grow).
     "product_addons", "product_barcodes", "products", "categories",
-    "journal", "printers", "print_jobs", "receipt_payments", "receipt_rows", "receipts", "shifts", "stations",
+    "journal", "printers", "print_jobs", "receipt_payments", "receipt_rows", "receipts",
+    "cash_movements", "training_receipts", "shifts", "stations",
     "invoice_payments", "invoice_rows", "invoices", "idempotency_keys", "api_keys",
     "events", "webhook_attempts", "webhook_deliveries", "webhooks", "messages",
     # A chain's tables: the database's remembered mode must not outlive its test.

@@ -53,9 +53,11 @@ async def complete_invoice(request: Request, principal: Principal) -> Response:
 @router.endpoint(
     "POST",
     "/api/stations/{station_id}/receipts",
-    summary="A walk-in sale or refund: rows by barcode, product code or free text",
+    summary="A walk-in sale or refund: rows by barcode, product code or free text (at a station"
+    " in training mode, a non-fiscal training document: docs/fiscal.md)",
     roles=ADMIN_OR_STATION,
     body=SaleIn,
+    # A union of untagged structs has no schema; the training answer is in docs/fiscal.md.
     response=ReceiptOut,
     status=201,
 )

@@ -77,3 +77,22 @@ class SaleIn(Struct, kw_only=True, forbid_unknown_fields=True):
     cashier_id: QueryInt | None = None
     parent_document_id: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
     parent_pos_id: PosId | None = None
+
+
+class TrainingReceiptOut(Struct, kw_only=True):
+    """What a station in training mode gets for a sale: a non-fiscal training document, not a
+    receipt (docs/fiscal.md, "Training mode"). ``text`` is the document as printed."""
+
+    id: int
+    #: Always true: the cashier UI shows the document as training, never as a receipt.
+    training: bool = True
+    fiscal: bool = False
+    #: Its number in the station's own training series (not a ``document_id``).
+    training_number: int
+    mode: int
+    station: int
+    pos_id: str
+    total: Decimal
+    cashier_name: str | None
+    print_time: str
+    text: str

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from minipos.checkout import training
 from minipos.checkout.lines import check_amount, edited_lines, walk_in_line
 from minipos.checkout.refunds import Refunded, check_against_original
-from minipos.checkout.schemas import CompleteIn, SaleIn, TenderIn
+from minipos.checkout.schemas import CompleteIn, SaleIn, TenderIn, TrainingReceiptOut
 from minipos.db import Connection, Row
 from minipos.domain.errors import ErrorCollector, ValidationFailed
 from minipos.domain.events import EventType
@@ -42,6 +43,7 @@ from minipos.receipts import repository as receipts
 from minipos.receipts import service as receipt_service
 from minipos.receipts.schemas import ReceiptOut
 from minipos.receipts.service import ReceiptDraft, SaleLine, TenderDetails, price_lines
+from minipos.stations.repository import open_shift as repository_open_shift
 from minipos.stations.service import current_shift, get_station
 
 ZERO = Decimal(0)
@@ -102,6 +104,7 @@ def complete(
     ):
         return invoice_service.get(conn, invoice_id, ctx)  # a retry: already done
     lifecycle.held(conn, station, invoice_id)
+    training.refuse_invoice(station)
     mode = InvoiceMode(invoice["mode"])
     completing = Completing(invoice, invoices.rows_of(conn, invoice_id), request.request_id)
     if mode is InvoiceMode.SLIP:  # non-fiscal: no receipt, only the slip printed
@@ -150,14 +153,29 @@ def sell(
     ctx: ShopConfig,
     now_us: int,
     journal: JournalContext | None = None,
-) -> ReceiptOut:
+) -> ReceiptOut | TrainingReceiptOut:
     """A sale (or refund) rung up at the station, with no invoice: products by barcode or
-    code, or free text. Same money rules, numbering and chain as invoice sales."""
+    code, or free text. Same money rules, numbering and chain as invoice sales; at a station
+    in training mode, a training document instead (``checkout.training``)."""
     station = get_station(conn, station_id)
     request_id = f"sale:{request.request_id}"
+    if training.in_training(station):
+        found = training.previous(conn, station_id, request_id, ctx.zone)
+        if found is not None:
+            return found  # a retry
     done = receipts.by_request(conn, station_id, request_id)
     if done is not None:
         return receipt_service.get(conn, done["id"], ctx.zone)  # a retry
+    if training.in_training(station):
+        return _train(
+            conn,
+            station,
+            request=request,
+            request_id=request_id,
+            ctx=ctx,
+            now_us=now_us,
+            journal=journal,
+        )
     shift = current_shift(conn, station_id)
     mode = ReceiptMode(request.mode)
     errors = ErrorCollector()
@@ -193,6 +211,51 @@ def sell(
         journal,
     )
     return receipt
+
+
+def _train(
+    conn: Connection,
+    station: Row,
+    *,
+    request: SaleIn,
+    request_id: str,
+    ctx: ShopConfig,
+    now_us: int,
+    journal: JournalContext | None,
+) -> TrainingReceiptOut:
+    """A walk-in sale at a station in training mode: priced, checked and settled as a real
+    one, but issued as a training document; no open shift is needed (one, if open, counts it)."""
+    shift = repository_open_shift(conn, station["id"])
+    mode = ReceiptMode(request.mode)
+    errors = ErrorCollector()
+    lines = [
+        line
+        for index, row in enumerate(request.rows)
+        if (line := walk_in_line(conn, ("rows", index), row, ctx.reference, errors)) is not None
+    ]
+    check_amount(("discount",), request.discount, errors)
+    errors.raise_if_any()
+    price = price_lines(lines, request.discount, request.discount_type)
+    settlement = settle(
+        price.total,
+        request.payments,
+        ctx.reference.payment_methods,
+        refund=mode is ReceiptMode.REFUND,
+    )
+    return training.issue(
+        conn,
+        station=station,
+        shift_id=None if shift is None else shift["id"],
+        mode=mode,
+        lines=lines,
+        price=price,
+        settlement=settlement,
+        cashier_name=request.cashier_name,
+        request_id=request_id,
+        journal=journal,
+        zone=ctx.zone,
+        now_us=now_us,
+    )
 
 
 def _check_out(

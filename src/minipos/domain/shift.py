@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
 from minipos.domain.errors import Conflict
 from minipos.domain.money import MAX_GRAND_TOTAL, MAX_SHIFT_TOTAL, json_number
@@ -25,6 +26,8 @@ class ReceiptFigures:
     vat: tuple[tuple[Decimal, Decimal, Decimal, Decimal], ...]  # (rate, gross, net, tax)
     payments: tuple[tuple[str, Decimal, bool], ...]  # (method name, amount, is cash)
     change: Decimal
+    #: The money its rows' discounts took off (line and document discounts).
+    discounts: Decimal = ZERO
 
 
 @dataclass
@@ -37,6 +40,16 @@ class ShiftTotals:
     vat: dict[Decimal, list[Decimal]] = field(default_factory=dict)
     #: method name → amount taken (refunds paid out subtracted; change returned subtracted).
     payments: dict[str, Decimal] = field(default_factory=dict)
+    sale_count: int = 0
+    refund_count: int = 0
+    #: Discounts given on sales, and the discounts of the refunded rows (unsigned).
+    sale_discounts: Decimal = ZERO
+    refund_discounts: Decimal = ZERO
+    #: The drawer's side of the payments: cash taken on sales (before change), the change
+    #: given back, and cash paid out on refunds.
+    cash_sales: Decimal = ZERO
+    change_given: Decimal = ZERO
+    cash_refunds: Decimal = ZERO
 
     @property
     def turnover(self) -> Decimal:
@@ -50,8 +63,12 @@ def add_up(receipts: Iterable[ReceiptFigures]) -> ShiftTotals:
         totals.receipts += 1
         if sign < 0:
             totals.refunds += receipt.gross
+            totals.refund_count += 1
+            totals.refund_discounts += receipt.discounts
         else:
             totals.sales += receipt.gross
+            totals.sale_count += 1
+            totals.sale_discounts += receipt.discounts
         totals.tax += sign * receipt.tax
         for rate, gross, net, tax in receipt.vat:
             entry = totals.vat.setdefault(rate, [ZERO, ZERO, ZERO])
@@ -65,8 +82,94 @@ def add_up(receipts: Iterable[ReceiptFigures]) -> ShiftTotals:
                 # The change went back out of the cash drawer.
                 returned = min(change_left, amount)
                 kept, change_left = amount - returned, change_left - returned
+                if sign > 0:
+                    totals.change_given += returned
+            if is_cash:
+                if sign > 0:
+                    totals.cash_sales += amount
+                else:
+                    totals.cash_refunds += kept
             totals.payments[name] = totals.payments.get(name, ZERO) + sign * kept
     return totals
+
+
+class CashKind(StrEnum):
+    """A movement of the cash drawer that is not a sale."""
+
+    FLOAT = "float"  # the opening float, put in when the shift opens
+    IN = "in"
+    OUT = "out"
+
+
+@dataclass(frozen=True, slots=True)
+class CashMovement:
+    kind: CashKind
+    amount: Decimal
+    reason: str | None
+    employee: str | None
+    at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class Drawer:
+    """The cash drawer of a shift: what should be in it, and, once counted, what is.
+
+    ``expected = opening_float + cash_sales - change - cash_refunds + cash_in - cash_out``.
+    """
+
+    opening_float: Decimal
+    cash_sales: Decimal
+    change: Decimal
+    cash_refunds: Decimal
+    cash_in: Decimal
+    cash_out: Decimal
+    counted: Decimal | None
+    movements: tuple[CashMovement, ...]
+
+    @property
+    def expected(self) -> Decimal:
+        return (
+            self.opening_float
+            + self.cash_sales
+            - self.change
+            - self.cash_refunds
+            + self.cash_in
+            - self.cash_out
+        )
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Counted minus expected: negative when cash is missing."""
+        return None if self.counted is None else self.counted - self.expected
+
+
+def drawer(
+    totals: ShiftTotals, movements: Iterable[CashMovement], counted: Decimal | None
+) -> Drawer:
+    kept = tuple(movements)
+
+    def total(kind: CashKind) -> Decimal:
+        return sum((m.amount for m in kept if m.kind is kind), ZERO)
+
+    return Drawer(
+        opening_float=total(CashKind.FLOAT),
+        cash_sales=totals.cash_sales,
+        change=totals.change_given,
+        cash_refunds=totals.cash_refunds,
+        cash_in=total(CashKind.IN),
+        cash_out=total(CashKind.OUT),
+        counted=counted,
+        movements=kept,
+    )
+
+
+def check_cash_out(drawer_now: Drawer, amount: Decimal) -> None:
+    """Refuse taking out more cash than the drawer should hold."""
+    if amount > drawer_now.expected:
+        raise Conflict(
+            f"The drawer should hold {json_number(drawer_now.expected)}; {json_number(amount)}"
+            " cannot be taken out of it."
+        )
 
 
 def grand_total_after(previous: Decimal, totals: ShiftTotals) -> Decimal:

@@ -43,8 +43,9 @@ from minipos.printing import (
     ReceiptLine,
     ShopInfo,
     VatLine,
+    ZDetails,
 )
-from minipos.printing.blocks import Blocks
+from minipos.printing.blocks import Blocks, TextBlock
 from minipos.receipts import repository as receipts
 from minipos.stations import repository as stations
 from minipos.timeutil import to_datetime
@@ -86,6 +87,8 @@ def job_document(conn: Connection, job: Row, ctx: PrintContext) -> Document | No
         )
     if kind is JobKind.SLIP:
         return slip_document(conn, job["invoice_id"], is_copy=is_copy)
+    if kind is JobKind.TRAINING:
+        return training_document(conn, job["training_receipt_id"], is_copy=is_copy)
     return z_report_document(conn, job["shift_id"], ctx, is_copy=is_copy)
 
 
@@ -188,6 +191,16 @@ def slip_document(
     return PrintableSlip(blocks, is_copy=is_copy) if blocks else None
 
 
+def training_document(conn: Connection, training_id: int, *, is_copy: bool) -> PrintableSlip:
+    """A training-mode document, its text as drawn when it was issued (already marked
+    non-fiscal), between the slip's own non-fiscal marks."""
+    found = conn.fetchone("SELECT text FROM training_receipts WHERE id = :id", {"id": training_id})
+    if found is None:
+        raise NotFound()
+    lines = str(found["text"]).splitlines()
+    return PrintableSlip(tuple(TextBlock(content=line) for line in lines), is_copy=is_copy)
+
+
 def z_report_document(
     conn: Connection, shift_id: int, ctx: PrintContext, *, is_copy: bool = False
 ) -> PrintableZReport:
@@ -198,6 +211,7 @@ def z_report_document(
         raise Conflict("This shift is still open: its Z-report exists once it is closed.")
     report: dict[str, Any] = json.loads(shift["report"])
     return PrintableZReport(
+        details=_z_details(json.loads(shift["details"])) if shift["details"] else None,
         shop=ctx.shop,
         station_name=shift["station_name"],
         pos_id=shift["station_pos_id"],
@@ -224,6 +238,35 @@ def z_report_document(
         opened_by=shift["start_employee_name"],
         software_version=ctx.software_version,
         fiscal_version=ctx.fiscal_version,
+    )
+
+
+def _z_details(found: dict[str, Any]) -> ZDetails:
+    """``shifts.details`` as ``stations.service.z_details`` froze it at close."""
+    box = found["drawer"]
+    counted, difference = box["counted"], box["difference"]
+    return ZDetails(
+        sale_count=int(found["sale_count"]),
+        refund_count=int(found["refund_count"]),
+        supporting_documents=int(found["supporting_documents"]),
+        cancelled_invoices=int(found["cancelled_invoices"]),
+        training=int(found["training"]),
+        sale_discounts=Decimal(found["sale_discounts"]),
+        refund_discounts=Decimal(found["refund_discounts"]),
+        opening_float=Decimal(box["opening_float"]),
+        cash_sales=Decimal(box["cash_sales"]),
+        change=Decimal(box["change"]),
+        cash_refunds=Decimal(box["cash_refunds"]),
+        cash_in=Decimal(box["cash_in"]),
+        cash_out=Decimal(box["cash_out"]),
+        expected=Decimal(box["expected"]),
+        counted=None if counted is None else Decimal(counted),
+        difference=None if difference is None else Decimal(difference),
+        movements=tuple(
+            (m["kind"], m["reason"] or "", Decimal(m["amount"]))
+            for m in box["movements"]
+            if m["kind"] != "float"  # the float has its own line
+        ),
     )
 
 

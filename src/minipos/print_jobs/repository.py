@@ -16,7 +16,7 @@ from minipos.db import Connection, Row, claims, insert_statement
 COLUMNS = (
     "station_id", "kind", "receipt_id", "invoice_id", "shift_id", "status", "is_copy",
     "attempts", "next_attempt_at", "last_error", "created_at", "printed_at",
-    "supporting_number",
+    "supporting_number", "training_receipt_id",
 )  # fmt: skip
 WORKER_COLUMNS = ("claimed_at", "claim_token", "may_have_printed")
 _ALL = ", ".join(("id", *COLUMNS, *WORKER_COLUMNS))

@@ -24,6 +24,7 @@ class JobKind(StrEnum):
     RECEIPT = "receipt"
     SLIP = "slip"  # a non-fiscal slip: mode 3 invoices and a sale's info.slip
     Z_REPORT = "z_report"
+    TRAINING = "training"  # a training-mode document (non-fiscal), printed as stored
 
 
 class JobStatus(StrEnum):
@@ -49,6 +50,7 @@ def enqueue(
     shift_id: int | None = None,
     is_copy: bool = False,
     supporting_number: int | None = None,
+    training_receipt_id: int | None = None,
 ) -> int:
     """Queue a document in the caller's transaction: it prints only if the sale commits.
     ``supporting_number``: the job prints the receipt's n-th supporting document (``lv``)."""
@@ -66,6 +68,7 @@ def enqueue(
             "next_attempt_at": now_us,
             "created_at": now_us,
             "supporting_number": supporting_number,
+            "training_receipt_id": training_receipt_id,
         },
     )
 

@@ -20,6 +20,7 @@ from minipos.printing.model import (
     ReceiptLine,
     ShopInfo,
     VatLine,
+    ZDetails,
 )
 from minipos.printing.ops import Op
 from minipos.printing.preview import render_png, render_text
@@ -58,6 +59,7 @@ __all__ = [
     "Transport",
     "UsbTransport",
     "VatLine",
+    "ZDetails",
     "decode_blocks",
     "layout_document",
     "to_escpos",

@@ -25,6 +25,7 @@ from minipos.printing.model import (
     ReceiptLine,
     ShopInfo,
     VatLine,
+    ZDetails,
 )
 from minipos.printing.ops import (
     NORMAL,
@@ -86,22 +87,13 @@ def layout_receipt(
     ops: list[Op] = []
     supporting = receipt.supporting_number is not None
     copy = receipt.is_copy and not supporting
-    # A reprint or a supporting document never opens the drawer.
-    if receipt.open_drawer and not receipt.is_copy and not supporting:
+    training = receipt.training
+    # A reprint, a supporting document or a training document never opens the drawer.
+    if receipt.open_drawer and not receipt.is_copy and not supporting and not training:
         ops.append(DrawerKick(profile.drawer_pin, profile.drawer_on_ms, profile.drawer_off_ms))
 
     ops += _shop_header(receipt.shop, width, wording)
-    if supporting:  # R2: its own title, never the receipt's, naming the receipt it replaces
-        ops.append(_mark(wording.supporting_document))
-        ops += _wrapped(
-            wording.supporting_of.format(
-                number=receipt.supporting_number, receipt=receipt.document_id
-            ),
-            width,
-            Style(Align.CENTER),
-        )
-    elif receipt.refund_of is None:
-        ops.append(_mark(wording.receipt_title))
+    ops += _title(receipt, width, wording)
     if copy:
         ops.append(_mark(wording.copy))
     if receipt.refund_of is not None:
@@ -139,7 +131,14 @@ def layout_receipt(
         (wording.station, receipt.station_name),
         (wording.pos_id, receipt.pos_id),
         (wording.chassis, receipt.chassis_id),
-        (wording.original_document if supporting else wording.document, receipt.document_id),
+        (
+            wording.training_number
+            if training
+            else wording.original_document
+            if supporting
+            else wording.document,
+            receipt.document_id,
+        ),
         (wording.z_number, None if receipt.z_number is None else str(receipt.z_number)),
         (wording.date, receipt.printed_at.strftime(_DATE_FORMAT)),
     ]
@@ -150,12 +149,39 @@ def layout_receipt(
         ops.append(Separator())
         ops += block_ops(receipt.footer, profile)
     ops += _chain_hash(receipt.chain_hash, profile, wording)
-    if supporting:
-        ops.append(_mark(wording.supporting_document))
-    elif copy:
-        ops.append(_mark(wording.copy))
+    ops += _closing_marks(receipt, wording)
     ops += _end(profile)
     return ops
+
+
+def _title(receipt: PrintableReceipt, width: int, wording: Wording) -> list[Op]:
+    """A receipt's title: ``ČEKS``, or a supporting document's or a training document's own."""
+    ops: list[Op] = []
+    if receipt.training:  # never titled a receipt: marked non-fiscal above and below
+        ops.append(_mark(wording.training_title))
+        ops.append(_mark(wording.non_fiscal))
+    elif receipt.supporting_number is not None:  # R2: its own title, naming the receipt
+        ops.append(_mark(wording.supporting_document))
+        ops += _wrapped(
+            wording.supporting_of.format(
+                number=receipt.supporting_number, receipt=receipt.document_id
+            ),
+            width,
+            Style(Align.CENTER),
+        )
+    elif receipt.refund_of is None:
+        ops.append(_mark(wording.receipt_title))
+    return ops
+
+
+def _closing_marks(receipt: PrintableReceipt, wording: Wording) -> list[Op]:
+    if receipt.training:
+        return [_mark(wording.non_fiscal), _mark(wording.training_title)]
+    if receipt.supporting_number is not None:
+        return [_mark(wording.supporting_document)]
+    if receipt.is_copy:
+        return [_mark(wording.copy)]
+    return []
 
 
 def layout_z_report(
@@ -195,6 +221,20 @@ def layout_z_report(
     ops += _pairs(wording.sales, _money(report.sales), width)
     ops += _pairs(wording.refunds, _money(report.refunds), width)
     ops += _pairs(wording.turnover, _money(report.turnover), width, Style(bold=True))
+    details = report.details
+    if details is not None:
+        ops += _pairs(wording.sale_discounts, _money(details.sale_discounts), width)
+        ops += _pairs(wording.refund_discounts, _money(details.refund_discounts), width)
+        ops.append(Separator())
+        ops += _wrapped(wording.document_counts, width)
+        for label, count in (
+            (wording.count_sales, details.sale_count),
+            (wording.count_refunds, details.refund_count),
+            (wording.count_supporting, details.supporting_documents),
+            (wording.count_cancelled, details.cancelled_invoices),
+            (wording.count_training, details.training),
+        ):
+            ops += _pairs(f"  {label}", str(count), width)
     ops.append(Separator())
     if report.vat_lines:
         ops += _vat_table(report.vat_lines, width, wording)
@@ -205,6 +245,8 @@ def layout_z_report(
         for payment in report.payments:
             ops += _pairs(f"  {payment.name}", _money(payment.amount), width)
         ops.append(Separator())
+    if details is not None:
+        ops += _drawer(details, width, wording)
     ops += _pairs(wording.grand_total, _money(report.grand_total), width, Style(bold=True))
     for label, value in (
         (wording.software, report.software_version),
@@ -216,6 +258,27 @@ def layout_z_report(
     if report.is_copy:
         ops.append(_mark(wording.copy))
     ops += _end(profile)
+    return ops
+
+
+def _drawer(details: ZDetails, width: int, wording: Wording) -> list[Op]:
+    """The cash drawer: float, cash taken, change, refunds, each movement with its reason,
+    the expected cash, and the count with its difference when counted."""
+    ops: list[Op] = list(_wrapped(wording.cash_drawer, width))
+    ops += _pairs(f"  {wording.opening_float}", _money(details.opening_float), width)
+    ops += _pairs(f"  {wording.cash_sales}", _money(details.cash_sales), width)
+    ops += _pairs(f"  {wording.change}", _money(-details.change), width)
+    ops += _pairs(f"  {wording.cash_refunds}", _money(-details.cash_refunds), width)
+    for kind, reason, amount in details.movements:
+        label, signed = (wording.cash_out, -amount) if kind == "out" else (wording.cash_in, amount)
+        ops += _pairs(f"  {label}", _money(signed), width)
+        if reason:
+            ops += _wrapped(f"    {reason}", width)
+    ops += _pairs(wording.cash_expected, _money(details.expected), width, Style(bold=True))
+    if details.counted is not None and details.difference is not None:
+        ops += _pairs(wording.cash_counted, _money(details.counted), width)
+        ops += _pairs(wording.cash_difference, _money(details.difference), width)
+    ops.append(Separator())
     return ops
 
 

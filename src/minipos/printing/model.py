@@ -117,6 +117,8 @@ class PrintableReceipt:
     open_drawer: bool = False
     chassis_id: str = ""
     supporting_number: int | None = None
+    #: A training-mode document: non-fiscal, its own number series, never titled a receipt.
+    training: bool = False
 
     def __post_init__(self) -> None:
         if self.printed_at.tzinfo is None or self.printed_at.utcoffset() is None:
@@ -131,6 +133,32 @@ class PrintableSlip:
 
     blocks: Blocks
     is_copy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ZDetails:
+    """What a Z-report prints besides the receipt figures (absent on Z-reports closed before
+    they existed, which print as they did): discounts, counts by document type, the drawer.
+    ``movements`` are the cash in and out as (``"in"`` or ``"out"``, reason, amount), in
+    order; ``counted`` and ``difference`` are None when the cash was not counted."""
+
+    sale_count: int
+    refund_count: int
+    supporting_documents: int
+    cancelled_invoices: int
+    training: int
+    sale_discounts: Decimal
+    refund_discounts: Decimal
+    opening_float: Decimal
+    cash_sales: Decimal
+    change: Decimal
+    cash_refunds: Decimal
+    cash_in: Decimal
+    cash_out: Decimal
+    expected: Decimal
+    counted: Decimal | None
+    difference: Decimal | None
+    movements: tuple[tuple[str, str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +194,7 @@ class PrintableZReport:
     #: The software's and the fiscal core's versions, printed at the bottom.
     software_version: str = ""
     fiscal_version: str = ""
+    details: ZDetails | None = None
 
     def __post_init__(self) -> None:
         for moment in (self.opened_at, self.closed_at):

@@ -53,6 +53,25 @@ class Wording:
     closed_by: str
     software: str
     fiscal_core: str
+    document_counts: str
+    count_sales: str
+    count_refunds: str
+    count_supporting: str
+    count_cancelled: str
+    count_training: str
+    sale_discounts: str
+    refund_discounts: str
+    cash_drawer: str
+    opening_float: str
+    cash_sales: str
+    cash_refunds: str
+    cash_in: str
+    cash_out: str
+    cash_expected: str
+    cash_counted: str
+    cash_difference: str
+    training_title: str
+    training_number: str
 
 
 #: Latvian shop wording (docs/decisions.md §11: the Latvian fiscal profile).
@@ -99,6 +118,25 @@ LATVIAN = Wording(
     closed_by="Slēdza",
     software="Programma",
     fiscal_core="Fiskālais kodols",
+    document_counts="Dokumenti",
+    count_sales="Čeki (pārdošana)",
+    count_refunds="Atgriešanas čeki",
+    count_supporting="Attaisnojuma dokumenti",
+    count_cancelled="Atceltie rēķini",
+    count_training="Mācību dokumenti",
+    sale_discounts="Atlaides pārdošanā",
+    refund_discounts="Atlaides atgriešanā",
+    cash_drawer="Skaidrā nauda kasē",
+    opening_float="Sākuma atlikums",
+    cash_sales="Saņemta skaidrā nauda",
+    cash_refunds="Izmaksāts atgriešanā",
+    cash_in="Iemaksa",
+    cash_out="Izmaksa",
+    cash_expected="Jābūt kasē",
+    cash_counted="Saskaitīts",
+    cash_difference="Starpība",
+    training_title="MĀCĪBU REŽĪMS",
+    training_number="Mācību dok. Nr.",
 )
 
 ENGLISH = Wording(
@@ -144,4 +182,23 @@ ENGLISH = Wording(
     closed_by="Closed by",
     software="Software",
     fiscal_core="Fiscal core",
+    document_counts="Documents",
+    count_sales="Sales receipts",
+    count_refunds="Refund receipts",
+    count_supporting="Supporting documents",
+    count_cancelled="Cancelled invoices",
+    count_training="Training documents",
+    sale_discounts="Discounts on sales",
+    refund_discounts="Discounts on refunds",
+    cash_drawer="Cash drawer",
+    opening_float="Opening float",
+    cash_sales="Cash taken",
+    cash_refunds="Cash refunded",
+    cash_in="Cash in",
+    cash_out="Cash out",
+    cash_expected="Expected",
+    cash_counted="Counted",
+    cash_difference="Difference",
+    training_title="TRAINING MODE",
+    training_number="Training doc. No.",
 )

@@ -51,6 +51,7 @@ def figures(
             (p["method_name"], from_cents(p["amount"]), p["method"] in cash) for p in payments
         ),
         change=from_cents(receipt["changed_amount"]),
+        discounts=from_cents(sum(int(row["discount_amount"] or 0) for row in rows)),
     )
 
 

@@ -21,10 +21,13 @@ _INSERT_STATION = insert_statement("stations", STATION_COLUMNS)
 _INSERT_SHIFT = insert_statement("shifts", SHIFT_COLUMNS)
 #: ``disabled_at`` is not in ``STATION_COLUMNS``: a new station is never disabled, and a
 #: centre's copies of a store's stations are written with those columns only.
-_SELECT_STATION = "SELECT id, " + ", ".join(STATION_COLUMNS) + ", disabled_at FROM stations"
+_SELECT_STATION = (
+    "SELECT id, " + ", ".join(STATION_COLUMNS) + ", disabled_at, training FROM stations"
+)
 #: A station with its open shift, if any, in one statement (a list of N stations is one query).
 _SELECT_STATION_AND_SHIFT = (
     "SELECT st.id, " + ", ".join(f"st.{c}" for c in STATION_COLUMNS) + ", st.disabled_at,"
+    " st.training,"
     " s.id AS open_shift, s.z_number AS open_z_number,"
     # Its last receipt by number: one lookup in uq_receipts_station_document.
     " (SELECT r.print_time FROM receipts r WHERE r.station_id = st.id"
@@ -34,6 +37,7 @@ _SELECT_STATION_AND_SHIFT = (
 #: A shift with the station fields its documented shape repeats.
 _SELECT_SHIFT = (
     "SELECT s.id, " + ", ".join(f"s.{c}" for c in SHIFT_COLUMNS) + ", s.local_id,"
+    " s.counted_cash, s.details,"
     " s.reconciled_at, s.reconcile_note, st.name AS station_name,"
     " st.pos_id AS station_pos_id, st.chassis_id AS station_chassis_id, so.code AS store"
     " FROM shifts s JOIN stations st ON st.id = s.station_id"
@@ -64,8 +68,9 @@ def describe_stations(conn: Connection) -> list[Row]:
 
 
 def update_station(conn: Connection, station_id: int, values: dict[str, Any]) -> None:
-    """Set some of ``name``, ``station_group``, ``disabled_at`` (the keys of ``values``)."""
-    allowed = ("name", "station_group", "disabled_at")
+    """Set some of ``name``, ``station_group``, ``disabled_at``, ``training`` (the keys of
+    ``values``)."""
+    allowed = ("name", "station_group", "disabled_at", "training")
     sets = ", ".join(f"{name} = :{name}" for name in allowed if name in values)
     if sets:
         conn.execute(
@@ -112,9 +117,55 @@ def close_shift(conn: Connection, shift_id: int, values: dict[str, Any]) -> None
     conn.execute(
         "UPDATE shifts SET close_date = :close_date, grand_total = :grand_total,"
         " close_employee = :close_employee, close_employee_name = :close_employee_name,"
-        " report = :report, hash = :hash WHERE id = :id",
+        " report = :report, hash = :hash, counted_cash = :counted_cash, details = :details"
+        " WHERE id = :id",
         {**values, "id": shift_id},
     )
+
+
+# --- the cash drawer and the Z's counts ---------------------------------------------------------
+
+
+def add_cash_movement(conn: Connection, movement: dict[str, Any]) -> int:
+    return conn.insert(
+        insert_statement(
+            "cash_movements",
+            ("station_id", "shift_id", "kind", "amount", "reason", "employee_name", "created_at"),
+        ),
+        movement,
+    )
+
+
+def cash_movements(conn: Connection, shift_id: int) -> list[Row]:
+    return conn.fetchall(
+        "SELECT kind, amount, reason, employee_name, created_at FROM cash_movements"
+        " WHERE shift_id = :id ORDER BY id",
+        {"id": shift_id},
+    )
+
+
+def document_counts(
+    conn: Connection, station_id: int, shift_id: int, start_us: int, end_us: int
+) -> Row:
+    """What a Z counts besides receipts: the supporting documents the station issued in the
+    shift (its journal), the invoices cancelled at it and its training documents."""
+    row = conn.fetchone(
+        "SELECT (SELECT COUNT(*) FROM journal WHERE station_id = :station"
+        " AND kind = 'supporting_document' AND issued_at >= :start AND issued_at <= :end)"
+        " AS supporting,"
+        " (SELECT COUNT(*) FROM invoices WHERE station = :station AND status = :cancelled"
+        " AND updated_at >= :start AND updated_at <= :end) AS cancelled,"
+        " (SELECT COUNT(*) FROM training_receipts WHERE shift_id = :shift) AS training",
+        {
+            "station": station_id,
+            "shift": shift_id,
+            "start": start_us,
+            "end": end_us,
+            "cancelled": int(InvoiceStatus.CANCELLED),
+        },
+    )
+    assert row is not None
+    return row
 
 
 _SHIFT_FILTERS = {
@@ -154,3 +205,8 @@ def held_invoice(conn: Connection, station_id: int, now_us: int) -> Row | None:
         f" AND status = {int(InvoiceStatus.OPENED)} AND lease_expires_at >= :now",
         {"station": station_id, "now": now_us},
     )
+
+
+def lock_station(conn: Connection, station_id: int) -> None:
+    """Take the station row's lock until commit (PostgreSQL; SQLite has one writer)."""
+    conn.execute("UPDATE stations SET training = training WHERE id = :id", {"id": station_id})

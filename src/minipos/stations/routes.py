@@ -26,10 +26,14 @@ from minipos.auth.access import (
 from minipos.auth.principal import Principal
 from minipos.db import Connection
 from minipos.domain.errors import Conflict, NotFound
+from minipos.domain.shift import CashKind
 from minipos.stations import service
 from minipos.stations.schemas import (
     CashierIn,
+    CashMoveIn,
+    ShiftCloseIn,
     ShiftDetail,
+    ShiftOpenIn,
     ShiftOut,
     ShiftQuery,
     ShiftWithReport,
@@ -155,13 +159,49 @@ def _not_at_centre(ctx: AppContext) -> None:
 @router.endpoint(
     "POST",
     "/api/stations/{station_id}/shift/open",
-    summary="Open a shift",
+    summary="Open a shift (with the drawer's opening float)",
     roles=ADMIN_OR_STATION,
-    body=CashierIn,
+    body=ShiftOpenIn,
     response=ShiftOut,
 )
 async def open_shift(request: Request, principal: Principal) -> Response:
-    return await _shift_change(request, principal, service.open_shift)
+    return await _shift_change(request, principal, service.open_shift, ShiftOpenIn)
+
+
+@router.endpoint(
+    "POST",
+    "/api/stations/{station_id}/shift/cash-in",
+    summary="Cash put in the drawer, with its reason; answers with the X figures",
+    roles=ADMIN_OR_STATION,
+    body=CashMoveIn,
+    response=ShiftWithReport,
+)
+async def cash_in(request: Request, principal: Principal) -> Response:
+    return await _move_cash(request, principal, CashKind.IN)
+
+
+@router.endpoint(
+    "POST",
+    "/api/stations/{station_id}/shift/cash-out",
+    summary="Cash taken out of the drawer, with its reason; answers with the X figures",
+    roles=ADMIN_OR_STATION,
+    body=CashMoveIn,
+    response=ShiftWithReport,
+)
+async def cash_out(request: Request, principal: Principal) -> Response:
+    return await _move_cash(request, principal, CashKind.OUT)
+
+
+async def _move_cash(request: Request, principal: Principal, kind: CashKind) -> Response:
+    ctx = context(request)
+    station_id = acting_station(request, principal)
+    data = jsonio.decode(await _body(request, ctx), CashMoveIn)
+    result = await ctx.db.write(
+        lambda conn: service.move_cash(
+            conn, station_id, kind=kind, data=data, ctx=ctx.stations, now_us=now_us()
+        )
+    )
+    return JSONResponse(encode(result))
 
 
 @router.endpoint(
@@ -175,31 +215,37 @@ async def x_report(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     station_id = acting_station(request, principal)
     return JSONResponse(
-        encode(await ctx.db.read(lambda conn: service.x_report(conn, station_id, ctx.stations)))
+        encode(
+            await ctx.db.read(
+                lambda conn: service.x_report(conn, station_id, ctx.stations, now_us())
+            )
+        )
     )
 
 
 @router.endpoint(
     "POST",
     "/api/stations/{station_id}/shift/close",
-    summary="Close the shift: the Z-report",
+    summary="Close the shift: the Z-report (with the counted cash)",
     roles=ADMIN_OR_STATION,
-    body=CashierIn,
+    body=ShiftCloseIn,
     response=ShiftWithReport,
 )
 async def close_shift(request: Request, principal: Principal) -> Response:
-    return await _shift_change(request, principal, service.close_shift)
+    return await _shift_change(request, principal, service.close_shift, ShiftCloseIn)
 
 
 async def _shift_change(
     request: Request,
     principal: Principal,
     change: Callable[[Connection, int, CashierIn, StationContext, int], Struct],
+    body: type[CashierIn],
 ) -> Response:
-    """Open or close a shift: the cashier from an optional body, one write."""
+    """Open or close a shift: the cashier (and the drawer's figure) from an optional body,
+    one write."""
     ctx = context(request)
     station_id = acting_station(request, principal)
-    cashier = jsonio.decode(await _body(request, ctx) or b"{}", CashierIn)
+    cashier = jsonio.decode(await _body(request, ctx) or b"{}", body)
     result = await ctx.db.write(
         lambda conn: change(conn, station_id, cashier, ctx.stations, now_us())
     )

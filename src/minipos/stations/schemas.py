@@ -37,6 +37,8 @@ class StationOut(Struct):
     disabled_at: str | None
     #: When its last receipt was printed (null before its first).
     last_receipt_at: str | None
+    #: In training mode its sales are non-fiscal training documents (docs/fiscal.md).
+    training: bool
 
 
 class StationPatch(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -45,6 +47,8 @@ class StationPatch(Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name | None = None
     station_group: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     disabled: bool | None = None
+    #: Training mode on or off (refused while the station has an open shift).
+    training: bool | None = None
 
 
 class StationKey(Struct):
@@ -66,6 +70,24 @@ class StationCreated(StationOut):
 class CashierIn(Struct, kw_only=True, forbid_unknown_fields=True):
     cashier_name: Name | None = None
     cashier_id: QueryInt | None = None
+
+
+class ShiftOpenIn(CashierIn, kw_only=True, forbid_unknown_fields=True):
+    #: The cash put in the drawer to give change from (0 to 9,999,999,999.99, 2 places).
+    opening_float: Decimal | None = None
+
+
+class ShiftCloseIn(CashierIn, kw_only=True, forbid_unknown_fields=True):
+    #: The cash counted in the drawer at close; the Z shows it against the expected cash.
+    counted_cash: Decimal | None = None
+
+
+class CashMoveIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    """``POST /api/stations/{id}/shift/cash-in`` and ``…/cash-out``."""
+
+    amount: Decimal
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    cashier_name: Name | None = None
 
 
 class ShiftOut(Struct, omit_defaults=True):
@@ -106,8 +128,45 @@ class MethodTotal(Struct):
     amount: Decimal
 
 
+class CashMoveOut(Struct):
+    #: ``float`` (the opening float), ``in`` or ``out``.
+    kind: str
+    amount: Decimal
+    reason: str | None
+    cashier_name: str | None
+    at: str
+
+
+class DrawerOut(Struct):
+    """The cash drawer: ``expected = opening_float + cash_sales - change - cash_refunds +
+    cash_in - cash_out``; ``counted`` and ``difference`` (counted - expected) once counted."""
+
+    opening_float: Decimal
+    cash_sales: Decimal
+    change: Decimal
+    cash_refunds: Decimal
+    cash_in: Decimal
+    cash_out: Decimal
+    expected: Decimal
+    counted: Decimal | None
+    difference: Decimal | None
+    movements: list[CashMoveOut]
+
+
+class DocumentCounts(Struct):
+    """Documents of the shift by type; ``training`` ones are counted only, never summed."""
+
+    sales: int
+    refunds: int
+    supporting_documents: int
+    cancelled_invoices: int
+    training: int
+
+
 class ShiftReport(Struct):
-    """X-report (open shift) or Z-report (closed): totals of the shift's receipts."""
+    """X-report (open shift) or Z-report (closed): totals of the shift's receipts, and (since
+    migration 0014) the drawer, the discounts and the counts by document type; a Z-report
+    closed before has them null."""
 
     receipts: int
     sales: Decimal
@@ -116,6 +175,11 @@ class ShiftReport(Struct):
     tax: Decimal
     vat: list[VatTotal]
     payments: list[MethodTotal]
+    #: Discounts on sales and on the refunded rows, separately.
+    sale_discounts: Decimal | None = None
+    refund_discounts: Decimal | None = None
+    counts: DocumentCounts | None = None
+    drawer: DrawerOut | None = None
 
 
 class ShiftWithReport(ShiftOut, kw_only=True):

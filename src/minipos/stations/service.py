@@ -16,13 +16,23 @@ from minipos.db import Connection, Row, UniqueViolation
 from minipos.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from minipos.domain.events import EventType
 from minipos.domain.money import (
+    MAX_TOTAL,
+    check_decimal,
     from_cents,
     json_number,
     to_cents,
 )
 from minipos.domain.receipt import GENESIS_HASH, chain_hash
 from minipos.domain.reference import ReferenceData
-from minipos.domain.shift import ShiftTotals, check_grand_total_room
+from minipos.domain.shift import (
+    CashKind,
+    CashMovement,
+    Drawer,
+    ShiftTotals,
+    check_cash_out,
+    check_grand_total_room,
+    drawer,
+)
 from minipos.events import service as events
 from minipos.receipts import audit
 from minipos.receipts import repository as receipts
@@ -30,8 +40,14 @@ from minipos.receipts import service as receipt_service
 from minipos.stations import repository
 from minipos.stations.schemas import (
     CashierIn,
+    CashMoveIn,
+    CashMoveOut,
+    DocumentCounts,
+    DrawerOut,
     MethodTotal,
+    ShiftCloseIn,
     ShiftDetail,
+    ShiftOpenIn,
     ShiftOut,
     ShiftQuery,
     ShiftReport,
@@ -116,6 +132,7 @@ def register(conn: Connection, data: StationIn, ctx: StationContext, now_us: int
             "open_shift": None,
             "open_z_number": None,
             "disabled_at": None,
+            "training": False,
             "last_receipt_at": None,
         },
         ctx,
@@ -155,6 +172,8 @@ def update(
         values["station_group"] = data.station_group
     if data.disabled is not None and data.disabled != (station["disabled_at"] is not None):
         values["disabled_at"] = now_us if data.disabled else None
+    if data.training is not None:
+        values["training"] = data.training
     repository.update_station(conn, station_id, values)
     return describe(conn, station_id, ctx)
 
@@ -190,6 +209,7 @@ def station_out(station: Any, ctx: StationContext) -> StationOut:
         disabled=station["disabled_at"] is not None,
         disabled_at=local_aware(station["disabled_at"], ctx.invoices.zone),
         last_receipt_at=local_aware(station["last_receipt_at"], ctx.invoices.zone),
+        training=bool(station["training"]),
     )
 
 
@@ -210,6 +230,10 @@ def list_all(conn: Connection, ctx: StationContext) -> list[StationOut]:
 def open_shift(
     conn: Connection, station_id: int, cashier: CashierIn, ctx: StationContext, now_us: int
 ) -> ShiftOut:
+    """Open a shift; with ``opening_float``, the cash put in the drawer to start with."""
+    opening_float = cashier.opening_float if isinstance(cashier, ShiftOpenIn) else None
+    if opening_float is not None:
+        _check_cash(("opening_float",), opening_float, positive=False)
     station = get_station(conn, station_id)
     if repository.open_shift(conn, station_id) is not None:
         raise Conflict("This station already has an open shift; close it first.")
@@ -233,11 +257,146 @@ def open_shift(
             "volume": 0,
         },
     )
+    if opening_float:
+        _add_movement(
+            conn,
+            station_id=station_id,
+            shift_id=shift_id,
+            kind=CashKind.FLOAT,
+            amount=opening_float,
+            reason=None,
+            cashier=cashier,
+            now_us=now_us,
+        )
     shift = repository.get_shift(conn, shift_id)
     assert shift is not None
     out = shift_out(shift, ctx)
     events.record(conn, EventType.SHIFT_OPENED, shift_id, out, now_us)
     return out
+
+
+def _check_cash(path: tuple[str, ...], amount: Decimal, *, positive: bool) -> None:
+    """A drawer amount: money of one document at most (``MAX_TOTAL``), 2 places; a 400 naming
+    the field otherwise."""
+    message = check_decimal(
+        amount, places=2, minimum=Decimal(0), maximum=MAX_TOTAL, exclusive_minimum=positive
+    )
+    if message:
+        raise ValidationFailed.single(path, message)
+
+
+def _add_movement(
+    conn: Connection,
+    *,
+    station_id: int,
+    shift_id: int,
+    kind: CashKind,
+    amount: Decimal,
+    reason: str | None,
+    cashier: CashierIn | CashMoveIn,
+    now_us: int,
+) -> None:
+    repository.add_cash_movement(
+        conn,
+        {
+            "station_id": station_id,
+            "shift_id": shift_id,
+            "kind": kind.value,
+            "amount": to_cents(amount),
+            "reason": reason,
+            "employee_name": cashier.cashier_name,
+            "created_at": now_us,
+        },
+    )
+
+
+def move_cash(
+    conn: Connection,
+    station_id: int,
+    *,
+    kind: CashKind,
+    data: CashMoveIn,
+    ctx: StationContext,
+    now_us: int,
+) -> ShiftWithReport:
+    """Cash put in (``in``) or taken out (``out``) of the drawer during the shift, with its
+    reason; answers with the X figures after it. Taking out more than the drawer should hold
+    is a 409."""
+    _check_cash(("amount",), data.amount, positive=True)
+    get_station(conn, station_id)
+    # The station row's lock first (as a sale takes it), so the drawer read below is current.
+    repository.lock_station(conn, station_id)
+    shift = current_shift(conn, station_id)
+    if kind is CashKind.OUT:
+        totals = audit.shift_totals(conn, shift["id"], ctx.cash_methods)
+        check_cash_out(_drawer(conn, shift, totals, None), data.amount)
+    _add_movement(
+        conn,
+        station_id=station_id,
+        shift_id=shift["id"],
+        kind=kind,
+        amount=data.amount,
+        reason=data.reason,
+        cashier=data,
+        now_us=now_us,
+    )
+    return x_report(conn, station_id, ctx, now_us)
+
+
+def _drawer(conn: Connection, shift: Row, totals: ShiftTotals, counted: Decimal | None) -> Drawer:
+    movements = [
+        CashMovement(
+            kind=CashKind(m["kind"]),
+            amount=from_cents(m["amount"]),
+            reason=m["reason"],
+            employee=m["employee_name"],
+            at_us=m["created_at"],
+        )
+        for m in repository.cash_movements(conn, shift["id"])
+    ]
+    return drawer(totals, movements, counted)
+
+
+def z_details(
+    conn: Connection, shift: Row, totals: ShiftTotals, counted: Decimal | None, end_us: int
+) -> dict[str, Any]:
+    """What the X and Z show besides the receipt figures (``audit.report_content``): the
+    discounts, the counts by document type and the drawer, in storage form (decimals as
+    strings, times in µs). Frozen in ``shifts.details`` at close."""
+    counts = repository.document_counts(
+        conn, shift["station_id"], shift["id"], shift["start_date"], end_us
+    )
+    box = _drawer(conn, shift, totals, counted)
+    return {
+        "sale_count": totals.sale_count,
+        "refund_count": totals.refund_count,
+        "supporting_documents": int(counts["supporting"]),
+        "cancelled_invoices": int(counts["cancelled"]),
+        "training": int(counts["training"]),
+        "sale_discounts": str(totals.sale_discounts),
+        "refund_discounts": str(totals.refund_discounts),
+        "drawer": {
+            "opening_float": str(box.opening_float),
+            "cash_sales": str(box.cash_sales),
+            "change": str(box.change),
+            "cash_refunds": str(box.cash_refunds),
+            "cash_in": str(box.cash_in),
+            "cash_out": str(box.cash_out),
+            "expected": str(box.expected),
+            "counted": None if box.counted is None else str(box.counted),
+            "difference": None if box.difference is None else str(box.difference),
+            "movements": [
+                {
+                    "kind": m.kind.value,
+                    "amount": str(m.amount),
+                    "reason": m.reason,
+                    "cashier_name": m.employee,
+                    "at": m.at_us,
+                }
+                for m in box.movements
+            ],
+        },
+    }
 
 
 def current_shift(conn: Connection, station_id: int) -> Row:
@@ -247,18 +406,25 @@ def current_shift(conn: Connection, station_id: int) -> Row:
     return shift
 
 
-def x_report(conn: Connection, station_id: int, ctx: StationContext) -> ShiftWithReport:
+def x_report(
+    conn: Connection, station_id: int, ctx: StationContext, now_us: int | None = None
+) -> ShiftWithReport:
     find_station(conn, station_id)
     shift = current_shift(conn, station_id)
     totals = audit.shift_totals(conn, shift["id"], ctx.cash_methods)
-    return with_report(shift, totals, ctx)
+    details = z_details(conn, shift, totals, None, now_us if now_us is not None else 2**62)
+    return with_report(shift, totals, ctx, details)
 
 
 def close_shift(
     conn: Connection, station_id: int, cashier: CashierIn, ctx: StationContext, now_us: int
 ) -> ShiftWithReport:
-    """The Z-report: totals frozen, hashed onto the receipt chain, grand total carried on.
-    A disabled station's shift may still be closed (by an admin)."""
+    """The Z-report: totals frozen, hashed onto the receipt chain, grand total carried on;
+    with ``counted_cash``, the drawer's count against the expected cash. A disabled station's
+    shift may still be closed (by an admin)."""
+    counted = cashier.counted_cash if isinstance(cashier, ShiftCloseIn) else None
+    if counted is not None:
+        _check_cash(("counted_cash",), counted, positive=False)
     find_station(conn, station_id)
     shift = current_shift(conn, station_id)
     held = repository.held_invoice(conn, station_id, now_us)
@@ -268,6 +434,7 @@ def close_shift(
         )
     totals = audit.shift_totals(conn, shift["id"], ctx.cash_methods)
     content = audit.report_content(totals)
+    details = z_details(conn, shift, totals, counted, now_us)
     last = receipts.of_shift(conn, shift["id"])
     previous = last[-1]["hash"] if last else GENESIS_HASH
     grand_total = repository.add_grand_total(conn, station_id, to_cents(totals.sales))
@@ -281,12 +448,14 @@ def close_shift(
             "close_employee_name": cashier.cashier_name,
             "report": json.dumps(content, sort_keys=True),
             "hash": chain_hash(previous, content),
+            "counted_cash": None if counted is None else to_cents(counted),
+            "details": json.dumps(details, sort_keys=True),
         },
     )
     ctx.print_z_report(conn, station_id=station_id, shift_id=shift["id"], now_us=now_us)
     closed = repository.get_shift(conn, shift["id"])
     assert closed is not None
-    out = with_report(closed, totals, ctx)
+    out = with_report(closed, totals, ctx, details)
     events.record(conn, EventType.SHIFT_CLOSED, shift["id"], out, now_us)
     return out
 
@@ -322,18 +491,23 @@ def shift_detail(conn: Connection, shift_id: int, ctx: StationContext) -> ShiftD
     if shift is None:
         raise NotFound()
     if shift["report"] is not None:
-        report, kind = stored_report(json.loads(shift["report"])), "Z"
+        details = json.loads(shift["details"]) if shift["details"] else None
+        report, kind = stored_report(json.loads(shift["report"]), details, ctx), "Z"
     else:
         totals = audit.shift_totals(conn, shift_id, ctx.cash_methods)
-        report, kind = with_report(shift, totals, ctx).report, "X"
+        found = z_details(conn, shift, totals, None, 2**62)
+        report, kind = with_report(shift, totals, ctx, found).report, "X"
     base = shift_out(shift, ctx)
     return ShiftDetail(
         **{f: getattr(base, f) for f in base.__struct_fields__}, report=report, report_type=kind
     )
 
 
-def stored_report(content: dict[str, Any]) -> ShiftReport:
-    """A Z-report as ``audit.report_content`` stored it (decimals as strings)."""
+def stored_report(
+    content: dict[str, Any], details: dict[str, Any] | None, ctx: StationContext
+) -> ShiftReport:
+    """A Z-report as ``audit.report_content`` stored it (decimals as strings), with its
+    ``details`` (null before migration 0014)."""
 
     def number(text: str) -> Decimal:
         return json_number(Decimal(text))
@@ -357,7 +531,52 @@ def stored_report(content: dict[str, Any]) -> ShiftReport:
             MethodTotal(method_name=p["method_name"], amount=number(p["amount"]))
             for p in content["payments"]
         ],
+        **_details_out(details, ctx),
     )
+
+
+def _details_out(details: dict[str, Any] | None, ctx: StationContext) -> dict[str, Any]:
+    """The ``ShiftReport`` fields from :func:`z_details`' storage form."""
+    if details is None:
+        return {}
+
+    def number(text: str | None) -> Decimal | None:
+        return None if text is None else json_number(Decimal(text))
+
+    box = details["drawer"]
+    money = {
+        name: json_number(Decimal(box[name]))
+        for name in (
+            "opening_float", "cash_sales", "change", "cash_refunds", "cash_in", "cash_out",
+            "expected",
+        )
+    }  # fmt: skip
+    return {
+        "sale_discounts": number(details["sale_discounts"]),
+        "refund_discounts": number(details["refund_discounts"]),
+        "counts": DocumentCounts(
+            sales=details["sale_count"],
+            refunds=details["refund_count"],
+            supporting_documents=details["supporting_documents"],
+            cancelled_invoices=details["cancelled_invoices"],
+            training=details["training"],
+        ),
+        "drawer": DrawerOut(
+            **money,
+            counted=number(box["counted"]),
+            difference=number(box["difference"]),
+            movements=[
+                CashMoveOut(
+                    kind=m["kind"],
+                    amount=json_number(Decimal(m["amount"])),
+                    reason=m["reason"],
+                    cashier_name=m["cashier_name"],
+                    at=local_aware(m["at"], ctx.invoices.zone) or "",
+                )
+                for m in box["movements"]
+            ],
+        ),
+    }
 
 
 def shift_out(shift: Any, ctx: StationContext) -> ShiftOut:
@@ -387,7 +606,14 @@ def shift_out(shift: Any, ctx: StationContext) -> ShiftOut:
     )
 
 
-def with_report(shift: Any, totals: ShiftTotals, ctx: StationContext) -> ShiftWithReport:
+def with_report(
+    shift: Any,
+    totals: ShiftTotals,
+    ctx: StationContext,
+    details: dict[str, Any] | None = None,
+) -> ShiftWithReport:
+    """The shift with its figures; ``details`` (:func:`z_details`) adds the drawer, discounts
+    and counts (a centre's copy of a store's shift has none: they stay at the store)."""
     base = shift_out(shift, ctx)
     report = ShiftReport(
         receipts=totals.receipts,
@@ -405,5 +631,6 @@ def with_report(shift: Any, totals: ShiftTotals, ctx: StationContext) -> ShiftWi
             MethodTotal(method_name=name, amount=json_number(amount))
             for name, amount in sorted(totals.payments.items())
         ],
+        **_details_out(details, ctx),
     )
     return ShiftWithReport(**{f: getattr(base, f) for f in base.__struct_fields__}, report=report)
