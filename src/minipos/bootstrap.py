@@ -206,6 +206,7 @@ def _area_settings(settings: Settings) -> tuple[WebhookSettings, bytes, ShopConf
         reference=settings.reference(),
         zone=settings.zone(),
         station_group=settings.station_group,
+        cash_rounding=settings.cash_rounding_step(),
     )
     return webhooks, pepper, invoices
 

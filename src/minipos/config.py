@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from decimal import Decimal
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -19,7 +20,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import Meta
 
-from minipos.domain.reference import FiscalSection, PaymentMethod, ReferenceData, TaxGroup
+from minipos.domain.money import cash_step_error
+from minipos.domain.reference import (
+    FiscalSection,
+    PaymentMethod,
+    RateChange,
+    ReferenceData,
+    TaxGroup,
+    changes_problem,
+)
 
 ENV_PREFIX = "MINIPOS_"
 
@@ -48,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auto_migrate: bool = True
     #: JSON file with ``taxes``, ``fiscal_sections`` and ``payment_methods`` (see docs/).
     reference_file: str = ""
+    #: The cash part of a payment rounded to this step: ``off`` (the default; Latvia does not
+    #: round cash) or ``0.05`` as in Estonia and Lithuania (docs/money.md, "Cash rounding").
+    cash_rounding: str = "off"
     #: How long a station's claim on an invoice lasts without renewal (decisions §6).
     lease_seconds: int = 120
     #: One log line per request (turn off for benchmarks or behind a logging proxy).
@@ -150,6 +162,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"MINIPOS_TIMEZONE: unknown timezone {self.timezone!r}") from exc
 
+    def cash_rounding_step(self) -> Decimal | None:
+        """The cash rounding step, or None when cash is not rounded."""
+        text = self.cash_rounding.strip().lower()
+        if text in ("", "off"):
+            return None
+        try:
+            step = Decimal(text)
+        except InvalidOperation:
+            step = Decimal("NaN")
+        if problem := cash_step_error(step):
+            raise ConfigError(f"MINIPOS_CASH_ROUNDING: {text!r}: {problem} (or off)")
+        return step
+
     def reference(self) -> ReferenceData:
         if not self.reference_file:
             return ReferenceData.default()
@@ -157,8 +182,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data = msgspec.json.decode(Path(self.reference_file).read_bytes(), type=_ReferenceFile)
         except (OSError, msgspec.DecodeError) as exc:
             raise ConfigError(f"MINIPOS_REFERENCE_FILE: {exc}") from exc
+        taxes = {}
+        for tax in data.taxes:
+            changes = tuple(RateChange(c.valid_from, c.rate) for c in tax.changes)
+            if not tax.rate.is_finite() or tax.rate < 0:
+                raise ConfigError(f"MINIPOS_REFERENCE_FILE: taxes id {tax.id}: a negative rate")
+            if problem := changes_problem(changes):
+                raise ConfigError(f"MINIPOS_REFERENCE_FILE: taxes id {tax.id} changes: {problem}")
+            taxes[tax.id] = TaxGroup(tax.id, tax.rate, tax.name, changes)
         return ReferenceData(
-            taxes={t.id: TaxGroup(t.id, t.rate, t.name) for t in data.taxes},
+            taxes=taxes,
             fiscal_sections={s.id: FiscalSection(s.id, s.name) for s in data.fiscal_sections},
             payment_methods={
                 m.id: PaymentMethod(m.id, m.code, m.name, m.is_cash) for m in data.payment_methods
@@ -194,10 +227,19 @@ def load_env(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
         raise ConfigError(_env_message(str(exc))) from exc
 
 
+class _RateChange(msgspec.Struct):
+    #: A local date-time in the shop's zone, without an offset.
+    valid_from: Annotated[datetime, Meta(tz=False)]
+    rate: Decimal
+
+
 class _Tax(msgspec.Struct):
     id: int
+    #: The rate before the first of ``changes`` (the only one without them).
     rate: Decimal
     name: str
+    #: Optional dated rate changes, oldest first (older files have none).
+    changes: list[_RateChange] = []
 
 
 class _Section(msgspec.Struct):

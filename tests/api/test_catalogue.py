@@ -572,8 +572,15 @@ def test_category_delete_is_refused_while_used_unless_detached(api: Api) -> None
 def test_reference_data(api: Api) -> None:
     client = api.as_(Role.STATION)
     taxes = client.get("/api/taxes").json()
-    assert taxes[0] == {"id": 0, "rate": 21, "name": "PVN 21%"}
-    assert [t["id"] for t in taxes] == [0, 1, 2, 3, 4, 5]
+    assert taxes[0] == {
+        "id": 0, "rate": 21, "name": "PVN 21%", "rates": [{"valid_from": None, "rate": 21}]
+    }  # fmt: skip
+    assert [t["id"] for t in taxes] == [0, 1, 2, 3, 4, 5, 6]
+    # Basic foods: 21 % until Latvia's 12 % from 2026-07-01 (docs/money.md).
+    assert taxes[6]["rates"] == [
+        {"valid_from": None, "rate": 21},
+        {"valid_from": "2026-07-01T00:00:00", "rate": 12},
+    ]
     sections = client.get("/api/fiscal-sections").json()
     assert (len(sections), sections[19]) == (99, {"id": 20, "name": "Nodaļa 20"})
     assert client.get("/api/payment-methods").json() == [

@@ -36,7 +36,16 @@ PEPPER = "test-pepper"
 CENTRAL_URL = "http://127.0.0.1:1"  # nothing listens: the store's own worker pulls in vain
 INVOICE = {"rows": [{"text": "Piens", "quantity": "1", "price": "1.20"}]}
 REFERENCE = {
-    "taxes": [{"id": 0, "rate": 21, "name": "PVN 21%"}, {"id": 7, "rate": "5.5", "name": "Īpašā"}],
+    "taxes": [
+        {"id": 0, "rate": 21, "name": "PVN 21%"},
+        # A rate history travels with the rest (5.5 in force since 2026-01-01).
+        {
+            "id": 7,
+            "rate": 9,
+            "name": "Īpašā",
+            "changes": [{"valid_from": "2026-01-01T00:00:00", "rate": "5.5"}],
+        },
+    ],
     "fiscal_sections": [{"id": 1, "name": "Nodaļa 1"}],
     "payment_methods": [
         {"id": 1, "code": 0, "name": "Skaidrā nauda", "is_cash": True},
@@ -348,7 +357,7 @@ def test_reference_data_comes_from_the_centre_and_is_used_at_once_and_after_a_re
     chain: Chain,
 ) -> None:
     assert [t["id"] for t in chain.call("store", "store_admin", "GET", "/api/taxes").json()] == [
-        0, 1, 2, 3, 4, 5,
+        0, 1, 2, 3, 4, 5, 6,
     ]  # fmt: skip
     chain.pull_all()
     centre_taxes = chain.call("centre", "centre_admin", "GET", "/api/taxes").json()

@@ -28,6 +28,7 @@ from minipos.catalogue.schemas import (
     ProductPatch,
     ProductQuery,
     TaxOut,
+    TaxRateOut,
 )
 from minipos.catalogue.service import CatalogueContext, categories, products, sync_feed
 from minipos.db import Connection
@@ -315,8 +316,24 @@ async def delete_category(request: Request, principal: Principal) -> Response:
     response=list[TaxOut],
 )
 async def list_taxes(request: Request, principal: Principal) -> Response:
-    taxes = context(request).invoices.reference.taxes.values()
-    return JSONResponse(encode([TaxOut(t.id, json_number(t.rate), t.name) for t in taxes]))
+    shop = context(request).invoices
+    now = now_us()
+    return JSONResponse(
+        encode(
+            [
+                TaxOut(
+                    t.id,
+                    json_number(t.rate_at(now, shop.zone)),
+                    t.name,
+                    [
+                        TaxRateOut(None if start is None else start.isoformat(), json_number(rate))
+                        for start, rate in t.history()
+                    ],
+                )
+                for t in shop.reference.taxes.values()
+            ]
+        )
+    )
 
 
 @reference_router.endpoint(

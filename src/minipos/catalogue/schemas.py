@@ -143,10 +143,19 @@ class CategoryOut(Struct):
     updated_at: str
 
 
+class TaxRateOut(Struct):
+    #: Local date-time (shop's zone) the rate starts; null: since always.
+    valid_from: str | None
+    rate: Decimal
+
+
 class TaxOut(Struct):
     id: int
+    #: The rate in force now.
     rate: Decimal
     name: str
+    #: Every rate of the group, oldest first (docs/money.md, "VAT rates over time").
+    rates: list[TaxRateOut]
 
 
 class FiscalSectionOut(Struct):

@@ -8,11 +8,14 @@ its printing and e-receipts, record the events. Each runs inside the caller's un
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from minipos.checkout import training
 from minipos.checkout.lines import check_amount, edited_lines, walk_in_line
@@ -26,6 +29,7 @@ from minipos.domain.money import (
     DiscountType,
     DocumentPrice,
     from_cents,
+    json_number,
     to_cents,
     to_thousandths,
 )
@@ -57,6 +61,8 @@ class Completing:
     header: Row
     rows: Sequence[Row]
     request_id: str
+    #: The invoice's ``report`` once Done: the rows whose VAT rate changed since posting.
+    report: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,8 @@ def complete(
         _queue_documents(conn, station_id, invoice, None, now_us)
         return _done(conn, station, completing, ctx, now_us, receipt=None, total=ZERO, change=ZERO)
     shift = current_shift(conn, station_id)
-    lines = edited_lines(completing.rows, request)
+    lines, report = _rates_in_force(edited_lines(completing.rows, request), completing, ctx, now_us)
+    completing = dataclasses.replace(completing, report=report)
     discount = from_cents(invoice["discount"])
     discount_type = invoice["discount_type"]
     _, done = _check_out(
@@ -179,10 +186,11 @@ def sell(
     shift = current_shift(conn, station_id)
     mode = ReceiptMode(request.mode)
     errors = ErrorCollector()
+    reference = ctx.reference.in_force(now_us, ctx.zone)  # the rates of this moment
     lines = [
         line
         for index, row in enumerate(request.rows)
-        if (line := walk_in_line(conn, ("rows", index), row, ctx.reference, errors)) is not None
+        if (line := walk_in_line(conn, ("rows", index), row, reference, errors)) is not None
     ]
     check_amount(("discount",), request.discount, errors)
     if request.parent_document_id is not None and mode is not ReceiptMode.REFUND:
@@ -269,7 +277,11 @@ def _check_out(
     With ``journal``, the receipt's printed text goes to the electronic journal too."""
     refund = sale.mode is ReceiptMode.REFUND
     settlement = settle(
-        sale.price.total, sale.tenders, ctx.reference.payment_methods, refund=refund
+        sale.price.total,
+        sale.tenders,
+        ctx.reference.payment_methods,
+        refund=refund,
+        cash_step=ctx.cash_rounding,
     )
     parent = (
         check_against_original(
@@ -317,6 +329,7 @@ def _check_out(
                 row["id"],
                 to_thousandths(line.quantity),
                 to_cents(line.price),
+                to_cents(line.tax_rate),
             )
         done = _done(
             conn,
@@ -361,6 +374,7 @@ def _done(
             "changed_sum": to_cents(change),
             "complete_request_id": completing.request_id,
             "updated_at": now_us,
+            "report": completing.report,
         },
         ctx,
         now_us,
@@ -393,6 +407,36 @@ def _queue_documents(
             conn, station_id=station_id, kind=JobKind.SLIP, invoice_id=invoice["id"], now_us=now_us
         )
     queue_receipt(conn, invoice, receipt, now_us)  # e-receipts (info.customer), if a receipt
+
+
+_REPORT = msgspec.json.Encoder(decimal_format="number")
+
+
+def _rates_in_force(
+    lines: Sequence[SaleLine], completing: Completing, ctx: ShopConfig, now_us: int
+) -> tuple[list[SaleLine], str | None]:
+    """The invoice's lines at the VAT rates in force now, when its receipt is issued (rows
+    keep the rate they were posted with until then), and the invoice's ``report`` naming the
+    rows whose rate changed (None when none did). Prices include VAT, so the total stays."""
+    taxes = ctx.reference.in_force(now_us, ctx.zone).taxes
+    out: list[SaleLine] = []
+    changed: list[dict[str, Any]] = []
+    for line, row in zip(lines, completing.rows, strict=True):
+        group = taxes.get(line.tax)
+        if group is None or group.rate == line.tax_rate:  # a group since removed keeps its rate
+            out.append(line)
+            continue
+        changed.append(
+            {
+                "row": row["id"],
+                "tax": line.tax,
+                "posted_rate": json_number(line.tax_rate),
+                "applied_rate": json_number(group.rate),
+            }
+        )
+        out.append(dataclasses.replace(line, tax_rate=group.rate))
+    report = _REPORT.encode({"tax_rate_changes": changed}).decode() if changed else None
+    return out, report
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ __all__ = [
     "Line",
     "PricedLine",
     "VatGroup",
+    "cash_step_error",
     "check_decimal",
     "from_cents",
     "from_minor",
@@ -53,6 +54,7 @@ __all__ = [
     "line_discount",
     "line_gross_error",
     "price_document",
+    "round_cash",
     "round_money",
     "shown",
     "shown_cents",
@@ -334,6 +336,26 @@ def vat(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     with localcontext(_EXACT):
         tax = _round_ratio(gross * rate, _HUNDRED + rate)
         return gross - tax, tax
+
+
+def cash_step_error(step: Decimal) -> str | None:
+    """Why ``step`` cannot be a cash rounding step (0.01 … 1.00, whole cents), or None."""
+    return check_decimal(step, places=PRICE_PLACES, minimum=CENT, maximum=_ONE)
+
+
+def round_cash(amount: Decimal, step: Decimal) -> Decimal:
+    """``amount`` (whole cents) to the nearest multiple of ``step``, half away from zero.
+
+    With a 0.05 step a total ending in 1 or 2 (or 6, 7) cents goes down and one ending in 3 or 4
+    (or 8, 9) goes up (docs/money.md, "Cash rounding"); whole cents never fall on a half. Done
+    in integer cents, so no context rounds anything.
+    """
+    cents = to_minor(amount, PRICE_PLACES)
+    unit = to_minor(step, PRICE_PLACES)
+    if unit <= 0:
+        raise ValueError(f"cash rounding step {step} is not positive")
+    magnitude = (2 * abs(cents) + unit) // (2 * unit) * unit
+    return from_minor(-magnitude if cents < 0 else magnitude, PRICE_PLACES)
 
 
 # --- documents ----------------------------------------------------------------------------------

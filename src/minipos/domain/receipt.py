@@ -16,7 +16,14 @@ from enum import IntEnum
 from typing import Any, Protocol
 
 from minipos.domain.errors import ErrorCollector, ValidationFailed
-from minipos.domain.money import MAX_PRICE, MAX_TOTAL, PRICE_PLACES, check_decimal, json_number
+from minipos.domain.money import (
+    MAX_PRICE,
+    MAX_TOTAL,
+    PRICE_PLACES,
+    check_decimal,
+    json_number,
+    round_cash,
+)
 from minipos.domain.reference import PaymentMethod
 
 #: The hash a station's chain starts from.
@@ -52,6 +59,9 @@ class Tender:
 class Settlement:
     tenders: tuple[Tender, ...]
     change: Decimal
+    #: Cash rounding: what the cash part was rounded by (+ up, − down); the payments cover
+    #: ``total + rounding`` and the change is what exceeds that.
+    rounding: Decimal = ZERO
 
 
 def settle(
@@ -60,12 +70,17 @@ def settle(
     methods: Mapping[int, PaymentMethod],
     *,
     refund: bool = False,
+    cash_step: Decimal | None = None,
 ) -> Settlement:
     """Resolve the payments of a ``total`` (docs/decisions.md §3).
 
     ``amount: null`` takes what remains. Cash may exceed the total; the excess is the change.
     Card and transfer may not exceed what remains. A refund pays out exactly the total. All
     payments together are at most ``MAX_TOTAL``, so the change is too.
+
+    With a ``cash_step`` (cash rounding, docs/money.md) the cash part (the total less the card
+    and transfer payments) is due rounded to the step when cash is among the payments; card
+    and transfer amounts never round.
     """
     errors = ErrorCollector()
     rest_index: int | None = None
@@ -98,17 +113,30 @@ def settle(
         errors.add(("payments",), "This list may not be empty.")
     errors.raise_if_any()
 
+    has_cash = cash_step is not None and any(methods[t.method_id].is_cash for t in tenders)
+    rest = max(total - fixed, ZERO)
+    if has_cash and rest_index is not None and methods[tenders[rest_index].method_id].is_cash:
+        assert cash_step is not None
+        # Cash takes the rest: it pays the cash part rounded, less the cash already given.
+        fixed_cash = sum((t.amount or ZERO for t in tenders if methods[t.method_id].is_cash), ZERO)
+        cash_part = max(total - (fixed - fixed_cash), ZERO)
+        rest = max(round_cash(cash_part, cash_step) - fixed_cash, ZERO)
     resolved = []
     for index, tender in enumerate(tenders):
-        amount = tender.amount if tender.amount is not None else max(total - fixed, ZERO)
+        amount = tender.amount if tender.amount is not None else rest
         if amount > ZERO:
             resolved.append(Tender(index, methods[tender.method_id], amount))
     paid = sum((t.amount for t in resolved), ZERO)
     non_cash = sum((t.amount for t in resolved if not t.method.is_cash), ZERO)
-    if paid < total:
+    rounding = ZERO
+    if has_cash and total > non_cash:
+        assert cash_step is not None
+        rounding = round_cash(total - non_cash, cash_step) - (total - non_cash)
+    due = total + rounding
+    if paid < due:
         raise ValidationFailed.single(
             ("payments",),
-            f"Underpaid: {json_number(total - paid)} of {json_number(total)} is still due.",
+            f"Underpaid: {json_number(due - paid)} of {json_number(due)} is still due.",
         )
     if non_cash > total:
         raise ValidationFailed.single(
@@ -121,12 +149,12 @@ def settle(
             ("payments",),
             f"Payments add up to {json_number(paid)}; one receipt takes at most {MAX_TOTAL}.",
         )
-    if refund and paid != total:
+    if refund and paid != due:
         raise ValidationFailed.single(
             ("payments",),
-            f"A refund pays out exactly {json_number(total)}, not {json_number(paid)}.",
+            f"A refund pays out exactly {json_number(due)}, not {json_number(paid)}.",
         )
-    return Settlement(tuple(resolved), paid - total)
+    return Settlement(tuple(resolved), paid - due, rounding)
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,14 +294,17 @@ def mark_done(conn: Connection, invoice_id: int, values: Mapping[str, Any]) -> N
         " station = :station, printed_at = :printed_at, print_station = :print_station,"
         " print_pos_id = :print_pos_id, print_chassis_id = :print_chassis_id,"
         " check_num = :check_num, total_sum = :total_sum, changed_sum = :changed_sum,"
-        " complete_request_id = :complete_request_id, updated_at = :updated_at WHERE id = :id",
-        {**values, "id": invoice_id},
+        " complete_request_id = :complete_request_id, updated_at = :updated_at,"
+        " report = :report WHERE id = :id",
+        {"report": None, **values, "id": invoice_id},
     )
 
 
-def update_row(conn: Connection, row_id: int, quantity: int, price: int) -> None:
-    """A row as sold: the quantity weighed, the price given for a free-price row."""
+def update_row(conn: Connection, row_id: int, quantity: int, price: int, tax_rate: int) -> None:
+    """A row as sold: the quantity weighed, the price given for a free-price row, the VAT rate
+    in force when the receipt was issued."""
     conn.execute(
-        "UPDATE invoice_rows SET quantity = :quantity, price = :price WHERE id = :id",
-        {"quantity": quantity, "price": price, "id": row_id},
+        "UPDATE invoice_rows SET quantity = :quantity, price = :price, tax_rate = :tax_rate"
+        " WHERE id = :id",
+        {"quantity": quantity, "price": price, "tax_rate": tax_rate, "id": row_id},
     )

@@ -12,6 +12,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -79,6 +80,8 @@ class ShopConfig:
     reference: ReferenceData
     zone: ZoneInfo
     station_group: str
+    #: Cash rounding step (``MINIPOS_CASH_ROUNDING``); None: cash is not rounded.
+    cash_rounding: Decimal | None = None
     #: Not configuration: the process's guess at the next automatic invoice number. It rides
     #: here because it lives as long as the configuration and every invoice use case has it.
     numbers: NumberHint = field(default_factory=NumberHint)
@@ -130,7 +133,9 @@ def prepare(
 ) -> PreparedInvoice:
     """Check every rule and compute the totals; raises ``ValidationFailed``. ``created_by`` is
     the posting API key's id: an integrator key cancels only what it posted."""
-    price = validate_invoice(request, ctx.reference)
+    # The rates in force now; completion re-prices at its own moment (docs/money.md).
+    reference = ctx.reference.in_force(now_us, ctx.zone)
+    price = validate_invoice(request, reference)
     auto_number = request.invoice_no is None
     header: dict[str, Any] = {
         "id": None,
@@ -182,7 +187,7 @@ def prepare(
             "is_free_price": row.is_free_price,
             "is_weight": row.is_weight,
             "tax": row.tax,
-            "tax_rate": to_cents(ctx.reference.taxes[row.tax].rate),
+            "tax_rate": to_cents(reference.taxes[row.tax].rate),
             "fiscal_section": row.fiscal_section,
             "discount": to_cents(row.discount),
             "discount_type": stored_discount_type(row.discount_type),
@@ -426,7 +431,8 @@ def _summary_fields(h: Any, ctx: ShopConfig) -> dict[str, Any]:
         "keep_drawer_closed": bool(h["keep_drawer_closed"]),
         "print_paper_receipt": _optional_bool(h["print_paper_receipt"]),
         "is_auto_open": bool(h["is_auto_open"]),
-        "report": h["report"],
+        # Only ever null or the JSON object a completion wrote (docs/money.md).
+        "report": None if h["report"] is None else msgspec.Raw(h["report"].encode()),
         "common_id": h["common_id"],
         "synchronized_at": local_naive(h["synchronized_at"], ctx.zone),
         "info": msgspec.Raw(h["info"].encode()),

@@ -23,6 +23,7 @@ from minipos.sync.wire import (
     ProductDown,
     PullRequest,
     PullResponse,
+    RateChangeDown,
     ReferenceDown,
     SectionDown,
     TaxDown,
@@ -39,7 +40,10 @@ def _hash(document: object) -> str:
 
 def reference_document(reference: ReferenceData) -> ReferenceDown:
     return ReferenceDown(
-        taxes=[TaxDown(t.id, t.rate, t.name) for t in sorted(reference.taxes.values(), key=_id)],
+        taxes=[
+            TaxDown(t.id, t.rate, t.name, [RateChangeDown(c.valid_from, c.rate) for c in t.changes])
+            for t in sorted(reference.taxes.values(), key=_id)
+        ],
         fiscal_sections=[
             SectionDown(s.id, s.name) for s in sorted(reference.fiscal_sections.values(), key=_id)
         ],

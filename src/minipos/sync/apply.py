@@ -17,7 +17,13 @@ import msgspec
 
 from minipos.catalogue import repository as catalogue
 from minipos.db import Connection
-from minipos.domain.reference import FiscalSection, PaymentMethod, ReferenceData, TaxGroup
+from minipos.domain.reference import (
+    FiscalSection,
+    PaymentMethod,
+    RateChange,
+    ReferenceData,
+    TaxGroup,
+)
 from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
 from minipos.invoices.service import PreparedInvoice, ShopConfig
@@ -76,7 +82,12 @@ def stored_reference(conn: Connection) -> ReferenceData | None:
 
 def reference_data(doc: ReferenceDown) -> ReferenceData:
     return ReferenceData(
-        taxes={t.id: TaxGroup(t.id, t.rate, t.name) for t in doc.taxes},
+        taxes={
+            t.id: TaxGroup(
+                t.id, t.rate, t.name, tuple(RateChange(c.valid_from, c.rate) for c in t.changes)
+            )
+            for t in doc.taxes
+        },
         fiscal_sections={s.id: FiscalSection(s.id, s.name) for s in doc.fiscal_sections},
         payment_methods={
             m.id: PaymentMethod(m.id, m.code, m.name, m.is_cash) for m in doc.payment_methods

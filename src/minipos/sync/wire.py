@@ -6,6 +6,7 @@ catalogue, reference data and the invoices posted at the centre for it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -107,11 +108,19 @@ class CategoryDown(msgspec.Struct):
     updated_at: int
 
 
+class RateChangeDown(msgspec.Struct):
+    #: A local date-time in the shop's zone (no offset), as in the reference file.
+    valid_from: datetime
+    rate: Decimal
+
+
 class TaxDown(msgspec.Struct):
     id: int
-    #: A percentage (``21``, ``5.5``): a decimal, never a float.
+    #: A percentage (``21``, ``5.5``): a decimal, never a float. The rate before ``changes``.
     rate: Decimal
     name: str
+    #: Dated rate changes, oldest first (a centre that has none, or an older one, sends []).
+    changes: list[RateChangeDown] = []
 
 
 class SectionDown(msgspec.Struct):

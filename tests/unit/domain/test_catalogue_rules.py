@@ -88,7 +88,7 @@ def test_a_plain_product_is_valid() -> None:
         (Product(price=Decimal("NaN")), [(("price",), "A valid number is required.")]),
         (Product(default_quantity=Decimal(0)), [(("default_quantity",), "Ensure this value is greater than 0.")]),
         (Product(default_quantity=Decimal("0.0001")), [(("default_quantity",), "Ensure that there are no more than 3 decimal places.")]),
-        (Product(tax=6), [(("tax",), '"6" is not a valid choice.')]),
+        (Product(tax=7), [(("tax",), '"7" is not a valid choice.')]),
         (Product(fiscal_section=0), [(("fiscal_section",), '"0" is not a valid choice.')]),
         (Product(category=2), [(("category",), 'Invalid pk "2" - object does not exist.')]),
         (Product(code=100), [(("code",), "A product with this code already exists.")]),
