@@ -182,11 +182,18 @@ def test_the_back_office_day(shop: Shop, windows: Callable[[], Office]) -> None:
     product = shop.call("POST", "/api/products", {"name": "Piens 2%", "price": "0.99", "code": 501})
     office.go("catalogue")
     office.wait(lambda: office.driver.find_elements(By.CSS_SELECTOR, f".product-{product['id']}"))
+    # a category added, then given to the product
+    office.wait_visible("cat-new-name")
+    office.type("cat-new-name", "Piena produkti\n")
+    office.wait(lambda: office.driver.find_elements(By.CSS_SELECTOR, "#categories tbody tr"))
+    category = shop.call("GET", "/api/categories")[0]
+    assert category["name"] == "Piena produkti"
     office.shot("04-catalogue")
     office.css(f".product-{product['id']}").click()
     office.wait_visible("p-price")
     office.type("p-price", "1,15")
     office.type("p-barcodes", "4750000000017")
+    Select(office.el("p-category")).select_by_value(str(category["id"]))
     office.el("p-save").click()
     office.wait_text("p-status", "€1.15")
     office.shot("05-product")
@@ -194,6 +201,7 @@ def test_the_back_office_day(shop: Shop, windows: Callable[[], Office]) -> None:
     seen = next(p for p in feed if p["id"] == product["id"])
     assert Decimal(str(seen["price"])) == Decimal("1.15")
     assert [b["barcode"] for b in seen["barcodes"]] == ["4750000000017"]
+    assert seen["category"] == category["id"]
 
     # Stations: disable one, and its key is refused; enable; rotate its key
     office.go(f"stations/{shop.station_id}")

@@ -19,8 +19,9 @@ export async function render(main, { args, session }) {
       search, h("button", { type: "submit" }, t("cat.find")),
       h("button", { type: "button", id: "cat-new", class: "primary",
         onclick: () => { location.hash = "#/catalogue/new"; } }, t("cat.new"))),
-    list, pager);
+    list, pager, h("div", { id: "categories" }));
   const taxes = Object.fromEntries((await getAll("/api/taxes")).map((x) => [x.id, x]));
+  await categories(main.querySelector("#categories"));
 
   async function load() {
     const text = search.value.trim();
@@ -88,6 +89,8 @@ async function edit(main, id, session) {
   const active = h("input", { id: "p-active", type: "checkbox", checked: p.status === 1 });
   const weight = h("input", { id: "p-weight", type: "checkbox", checked: p.is_weight });
   const free = h("input", { id: "p-free", type: "checkbox", checked: p.is_free_price });
+  const addons = h("input", { id: "p-addons", value: (p.addons || []).join(", "),
+    placeholder: t("cat.addons_hint") });
   const barcodes = h("textarea", { id: "p-barcodes", rows: "3", cols: "30" });
   barcodes.value = p.barcodes.map((b) => b.barcode).join("\n");
   const status = h("p", { id: "p-status", class: "note", role: "status" });
@@ -108,6 +111,7 @@ async function edit(main, id, session) {
       status: active.checked ? 1 : 0,
       is_weight: weight.checked,
       is_free_price: free.checked,
+      addons: addons.value.split(/[\s,;]+/).filter(Boolean).map(Number),
       barcodes: codes.map((c) => (keep[c] ? { barcode: c, discount: keep[c].discount,
         discount_type: keep[c].discount_type, default_quantity: keep[c].default_quantity }
         : { barcode: c })),
@@ -128,6 +132,7 @@ async function edit(main, id, session) {
       field(t("cat.name"), name), field(t("cat.code"), code), field(t("cat.price"), price),
       field(t("cat.tax"), tax), field(t("cat.category"), category),
       field(t("cat.barcodes_one_per_line"), barcodes),
+      field(t("cat.addons"), addons),
       field(t("cat.active"), active), field(t("cat.weight"), weight), field(t("cat.free_price"), free),
       h("div", { class: "wide toolbar" },
         h("button", { type: "submit", class: "primary", id: "p-save" }, t("common.save")),
@@ -135,4 +140,44 @@ async function edit(main, id, session) {
       h("div", { class: "wide" }, status)),
   );
   if (session.role !== "admin" && session.role !== "manager") name.disabled = true;
+}
+
+// Categories: the list with their parents; add one, or rename one in place.
+async function categories(box) {
+  const all = await getAll("/api/categories");
+  const names = Object.fromEntries(all.map((c) => [c.id, c.name]));
+  const parentSelect = (id, value) => {
+    const select = h("select", { id }, new Option("—", ""), all.map((c) => new Option(c.name, c.id)));
+    select.value = value === null || value === undefined ? "" : String(value);
+    return select;
+  };
+  const name = h("input", { id: "cat-new-name", maxlength: "200", required: true });
+  const parent = parentSelect("cat-new-parent", null);
+  const save = async (method, path, body) => {
+    showError(null);
+    try {
+      await send(method, path, body);
+      await categories(box);
+    } catch (error) {
+      showError(error);
+    }
+  };
+  box.replaceChildren(
+    h("h2", {}, t("cat.categories")),
+    table([
+      { title: "ID", value: (c) => c.id },
+      { title: t("cat.name"), value: (c) => {
+        const input = h("input", { value: c.name, id: `category-${c.id}-name`, maxlength: "200" });
+        input.addEventListener("change", () => save("PUT", `/api/categories/${c.id}`,
+          { name: input.value.trim(), parent: c.parent }));
+        return input;
+      } },
+      { title: t("cat.parent"), value: (c) => (c.parent === null ? "" : names[c.parent] ?? c.parent) },
+    ], all),
+    h("form", { class: "toolbar", id: "category-form", onsubmit: (event) => {
+      event.preventDefault();
+      save("POST", "/api/categories", { name: name.value.trim(),
+        parent: parent.value === "" ? null : Number(parent.value) });
+    } }, name, parent, h("button", { type: "submit", id: "category-add" }, t("cat.add_category"))),
+  );
 }
