@@ -248,3 +248,34 @@ def test_a_manager_changes_only_the_catalogue_and_reprints(office: TestClient) -
         assert response.status_code == 403, (op.method, op.path, response.text)
         checked += 1
     assert checked > 20
+
+
+def test_an_admin_manages_users_and_a_manager_cannot(office: TestClient) -> None:
+    token = csrf(office, "anna")
+    listed = office.get("/office/users").json()
+    assert [(u["name"], u["role"], u["disabled"]) for u in listed] == [
+        ("anna", "admin", False),
+        ("maris", "manager", False),
+    ]
+    body = {"name": "liga", "role": "manager", "password": "x" * 12}
+    assert office.post("/office/users", json=body).status_code == 403  # no CSRF token
+    made = office.post("/office/users", json=body, headers=token)
+    assert made.status_code == 201, made.text
+    assert office.post("/office/users", json=body, headers=token).status_code == 400  # exists
+    anna = next(u for u in listed if u["name"] == "anna")
+    own = office.patch(f"/office/users/{anna['id']}", json={"disabled": True}, headers=token)
+    assert own.status_code == 400  # not oneself
+    liga = made.json()["id"]
+    assert (
+        office.patch(f"/office/users/{liga}", json={"disabled": True}, headers=token).status_code
+        == 204
+    )
+    other = TestClient(office.app)
+    assert sign_in(other, "liga", "x" * 12).status_code == 401  # disabled
+    # a manager may not see or change users
+    manager = TestClient(office.app)
+    mtoken = csrf(manager, "maris")
+    assert manager.get("/office/users").status_code == 403
+    assert (
+        manager.post("/office/users", json=body | {"name": "x2"}, headers=mtoken).status_code == 403
+    )

@@ -275,6 +275,17 @@ def test_the_back_office_day(shop: Shop, windows: Callable[[], Office]) -> None:
     office.wait(lambda: not office.driver.find_elements(By.XPATH, f"//tr[td[text()='{key_id}']]"))
     assert call(shop.server, made, "GET", "/api/invoices")[0] == 401
 
+    # a new back-office user, made here, signs in elsewhere
+    office.wait_visible("user-name")
+    office.type("user-name", "liga")
+    Select(office.el("user-role")).select_by_value("manager")
+    office.type("user-password", PASSWORD + "\n")
+    office.wait(lambda: office.driver.find_elements(By.CSS_SELECTOR, ".user-liga"))
+    status, _, _ = shop.server.request(
+        "POST", "/office/login", {"name": "liga", "password": PASSWORD}
+    )
+    assert status == 200
+
     # Sign out: the session is over
     office.el("logout").click()
     office.wait_visible("login-name")

@@ -94,12 +94,21 @@ def _check_new(name: str, password: str) -> None:
         raise UserError(f"a password is at least {MIN_PASSWORD} characters")
 
 
-def add_user(conn: Connection, name: str, role: OfficeRole, password: str, now_us: int) -> int:
+def add_user(
+    conn: Connection,
+    name: str,
+    role: OfficeRole,
+    password: str,
+    now_us: int,
+    *,
+    password_hash: str | None = None,
+) -> int:
+    """A new user; ``password_hash``: the password's hash made beforehand (off the writer)."""
     _check_new(name, password)
     try:
         return peoplestore.insert_user(
-            conn, name=name, role=role.value, password_hash=hash_password(password),
-            created_at=now_us,
+            conn, name=name, role=role.value,
+            password_hash=password_hash or hash_password(password), created_at=now_us,
         )  # fmt: skip
     except UniqueViolation:
         raise UserError(f"a user named {name!r} exists already") from None
@@ -113,6 +122,7 @@ def change_user(
     role: OfficeRole | None = None,
     disabled: bool | None = None,
     now_us: int,
+    password_hash: str | None = None,
 ) -> None:
     """A new password, role or disabled state; every session of the user ends."""
     user = peoplestore.user_by_name(conn, name)
@@ -123,7 +133,7 @@ def change_user(
     peoplestore.update_user(
         conn,
         user["id"],
-        password_hash=None if password is None else hash_password(password),
+        password_hash=None if password is None else password_hash or hash_password(password),
         role=None if role is None else role.value,
         disabled_at=now_us if disabled else None,
         enable=disabled is False,
@@ -133,6 +143,13 @@ def change_user(
 
 def list_users(conn: Connection) -> list[peoplestore.UserRow]:
     return peoplestore.list_users(conn)
+
+
+def name_of(conn: Connection, user_id: int) -> str:
+    user = peoplestore.user_by_id(conn, user_id)
+    if user is None:
+        raise UserError(f"no user with id {user_id}")
+    return user["name"]
 
 
 def _digest(token: str) -> str:

@@ -45,6 +45,11 @@ def user_by_name(conn: Connection, name: str) -> UserRow | None:
     return cast("UserRow | None", row)
 
 
+def user_by_id(conn: Connection, user_id: int) -> UserRow | None:
+    row = conn.fetchone(f"SELECT {_USER} FROM office_users WHERE id = :id", {"id": user_id})  # noqa: S608
+    return cast("UserRow | None", row)
+
+
 def list_users(conn: Connection) -> list[UserRow]:
     return cast("list[UserRow]", conn.fetchall(f"SELECT {_USER} FROM office_users ORDER BY name"))  # noqa: S608
 

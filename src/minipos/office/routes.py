@@ -4,6 +4,7 @@ session cookie and the session's CSRF token (api.security)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from msgspec import Meta, Struct
@@ -14,9 +15,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minipos.api.jsonio import HTTPProblem, JSONResponse, decode, read_body, require_json
-from minipos.api.security import session_of
+from minipos.api.security import authenticate, session_of
 from minipos.appcontext import context
 from minipos.auth import people
+from minipos.auth.principal import Principal, Role
+from minipos.db import Connection
 from minipos.timeutil import now_us
 
 MAX_LOGIN_BODY = 4096
@@ -140,6 +143,88 @@ class _Guarded:
         await self.app(scope, receive, guarded)
 
 
+class UserIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    role: people.OfficeRole
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class UserPatch(Struct, forbid_unknown_fields=True):
+    role: people.OfficeRole | None = None
+    password: Annotated[str, Meta(min_length=1, max_length=1024)] | None = None
+    disabled: bool | None = None
+
+
+class UserOut(Struct):
+    id: int
+    name: str
+    role: str
+    disabled: bool
+
+
+async def _admin(request: Request) -> Principal:
+    """Users are the admin's: a signed-in admin (with the CSRF token on a change) or an admin
+    key."""
+    principal = await authenticate(request)
+    if principal.role is not Role.ADMIN or principal.manager:
+        raise HTTPProblem(403, "You do not have permission to perform this action.")
+    return principal
+
+
+def _refused(exc: people.UserError) -> HTTPProblem:
+    return HTTPProblem(400, str(exc))
+
+
+async def list_users(request: Request) -> Response:
+    await _admin(request)
+    rows = await context(request).db.read(people.list_users)
+    return JSONResponse(
+        [UserOut(r["id"], r["name"], r["role"], r["disabled_at"] is not None) for r in rows]
+    )
+
+
+async def add_user(request: Request) -> Response:
+    await _admin(request)
+    require_json(request)
+    body = decode(await read_body(request, MAX_LOGIN_BODY), UserIn)
+    password = await asyncio.to_thread(people.hash_password, body.password)  # off the loop
+    try:
+        user_id = await context(request).db.write(
+            lambda conn: people.add_user(
+                conn, body.name, body.role, body.password, now_us(), password_hash=password
+            )
+        )
+    except people.UserError as exc:
+        raise _refused(exc) from None
+    return JSONResponse(UserOut(user_id, body.name, body.role.value, False), status_code=201)
+
+
+async def change_user(request: Request) -> Response:
+    principal = await _admin(request)
+    user_id: int = request.path_params["id"]
+    require_json(request)
+    body = decode(await read_body(request, MAX_LOGIN_BODY), UserPatch)
+    if -user_id == principal.api_key_id and (
+        body.disabled or body.role is people.OfficeRole.MANAGER
+    ):
+        raise HTTPProblem(400, "You cannot disable yourself or take away your own admin role.")
+    password = None
+    if body.password is not None:
+        password = await asyncio.to_thread(people.hash_password, body.password)
+
+    def change(conn: Connection) -> None:
+        people.change_user(
+            conn, people.name_of(conn, user_id), password=body.password, role=body.role,
+            disabled=body.disabled, now_us=now_us(), password_hash=password,
+        )  # fmt: skip
+
+    try:
+        await context(request).db.write(change)
+    except people.UserError as exc:
+        raise _refused(exc) from None
+    return Response(status_code=204)
+
+
 def routes() -> list[BaseRoute]:
     """The sign-in endpoints first, then the pages; and the message catalogues the office and
     the cashier screen share (``/i18n/``)."""
@@ -148,6 +233,9 @@ def routes() -> list[BaseRoute]:
         Route("/office/login", login, methods=["POST"]),
         Route("/office/logout", logout, methods=["POST"]),
         Route("/office/session", current, methods=["GET"]),
+        Route("/office/users", list_users, methods=["GET"]),
+        Route("/office/users", add_user, methods=["POST"]),
+        Route("/office/users/{id:int}", change_user, methods=["PATCH"]),
         Mount(
             "/office",
             _Guarded(StaticFiles(packages=[("minipos.web", "office")], html=True)),

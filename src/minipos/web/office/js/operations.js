@@ -34,6 +34,7 @@ export async function render(main, { session }) {
     messages: h("section", { id: "ops-messages" }),
     webhooks: h("section", { id: "ops-webhooks" }),
     keys: h("section", { id: "ops-keys" }),
+    users: h("section", { id: "ops-users" }),
   };
   main.append(h("h1", {}, t("nav.operations")), ...Object.values(sections));
 
@@ -122,8 +123,53 @@ export async function render(main, { session }) {
     ], items, { rowClass: (k) => `key-${k.id}` }), form, out);
   }
 
+  async function users() {
+    const items = await get("/office/users");
+    const change = async (user, body) => {
+      showError(null);
+      try {
+        await send("PATCH", `/office/users/${user.id}`, body);
+        await users();
+      } catch (error) {
+        showError(error);
+      }
+    };
+    const name = h("input", { id: "user-name", maxlength: "64", required: true, autocomplete: "off" });
+    const role = h("select", { id: "user-role" }, ["manager", "admin"].map((r) => new Option(t(`role.${r}`), r)));
+    const password = h("input", { id: "user-password", type: "password", minlength: "8", required: true, autocomplete: "new-password" });
+    sections.users.replaceChildren(h("h2", {}, t("ops.users")), table([
+      { title: t("login.name"), value: (u) => u.name },
+      { title: t("ops.role"), value: (u) => {
+        const select = h("select", { id: `user-${u.id}-role` }, ["manager", "admin"].map((r) => new Option(t(`role.${r}`), r)));
+        select.value = u.role;
+        select.addEventListener("change", () => change(u, { role: select.value }));
+        return select;
+      } },
+      { title: t("st.status"), value: (u) => h("span", { class: `badge ${u.disabled ? "bad" : "good"}` }, u.disabled ? t("st.disabled") : t("st.active")) },
+      { title: "", value: (u) => h("span", {},
+        h("button", { type: "button", id: `user-${u.id}-password`, onclick: () => {
+          const value = prompt(t("ops.new_password", { name: u.name }));
+          if (value) change(u, { password: value });
+        } }, t("ops.set_password")), " ",
+        h("button", { type: "button", class: u.disabled ? "" : "danger", id: `user-${u.id}-toggle`,
+          onclick: () => change(u, { disabled: !u.disabled }) }, u.disabled ? t("st.enable") : t("st.disable"))) },
+    ], items, { rowClass: (u) => `user-${u.name}` }),
+    h("form", { class: "form card", id: "user-form", onsubmit: async (event) => {
+      event.preventDefault();
+      showError(null);
+      try {
+        await send("POST", "/office/users", { name: name.value.trim(), role: role.value, password: password.value });
+        await users();
+      } catch (error) {
+        showError(error);
+      }
+    } }, h("h2", { class: "wide" }, t("ops.new_user")), field(t("login.name"), name), field(t("ops.role"), role),
+    field(t("login.password"), password),
+    h("div", { class: "wide" }, h("button", { type: "submit", class: "primary", id: "user-add" }, t("ops.create")))));
+  }
+
   const loads = [jobs(), messages()];
-  if (admin) loads.push(webhooks(), keys());
+  if (admin) loads.push(webhooks(), keys(), users());
   const results = await Promise.allSettled(loads);
   const failed = results.find((r) => r.status === "rejected");
   if (failed) showError(failed.reason);
