@@ -132,6 +132,10 @@ def receipt_document(
         footer=_blocks(info.footer),
         document_discount=from_cents(receipt["discount_amount"]),
         change=from_cents(receipt["changed_amount"]),
+        # Not stored apart: what the payments cover beyond the total (and the change).
+        rounding=from_cents(
+            sum(p["amount"] for p in payments) - receipt["changed_amount"] - receipt["bruto_amount"]
+        ),
         refund_of=(receipt["parent_document_id"] or "") if refund else None,
         is_copy=is_copy,
         open_drawer=cash and not keep_closed,
@@ -267,6 +271,7 @@ def _z_details(found: dict[str, Any]) -> ZDetails:
             for m in box["movements"]
             if m["kind"] != "float"  # the float has its own line
         ),
+        cash_rounding=Decimal(found.get("cash_rounding", "0")),
     )
 
 

@@ -121,6 +121,9 @@ def layout_receipt(
 
     total_label = wording.total if receipt.refund_of is None else wording.refund_total
     ops += _pairs(total_label, _money(receipt.total), width, Style(bold=True, height=2))
+    if receipt.rounding:  # cash rounding: its own line, then what the cash part settles
+        ops += _pairs(wording.cash_rounding, _money(receipt.rounding), width)
+        ops += _pairs(wording.to_pay, _money(receipt.total + receipt.rounding), width)
     for payment in receipt.payments:
         ops += _pairs(payment.name, _money(payment.amount), width)
     ops += _pairs(wording.change, _money(receipt.change), width)  # R7: printed also when 0
@@ -245,6 +248,8 @@ def layout_z_report(
         for payment in report.payments:
             ops += _pairs(f"  {payment.name}", _money(payment.amount), width)
         ops.append(Separator())
+    if details is not None and details.cash_rounding:
+        ops += _pairs(wording.cash_rounding, _money(details.cash_rounding), width)
     if details is not None:
         ops += _drawer(details, width, wording)
     ops += _pairs(wording.grand_total, _money(report.grand_total), width, Style(bold=True))

@@ -112,6 +112,8 @@ class PrintableReceipt:
     #: The document discount as money (spread over the lines by the pricing rules).
     document_discount: Decimal = _ZERO
     change: Decimal = _ZERO
+    #: Cash rounding (docs/money.md): the payments cover ``total + rounding``.
+    rounding: Decimal = _ZERO
     refund_of: str | None = None
     is_copy: bool = False
     open_drawer: bool = False
@@ -159,6 +161,8 @@ class ZDetails:
     counted: Decimal | None
     difference: Decimal | None
     movements: tuple[tuple[str, str, Decimal], ...] = ()
+    #: Cash rounding over the shift (0 when off, and on Z-reports closed before it).
+    cash_rounding: Decimal = _ZERO
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,9 @@ class Wording:
     cash_difference: str
     training_title: str
     training_number: str
+    #: Cash rounding (docs/money.md): the receipt's rounding line and what cash pays, the Z's sum.
+    cash_rounding: str = "Noapaļošana"
+    to_pay: str = "Apmaksai"
 
 
 #: Latvian shop wording (docs/decisions.md §11: the Latvian fiscal profile).
@@ -201,4 +204,6 @@ ENGLISH = Wording(
     cash_difference="Difference",
     training_title="TRAINING MODE",
     training_number="Training doc. No.",
+    cash_rounding="Cash rounding",
+    to_pay="To pay",
 )

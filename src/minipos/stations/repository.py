@@ -7,6 +7,7 @@ from typing import Any
 from minipos import db
 from minipos.db import Connection, Row, insert_statement
 from minipos.domain.invoice import InvoiceStatus
+from minipos.domain.receipt import ReceiptMode
 
 STATION_COLUMNS = (
     "name", "pos_id", "pos_number", "chassis_id", "station_group", "last_document_id",
@@ -205,6 +206,20 @@ def held_invoice(conn: Connection, station_id: int, now_us: int) -> Row | None:
         f" AND status = {int(InvoiceStatus.OPENED)} AND lease_expires_at >= :now",
         {"station": station_id, "now": now_us},
     )
+
+
+def cash_rounding(conn: Connection, shift_id: int) -> int:
+    """Cents the shift's receipts were rounded by in cash (docs/money.md, "Cash rounding"):
+    per receipt, what was paid less the change less the total; refunds count negative."""
+    row = conn.fetchone(
+        "SELECT SUM(CASE WHEN r.mode = :refund THEN -1 ELSE 1 END"
+        " * (COALESCE(p.paid, 0) - r.changed_amount - r.bruto_amount)) AS rounding"
+        " FROM receipts r LEFT JOIN (SELECT receipt_id, SUM(amount) AS paid"
+        " FROM receipt_payments GROUP BY receipt_id) p ON p.receipt_id = r.id"
+        " WHERE r.shift_id = :shift",
+        {"shift": shift_id, "refund": int(ReceiptMode.REFUND)},
+    )
+    return int(row["rounding"] or 0) if row is not None else 0
 
 
 def lock_station(conn: Connection, station_id: int) -> None:

@@ -180,6 +180,9 @@ class ShiftReport(Struct):
     refund_discounts: Decimal | None = None
     counts: DocumentCounts | None = None
     drawer: DrawerOut | None = None
+    #: Cash rounding over the shift's receipts (MINIPOS_CASH_ROUNDING; 0 when off): what the
+    #: cash paid exceeds the totals by, refunds subtracted (docs/money.md).
+    cash_rounding: Decimal | None = None
 
 
 class ShiftWithReport(ShiftOut, kw_only=True):

@@ -375,6 +375,7 @@ def z_details(
         "training": int(counts["training"]),
         "sale_discounts": str(totals.sale_discounts),
         "refund_discounts": str(totals.refund_discounts),
+        "cash_rounding": str(from_cents(repository.cash_rounding(conn, shift["id"]))),
         "drawer": {
             "opening_float": str(box.opening_float),
             "cash_sales": str(box.cash_sales),
@@ -554,6 +555,8 @@ def _details_out(details: dict[str, Any] | None, ctx: StationContext) -> dict[st
     return {
         "sale_discounts": number(details["sale_discounts"]),
         "refund_discounts": number(details["refund_discounts"]),
+        # Absent from a Z closed before cash rounding was recorded.
+        "cash_rounding": number(details.get("cash_rounding", "0")),
         "counts": DocumentCounts(
             sales=details["sale_count"],
             refunds=details["refund_count"],
