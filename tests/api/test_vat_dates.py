@@ -132,3 +132,43 @@ def test_taxes_show_the_history(api: Api, clock: Clock) -> None:
             {"valid_from": "2026-07-01T00:00:00", "rate": 12},
         ],
     }
+
+
+def test_a_refund_after_the_change_takes_its_original_s_rate(api: Api, clock: Clock) -> None:
+    pos = open_station(api, "POS1", "1")
+    clock.us = CHANGE_US - 1
+    sale = _sell(pos, "sale", "1.21")
+    clock.us = CHANGE_US + 1
+    refund = pos.post(
+        f"/api/stations/{pos.id}/receipts",
+        {
+            "request_id": "refund",
+            "mode": 3,
+            "parent_document_id": sale["document_id"],
+            "parent_pos_id": "1",
+            "rows": [{"text": "Maize", "price": "1.21", "tax": 6}],
+            "payments": [{"method_id": 1}],
+        },
+    )
+    assert refund.status_code == 201, refund.text
+    assert refund.json()["rows"][0]["tax_rate"] == 21
+    assert refund.json()["tax_amount"] == 0.21
+    # Sold after the change, refunded at 12 % like its sale.
+    later = _sell(pos, "later", "1.12")
+    again = pos.post(
+        f"/api/stations/{pos.id}/receipts",
+        {
+            "request_id": "refund-2",
+            "mode": 3,
+            "parent_document_id": later["document_id"],
+            "parent_pos_id": "1",
+            "rows": [{"text": "Maize", "price": "1.12", "tax": 6}],
+            "payments": [{"method_id": 1}],
+        },
+    ).json()
+    assert again["rows"][0]["tax_rate"] == 12
+    vat = pos.close_shift().json()["report"]["vat"]
+    assert vat == [
+        {"rate": 21, "gross": 0, "net": 0, "tax": 0},
+        {"rate": 12, "gross": 0, "net": 0, "tax": 0},
+    ]

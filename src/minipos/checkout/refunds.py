@@ -48,27 +48,16 @@ def check_against_original(
             ("parent_document_id",), "No sale receipt with this number at that POS."
         )
     lines, price = refunded.lines, refunded.price
-    original_rows = receipts.rows_of(conn, [original["id"]])
     matched = []
     errors = ErrorCollector()
-    taken: set[int] = set()
-    for index, line in enumerate(lines):
-        match = next(
-            (
-                r
-                for r in original_rows
-                if r["id"] not in taken
-                and r["product_name"] == line.product_name
-                and r["price"] == to_cents(line.price)
-            ),
-            None,
-        )
+    for index, (line, match) in enumerate(
+        zip(lines, matching_rows(conn, original, lines), strict=True)
+    ):
         if match is None:
             errors.add(
                 ("rows", index), "The original receipt has no such row (same text and price)."
             )
             continue
-        taken.add(match["id"])
         matched.append((match, line, price.lines[index]))
     errors.raise_if_any()
     check_refund(
@@ -90,3 +79,26 @@ def check_against_original(
         )
     receipts.mark_refunded(conn, original["id"], now_us)
     return original
+
+
+def matching_rows(conn: Connection, original: Row, lines: Sequence[SaleLine]) -> list[Row | None]:
+    """The original receipt's row each refunded line refunds (same text and price, each row
+    once, in order), or None where there is none."""
+    original_rows = receipts.rows_of(conn, [original["id"]])
+    taken: set[int] = set()
+    found: list[Row | None] = []
+    for line in lines:
+        match = next(
+            (
+                r
+                for r in original_rows
+                if r["id"] not in taken
+                and r["product_name"] == line.product_name
+                and r["price"] == to_cents(line.price)
+            ),
+            None,
+        )
+        if match is not None:
+            taken.add(match["id"])
+        found.append(match)
+    return found

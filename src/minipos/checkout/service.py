@@ -19,7 +19,7 @@ import msgspec
 
 from minipos.checkout import training
 from minipos.checkout.lines import check_amount, edited_lines, walk_in_line
-from minipos.checkout.refunds import Refunded, check_against_original
+from minipos.checkout.refunds import Refunded, check_against_original, matching_rows
 from minipos.checkout.schemas import CompleteIn, SaleIn, TenderIn, TrainingReceiptOut
 from minipos.db import Connection, Row
 from minipos.domain.errors import ErrorCollector, ValidationFailed
@@ -119,8 +119,10 @@ def complete(
         _queue_documents(conn, station_id, invoice, None, now_us)
         return _done(conn, station, completing, ctx, now_us, receipt=None, total=ZERO, change=ZERO)
     shift = current_shift(conn, station_id)
-    lines, report = _rates_in_force(edited_lines(completing.rows, request), completing, ctx, now_us)
-    completing = dataclasses.replace(completing, report=report)
+    lines = edited_lines(completing.rows, request)
+    if invoice["parent_document_id"] is None:  # a refund takes its original's rates instead
+        lines, report = _rates_in_force(lines, completing, ctx, now_us)
+        completing = dataclasses.replace(completing, report=report)
     discount = from_cents(invoice["discount"])
     discount_type = invoice["discount_type"]
     _, done = _check_out(
@@ -294,6 +296,8 @@ def _check_out(
         if refund
         else None
     )
+    if parent is not None:
+        sale = _at_original_rates(conn, sale, parent)
     completing = sale.invoice
     receipt = receipt_service.issue(
         conn,
@@ -410,6 +414,23 @@ def _queue_documents(
 
 
 _REPORT = msgspec.json.Encoder(decimal_format="number")
+
+
+def _at_original_rates(conn: Connection, sale: Sale, original: Row) -> Sale:
+    """A refund's lines at the VAT rates of the rows they refund: a refund corrects the
+    original sale, so a sale before a rate change is refunded at the old rate (docs/money.md).
+    Prices include VAT, so the total (and the settlement) stay the same."""
+    rows = matching_rows(conn, original, sale.lines)
+    lines = [
+        line if row is None else dataclasses.replace(line, tax_rate=from_cents(row["tax_rate"]))
+        for line, row in zip(sale.lines, rows, strict=True)
+    ]
+    if all(a.tax_rate == b.tax_rate for a, b in zip(lines, sale.lines, strict=True)):
+        return sale
+    kind = DiscountType(sale.discount_type) if sale.discount_type else None
+    price = price_lines(lines, sale.discount, kind)
+    assert price.total == sale.price.total  # rates move VAT within the total, never the total
+    return dataclasses.replace(sale, lines=lines, price=price)
 
 
 def _rates_in_force(
