@@ -161,6 +161,20 @@ _FILTERS = {
 }
 
 
+#: A period at most this long is read through ``ix_receipts_print_time`` and then sorted.
+_SHORT_PERIOD_US = 92 * 86_400_000_000
+
+
+def _order(filters: dict[str, Any]) -> str:
+    """``r.id``, or ``r.id + 0`` for a short period: otherwise PostgreSQL walks the primary key
+    from the oldest receipt to find the period's first ones (650 ms for the last month of a
+    year of 1,000,000 receipts; ~100 ms through the time index and a sort)."""
+    start, end = filters.get("from_us"), filters.get("to_us")
+    if start is not None and end is not None and end - start <= _SHORT_PERIOD_US:
+        return "r.id + 0"
+    return "r.id"
+
+
 def search(
     conn: Connection, filters: dict[str, Any], *, limit: int, offset: int
 ) -> tuple[list[Row], int]:
@@ -172,7 +186,7 @@ def search(
         ),
         conditions=_FILTERS,
         filters=filters,
-        order_by="r.id",
+        order_by=_order(filters),
         limit=limit,
         offset=offset,
     )
