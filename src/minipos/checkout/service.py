@@ -238,10 +238,11 @@ def _train(
     shift = repository_open_shift(conn, station["id"])
     mode = ReceiptMode(request.mode)
     errors = ErrorCollector()
+    reference = ctx.reference.in_force(now_us, ctx.zone)  # as a real sale of this moment
     lines = [
         line
         for index, row in enumerate(request.rows)
-        if (line := walk_in_line(conn, ("rows", index), row, ctx.reference, errors)) is not None
+        if (line := walk_in_line(conn, ("rows", index), row, reference, errors)) is not None
     ]
     check_amount(("discount",), request.discount, errors)
     errors.raise_if_any()
@@ -251,6 +252,7 @@ def _train(
         request.payments,
         ctx.reference.payment_methods,
         refund=mode is ReceiptMode.REFUND,
+        cash_step=ctx.cash_rounding,
     )
     return training.issue(
         conn,

@@ -261,7 +261,10 @@ def _by_tax_group(
     for r in rows:
         tax = ctx.reference.taxes.get(int(r["grp"]))
         rate = shown_cents(int(r["rate"]))
-        label = tax.name if tax is not None and tax.rate == rate else f"{rate}%"
+        if tax is None or rate not in {r for _, r in tax.history()}:
+            label = f"{rate}%"
+        else:  # a group whose rate changed has a line per rate (docs/money.md)
+            label = f"{tax.name} {rate}%" if tax.changes else tax.name
         figures = Figures.of(r, quantity=True)
         groups.append(Group(f"{int(r['grp'])}:{rate}", label, figures, (int(r["grp"]), -rate)))
     return groups
