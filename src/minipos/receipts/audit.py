@@ -22,7 +22,7 @@ from minipos.domain.money import (
 )
 from minipos.domain.receipt import GENESIS_HASH, ReceiptMode, chain_hash
 from minipos.domain.shift import ReceiptFigures, ShiftTotals, add_up
-from minipos.receipts import repository, service
+from minipos.receipts import repository, service, shift_sums
 
 
 def figures(
@@ -56,6 +56,13 @@ def figures(
 
 
 def shift_totals(conn: Connection, shift_id: int, cash: set[int]) -> ShiftTotals:
+    """The X- and Z-report's figures, summed in SQL (``shift_sums``); ``verify`` adds the
+    same receipts up one by one (:func:`receipt_totals`) and compares."""
+    return shift_sums.shift_totals(conn, shift_id, cash)
+
+
+def receipt_totals(conn: Connection, shift_id: int, cash: set[int]) -> ShiftTotals:
+    """The shift's figures added up receipt by receipt (``domain.shift.add_up``)."""
     receipts = repository.of_shift(conn, shift_id)
     rows, payments = service.children(conn, receipts)
     return add_up(figures(r, rows[r["id"]], payments[r["id"]], cash) for r in receipts)
