@@ -34,6 +34,8 @@ TABLES = (
     "events", "webhook_attempts", "webhook_deliveries", "webhooks", "messages",
     # A chain's tables: the database's remembered mode must not outlive its test.
     "sync_identity", "sync_outbox", "sync_state", "sync_ingest", "sync_conflicts", "stores",
+    "sales_hourly", "sales_hourly_payment", "sales_hourly_tax",
+    "office_login_failures", "office_sessions", "office_users",
 )  # fmt: skip
 
 
