@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the fiscal rules or a fiscal document's printed layout change.
-FISCAL_CORE_VERSION = "lv-1.0.0"
+FISCAL_CORE_VERSION = "lv-1.1.0"  # 1.1: the Z drawer and counts, training documents
 
 
 class FiscalProfile(StrEnum):
