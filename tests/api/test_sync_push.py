@@ -129,6 +129,14 @@ def test_a_store_day_is_stored_once_and_reconciles(
     assert "reconcile_note" not in listed_shift
     listed = centre.as_(Role.ADMIN).get("/api/receipts", params={"store": "RIGA1"}).json()
     assert [r["document_id"] for r in listed] == ["1", "2", "3"]
+    # Its reports read the hourly sums the ingest added to, and they equal the receipts read.
+    summed = report(centre, group_by="store")
+    assert summed["source"] == "aggregates"
+    assert [g["key"] for g in summed["groups"]] == ["RIGA1"]
+    read = report(centre, group_by="employee")
+    assert read["source"] == "receipts"
+    assert summed["total"] == read["total"]
+    assert summed["total"]["count"] + summed["total"]["refund_count"] == len(listed)
     assert verify_database(url) == []
     [status] = centre.as_(Role.ADMIN).get("/api/stores").json()
     assert (status["items_received"], status["conflicts_open"]) == (len(shop_items), 0)
@@ -450,3 +458,10 @@ def test_the_same_push_twice_at_once_stores_it_once(
     ids = [[r["common_id"] for r in a.json()["results"]] for a in answers]
     assert ids[0] == ids[1]
     assert len(query(settings.database_url, "SELECT id FROM receipts")) == 3
+
+
+def report(centre: Api, **params: str) -> dict[str, Any]:
+    answer = centre.as_(Role.ADMIN).get("/api/reports/sales", params=params)
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result

@@ -177,11 +177,24 @@ def issue(conn: Connection, sale: ReceiptDraft) -> dict[str, Any]:
     receipt["hash"] = chain_hash(previous, hash_content(receipt, rows, payments))
     repository.insert(conn, receipt, rows, payments)
     repository.set_chain_head(conn, station["id"], receipt["hash"])
+    cash = frozenset(t.method.id for t in sale.settlement.tenders if t.method.is_cash)
+    add_to_sales_totals(conn, receipt, rows, payments, cash)
+    return receipt
+
+
+def add_to_sales_totals(
+    conn: Connection,
+    receipt: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    payments: Sequence[dict[str, Any]],
+    cash_methods: frozenset[int],
+) -> None:
+    """Add a stored receipt (storage form, its ``station_id`` set) to the hourly sales sums
+    the reports read (docs/reports.md): at issue, and at a chain's centre for a store's copy."""
     repository.add_to_sales(conn, receipt, sum(int(row["discount_amount"] or 0) for row in rows))
     repository.add_to_sales_detail(
-        conn, receipt, _tax_parts(rows), _kept(sale.settlement, receipt["changed_amount"])
+        conn, receipt, _tax_parts(rows), _kept(payments, receipt["changed_amount"], cash_methods)
     )
-    return receipt
 
 
 def _tax_parts(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, int], tuple[int, int, int, int]]:
@@ -199,17 +212,19 @@ def _tax_parts(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, int], tuple[in
     }
 
 
-def _kept(settlement: Settlement, change: int) -> dict[int, tuple[str, int]]:
+def _kept(
+    payments: Sequence[dict[str, Any]], change: int, cash_methods: frozenset[int]
+) -> dict[int, tuple[str, int]]:
     """Method → (name, cents kept): the change goes back out of the cash payments in order,
     as the Z-report counts it (``domain.shift.add_up``)."""
     kept: dict[int, tuple[str, int]] = {}
-    for tender in settlement.tenders:
-        amount = _cents(tender.amount)
-        if tender.method.is_cash and change:
+    for payment in payments:
+        amount = int(payment["amount"])
+        if payment["method"] in cash_methods and change:
             returned = min(change, amount)
             amount, change = amount - returned, change - returned
-        _, before = kept.get(tender.method.id, ("", 0))
-        kept[tender.method.id] = (tender.method.name, before + amount)
+        _, before = kept.get(payment["method"], ("", 0))
+        kept[payment["method"]] = (payment["method_name"], before + amount)
     return kept
 
 

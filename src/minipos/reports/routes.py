@@ -36,7 +36,6 @@ async def sales_report(request: Request, principal: Principal) -> Response:
         zone=ctx.invoices.zone,
         reference=ctx.invoices.reference,
         cash_methods=frozenset(ctx.stations.cash_methods),
-        central=ctx.settings.mode == "central",
     )
     report = await ctx.db.read(lambda conn: service.sales(conn, query, report_ctx, now_us()))
     wants_csv = "format" not in request.query_params and "text/csv" in request.headers.get(

@@ -4,8 +4,8 @@ Days and hours are the shop's (``MINIPOS_TIMEZONE``). Per day, hour, station and
 report adds up ``sales_hourly``, the hourly sums each receipt adds to in its own transaction:
 a month is a few hundred rows, however many receipts it holds. It reads the receipts themselves
 where those sums cannot answer: other groupings, a period that does not start and end on a
-whole hour, a zone whose UTC offset is not whole hours, and a chain's centre (whose receipts are
-copies written in batches by the ingest, not issued here).
+whole hour, and a zone whose UTC offset is not whole hours. A chain's centre adds each store's
+receipt copy to the same sums as it ingests it.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ class ReportContext:
     reference: ReferenceData
     #: Payment method ids paid in cash (the change goes back out of them).
     cash_methods: frozenset[int]
-    #: A chain's centre reads the receipts (its copies are not added to the hourly sums).
-    central: bool = False
 
 
 @dataclass
@@ -177,7 +175,7 @@ def _store(conn: Connection, code: str) -> int:
 def _hourly_answers(ctx: ReportContext, from_us: int, to_us: int) -> bool:
     """Can the hourly sums answer for this period exactly? Whole UTC hours at both ends, and
     the zone's offset whole hours throughout (checked at each day's start and at the end)."""
-    if ctx.central or from_us % HOUR_US or to_us % HOUR_US:
+    if from_us % HOUR_US or to_us % HOUR_US:
         return False
     moment = from_us
     while True:
