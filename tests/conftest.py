@@ -35,7 +35,7 @@ TABLES = (
     # A chain's tables: the database's remembered mode must not outlive its test.
     "sync_identity", "sync_outbox", "sync_state", "sync_ingest", "sync_conflicts", "stores",
     "sales_hourly", "sales_hourly_payment", "sales_hourly_tax",
-    "office_login_failures", "office_sessions", "office_users",
+    "office_login_failures", "office_sessions", "office_users", "employees",
 )  # fmt: skip
 
 

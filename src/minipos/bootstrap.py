@@ -33,6 +33,7 @@ from minipos.db import Connection, Database, DatabaseUnavailable, open_database
 from minipos.db import migrate as migrations
 from minipos.db.database import check_available, one_line
 from minipos.domain.fiscal import FISCAL_CORE_VERSION
+from minipos.employees import routes as employee_routes
 from minipos.ereceipts import routes as messages_routes
 from minipos.ereceipts.worker import start_message_worker
 from minipos.events import repository as event_repository
@@ -97,6 +98,7 @@ def operations() -> list[Operation]:
         *sync_routes.router.operations,
         *report_routes.router.operations,
         *key_routes.router.operations,
+        *employee_routes.router.operations,
     ]
 
 

@@ -130,6 +130,8 @@ FOREIGN_URLS: dict[str, Callable[[Shop], list[str]]] = {
     "/api/messages/{id}": lambda s: [f"/api/messages/{s.message_id}"],
     "/api/stores": lambda s: ["/api/stores"],
     "/api/sync/status": lambda s: ["/api/sync/status"],
+    "/api/employees": lambda s: ["/api/employees"],
+    "/api/stations/{station_id}/employee": lambda s: [f"/api/stations/{s.b.id}/employee"],
 }
 
 PER_STATION_GETS = sorted(

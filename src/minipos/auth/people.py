@@ -87,6 +87,11 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_hex(8))
 
 
+def dummy_hash() -> str:
+    """A hash no secret matches, for an unknown name or employee (see ``_dummy_hash``)."""
+    return _dummy_hash()
+
+
 def _check_new(name: str, password: str) -> None:
     if not name.strip() or len(name) > 64:
         raise UserError("a user name is 1 to 64 characters")
@@ -202,13 +207,29 @@ def _subjects(name: str, client: str | None) -> list[tuple[str, int]]:
     return subjects
 
 
+def subject_wait_us(conn: Connection, subject: str, allowance: int, now_us: int) -> int:
+    """Microseconds ``subject`` must still wait before its next try (0: it may try). Also
+    used for station PINs (``minipos.employees``), so both throttles stay one code."""
+    failures, last = peoplestore.failures_since(conn, subject, now_us - FAILURE_WINDOW_US)
+    return _wait_us(failures, last, allowance, now_us)
+
+
+def record_failure(conn: Connection, subject: str, now_us: int) -> None:
+    peoplestore.add_failure(conn, subject, now_us)
+    # Now and then, old failures and sessions go (a flood of bad tries grows the table).
+    if secrets.randbelow(PURGE_ONE_IN) == 0:
+        peoplestore.purge_expired(conn, now_us, now_us - FAILURE_WINDOW_US)
+
+
+def clear_failures(conn: Connection, subject: str) -> None:
+    peoplestore.clear_failures(conn, subject)
+
+
 def throttled(conn: Connection, name: str, client: str | None, now_us: int) -> int:
     """Microseconds this sign-in must still wait (0: it may be tried)."""
-    since = now_us - FAILURE_WINDOW_US
     waits = [0]
     for subject, allowance in _subjects(name, client):
-        failures, last = peoplestore.failures_since(conn, subject, since)
-        waits.append(_wait_us(failures, last, allowance, now_us))
+        waits.append(subject_wait_us(conn, subject, allowance, now_us))
     return max(waits)
 
 
@@ -230,10 +251,7 @@ async def sign_in(
 
         def fail(conn: Connection) -> None:
             for subject, _ in _subjects(name, client):
-                peoplestore.add_failure(conn, subject, now_us)
-            # Now and then, old failures and sessions go (a flood of bad names grows the table).
-            if secrets.randbelow(PURGE_ONE_IN) == 0:
-                peoplestore.purge_expired(conn, now_us, now_us - FAILURE_WINDOW_US)
+                record_failure(conn, subject, now_us)
 
         await db.write(fail)
         return Refused(retry_after_s=0)
