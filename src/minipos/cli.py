@@ -179,7 +179,8 @@ def key_create(
 def catalogue_import(
     path: Annotated[Path, typer.Argument(help="A .csv or .json file of products.")],
 ) -> None:
-    """Create every product in PATH, or none: all bad rows are reported with their lines."""
+    """Create or update (by code) every product in PATH, or none: all bad rows are reported
+    with their lines."""
     settings = settings_or_exit()
     if settings.mode == "store":  # a store's catalogue is the centre's copy (docs/stores.md)
         typer.echo(
@@ -195,7 +196,7 @@ def catalogue_import(
         raise typer.Exit(2) from exc
     db = open_database(settings.database_url, pool_size=1)
     try:
-        created = db.run(
+        result = db.run(
             lambda conn: catalogue_service.import_products(
                 conn, rows, reference=settings.reference(), now_us=now_us(), unit=unit
             )
@@ -211,7 +212,11 @@ def catalogue_import(
         # the sync feed's count and barcode lookups (bench/README.md, catalogue benchmark).
         db.run(lambda conn: conn.execute("ANALYZE products, product_barcodes, product_addons"))
     db.close()
-    typer.echo(f"imported {created} products", err=True)
+    typer.echo(
+        f"imported: {result.created} created, {result.updated} updated,"
+        f" {result.unchanged} unchanged",
+        err=True,
+    )
 
 
 @catalogue_app.command("export")

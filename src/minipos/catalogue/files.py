@@ -5,9 +5,12 @@ not be read, with its line (CSV) or index (JSON), and ``service.import_products`
 rules and stores. Nothing stops at the first bad record: an operator fixes a file in one go.
 
 CSV columns (docs/catalogue.md): a header row naming any of ``CSV_COLUMNS`` (``name`` and
-``price`` are required), comma- or semicolon-separated, UTF-8 (with or without a BOM). An
-empty cell means "not given", so the default applies. ``barcodes`` holds one or more barcodes
-separated by ``|``; booleans read ``true``/``false``, ``1``/``0`` or ``yes``/``no``.
+``price`` are required), comma- or semicolon-separated, UTF-8 (with or without a BOM); with
+semicolons, ``price`` and ``default_quantity`` may use a decimal comma (``1,50``). An
+empty cell means "not given", so the default applies. A column the header lacks, and the
+addons and print blocks (no column), keep their stored values when a row updates a product.
+``barcodes`` holds one or more barcodes separated by ``|``; booleans read ``true``/``false``,
+``1``/``0`` or ``yes``/``no``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import IO, Any
 import msgspec
 
 from minipos.catalogue.schemas import ProductIn
-from minipos.catalogue.service.import_export import SourceRow
+from minipos.catalogue.service.import_export import BARCODE_DETAILS, SourceRow
 from minipos.domain.errors import FieldError
 from minipos.jsoncodec import encode, field_error
 
@@ -32,6 +35,9 @@ REQUIRED_COLUMNS = ("name", "price")
 BARCODE_SEPARATOR = "|"
 
 _BOOLEAN_COLUMNS = frozenset({"is_weight", "is_free_price", "no_discount"})
+_DECIMAL_COLUMNS = frozenset({"price", "default_quantity"})
+#: What a CSV never says (no column): an update keeps the stored values (docs/catalogue.md).
+_NOT_IN_CSV = frozenset({"addons", "info", BARCODE_DETAILS})
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -60,11 +66,14 @@ def read_csv(handle: IO[str]) -> list[SourceRow]:
     reader = csv.reader(_chain(first, handle), delimiter=delimiter)
     header = [name.strip().lower() for name in next(reader)]
     _check_header(header)
+    kept = _NOT_IN_CSV | {name for name in CSV_COLUMNS if name not in header}
+    # Only with ";": in a comma-separated file a decimal comma would split the cell.
+    decimal_comma = delimiter == ";"
     rows = []
     line = reader.line_num + 1
     for record in reader:
         if any(cell.strip() for cell in record):
-            rows.append(_csv_row(line, header, record))
+            rows.append(_csv_row(line, header, record, kept, decimal_comma))
         line = reader.line_num + 1
     return rows
 
@@ -132,7 +141,9 @@ def _check_header(header: list[str]) -> None:
         raise UnreadableFile(f"line 1: {'; '.join(problems)} (columns: {', '.join(CSV_COLUMNS)})")
 
 
-def _csv_row(line: int, header: list[str], record: list[str]) -> SourceRow:
+def _csv_row(
+    line: int, header: list[str], record: list[str], kept: frozenset[str], decimal_comma: bool
+) -> SourceRow:
     if len(record) > len(header):
         problem = FieldError((), f"{len(record)} cells but {len(header)} columns.")
         return SourceRow(line, None, (problem,))
@@ -149,11 +160,14 @@ def _csv_row(line: int, header: list[str], record: list[str]) -> SourceRow:
             fields[name] = _BOOLEANS.get(cell.lower(), cell)
         elif name == "payload":
             fields[name] = raw  # opaque: kept exactly as written
+        elif name in _DECIMAL_COLUMNS and decimal_comma and "." not in cell:
+            # "1,50" as a Latvian spreadsheet writes it; still text, so Decimal reads it exactly.
+            fields[name] = cell.replace(",", ".", 1)
         else:
             fields[name] = cell
     try:
         # Not strict: CSV cells are text, and "12" must become the number 12.
-        return SourceRow(line, msgspec.convert(fields, ProductIn, strict=False))
+        return SourceRow(line, msgspec.convert(fields, ProductIn, strict=False), kept=kept)
     except msgspec.ValidationError as exc:
         return SourceRow(line, None, (field_error(str(exc)),))
 

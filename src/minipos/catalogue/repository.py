@@ -290,6 +290,16 @@ def first_revision_since(conn: Connection, since_us: int) -> int | None:
     return None if row is None else int(row["revision"])
 
 
+def by_ids(conn: Connection, product_ids: Collection[int]) -> dict[int, Row]:
+    """The live products of ``product_ids``, by id (one query per chunk, for imports)."""
+    return {
+        int(row["id"]): row
+        for row in select_in(
+            conn, _SELECT_PRODUCT + " WHERE id IN ({}) AND deleted_at IS NULL", product_ids
+        )
+    }
+
+
 def pages(conn: Connection, size: int) -> Iterator[list[Row]]:
     """Every live product in id order, ``size`` at a time (keyset, so memory stays flat)."""
     after = 0
