@@ -11,7 +11,7 @@ import pytest
 
 from minipos.auth.principal import Role
 from minipos.db import open_database
-from support import Api, Station
+from support import Api, Station, register
 
 
 def _add(api: Api, name: str = "Anna Bērziņa", pin: str = "1234", **more: Any) -> Any:
@@ -93,3 +93,109 @@ def test_only_admins_manage_employees(api: Api, role: Role) -> None:
     assert client.get("/api/employees").status_code == 403
     body = {"name": "A", "role": "cashier", "pin": "1234"}
     assert client.post("/api/employees", json=body).status_code == 403
+
+
+def _sell(station: Station, request_id: str, **more: Any) -> Any:
+    return station.post(
+        f"/api/stations/{station.id}/receipts",
+        {
+            "request_id": request_id,
+            "rows": [{"text": "Maize", "price": "1.50"}],
+            "payments": [{"method_id": 1, "amount": "2"}],
+            **more,
+        },
+    )
+
+
+def test_the_signed_in_employee_is_on_the_shift_the_receipt_and_the_journal(api: Api) -> None:
+    anna = _add(api, code="17")
+    pos = register(api, "Kase 1", "01")
+    signed = _sign_in(pos, "1234", code="17")
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["employee"] == {
+        "id": anna["id"],
+        "name": "Anna Bērziņa",
+        "role": "cashier",
+    }
+    here = pos.get(f"/api/stations/{pos.id}/employee").json()
+    assert here["employees_configured"] is True
+    assert here["employee"]["id"] == anna["id"]
+    # The request's own cashier name gives way to the signed-in employee's.
+    opened = pos.post(f"/api/stations/{pos.id}/shift/open", {"cashier_name": "Someone"})
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["start_employee"] == anna["id"]
+    assert opened.json()["start_employee_name"] == "Anna Bērziņa"
+    sold = _sell(pos, "s1")
+    assert sold.status_code == 201, sold.text
+    assert sold.json()["cashier"] == anna["id"]
+    assert sold.json()["cashier_name"] == "Anna Bērziņa"
+    # Naming another employee while Anna is signed in is a conflict, not a sale in their name.
+    other = _sell(pos, "s2", cashier_id=anna["id"] + 1)
+    assert other.status_code == 409, other.text
+    assert "cashier_id" in other.text
+    closed = pos.post(f"/api/stations/{pos.id}/shift/close", {})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["close_employee"] == anna["id"]
+    assert closed.json()["close_employee_name"] == "Anna Bērziņa"
+    journal = api.as_(Role.ADMIN).get("/api/journal", params={"station_id": pos.id}).json()
+    assert [e["kind"] for e in journal] == ["receipt", "z_report"]
+    assert all("Anna Bērziņa" in e["text"] for e in journal)
+    # Signed out: the station is back to the request's own cashier.
+    out = pos.post(f"/api/stations/{pos.id}/employee/sign-out")
+    assert out.status_code == 200
+    assert out.json()["employee"] is None
+    reopened = pos.post(f"/api/stations/{pos.id}/shift/open", {"cashier_name": "Jānis"})
+    assert reopened.json()["start_employee_name"] == "Jānis"
+
+
+def test_without_employees_the_request_names_the_cashier(api: Api) -> None:
+    pos = register(api, "Kase 1", "01")
+    here = pos.get(f"/api/stations/{pos.id}/employee").json()
+    assert here == {"station_id": pos.id, "employees_configured": False, "employee": None}
+    opened = pos.post(
+        f"/api/stations/{pos.id}/shift/open", {"cashier_name": "Anna", "cashier_id": 7}
+    )
+    assert opened.json()["start_employee"] == 7
+    sold = _sell(pos, "s1", cashier_name="Anna", cashier_id=7)
+    assert (sold.json()["cashier"], sold.json()["cashier_name"]) == (7, "Anna")
+
+
+def test_wrong_pins_are_throttled_per_station(api: Api) -> None:
+    anna = _add(api)
+    pos = register(api, "Kase 1", "01")
+    other = register(api, "Kase 2", "02")
+    for _ in range(5):
+        wrong = _sign_in(pos, "0000", employee_id=anna["id"])
+        assert wrong.status_code == 403, wrong.text
+    # Past the allowance even the right PIN waits (30 s, doubling), with Retry-After.
+    held = _sign_in(pos, "1234", employee_id=anna["id"])
+    assert held.status_code == 429, held.text
+    assert 0 < int(held.headers["Retry-After"]) <= 30
+    # Another station is not slowed down by this one's wrong PINs.
+    assert _sign_in(other, "1234", employee_id=anna["id"]).status_code == 200
+    # An unknown employee or a disabled one is the same refusal as a wrong PIN.
+    assert _sign_in(other, "1234", employee_id=999).status_code == 403
+    api.as_(Role.ADMIN).patch(f"/api/employees/{anna['id']}", json={"disabled": True})
+    assert other.get(f"/api/stations/{other.id}/employee").json()["employee"] is None
+    assert _sign_in(other, "1234", employee_id=anna["id"]).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"pin": "1234"}, "employee_id"), ({"pin": "12", "employee_id": 1}, "pin")],
+)
+def test_sign_in_bad_input_names_the_field(api: Api, body: dict[str, Any], field: str) -> None:
+    pos = register(api, "Kase 1", "01")
+    response = pos.post(f"/api/stations/{pos.id}/employee/sign-in", body)
+    assert response.status_code == 400, response.text
+    assert field in response.text
+
+
+def test_a_station_signs_in_only_at_itself(api: Api) -> None:
+    _add(api)
+    pos = register(api, "Kase 1", "01")
+    other = register(api, "Kase 2", "02")
+    response = pos.post(
+        f"/api/stations/{other.id}/employee/sign-in", {"pin": "1234", "employee_id": 1}
+    )
+    assert response.status_code == 403

@@ -34,6 +34,7 @@ from minipos.domain.money import (
     to_thousandths,
 )
 from minipos.domain.receipt import ReceiptMode, TenderInput, settle
+from minipos.employees import service as employees
 from minipos.ereceipts.service import queue_receipt
 from minipos.events import service as events
 from minipos.invoices import lifecycle
@@ -236,6 +237,9 @@ def _train(
     """A walk-in sale at a station in training mode: priced, checked and settled as a real
     one, but issued as a training document; no open shift is needed (one, if open, counts it)."""
     shift = repository_open_shift(conn, station["id"])
+    _, cashier_name = employees.cashier(
+        conn, station["id"], request.cashier_id, request.cashier_name
+    )
     mode = ReceiptMode(request.mode)
     errors = ErrorCollector()
     reference = ctx.reference.in_force(now_us, ctx.zone)  # as a real sale of this moment
@@ -262,7 +266,7 @@ def _train(
         lines=lines,
         price=price,
         settlement=settlement,
-        cashier_name=request.cashier_name,
+        cashier_name=cashier_name,
         request_id=request_id,
         journal=journal,
         zone=ctx.zone,
@@ -279,6 +283,10 @@ def _check_out(
 ) -> tuple[ReceiptOut, InvoiceDetail | None]:
     """The one path from a priced sale to its receipt; with the invoice it completes, Done.
     With ``journal``, the receipt's printed text goes to the electronic journal too."""
+    cashier_id, cashier_name = employees.cashier(
+        conn, sale.station["id"], sale.cashier_id, sale.cashier_name
+    )
+    sale = dataclasses.replace(sale, cashier_id=cashier_id, cashier_name=cashier_name)
     refund = sale.mode is ReceiptMode.REFUND
     settlement = settle(
         sale.price.total,

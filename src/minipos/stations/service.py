@@ -33,6 +33,7 @@ from minipos.domain.shift import (
     check_grand_total_room,
     drawer,
 )
+from minipos.employees import service as employees
 from minipos.events import service as events
 from minipos.receipts import audit
 from minipos.receipts import repository as receipts
@@ -237,6 +238,9 @@ def open_shift(
     station = get_station(conn, station_id)
     if repository.open_shift(conn, station_id) is not None:
         raise Conflict("This station already has an open shift; close it first.")
+    cashier_id, cashier_name = employees.cashier(
+        conn, station_id, cashier.cashier_id, cashier.cashier_name
+    )
     check_grand_total_room(from_cents(station["grand_total"]))
     z_number = repository.next_z_number(conn, station_id)
     shift_id = repository.insert_shift(
@@ -247,8 +251,8 @@ def open_shift(
             "start_date": now_us,
             "close_date": None,
             "grand_total": None,
-            "start_employee": cashier.cashier_id,
-            "start_employee_name": cashier.cashier_name,
+            "start_employee": cashier_id,
+            "start_employee_name": cashier_name,
             "close_employee": None,
             "close_employee_name": None,
             "common_shift": None,
@@ -304,7 +308,9 @@ def _add_movement(
             "kind": kind.value,
             "amount": to_cents(amount),
             "reason": reason,
-            "employee_name": cashier.cashier_name,
+            "employee_name": employees.cashier(
+                conn, station_id, getattr(cashier, "cashier_id", None), cashier.cashier_name
+            )[1],
             "created_at": now_us,
         },
     )
@@ -428,6 +434,9 @@ def close_shift(
         _check_cash(("counted_cash",), counted, positive=False)
     find_station(conn, station_id)
     shift = current_shift(conn, station_id)
+    cashier_id, cashier_name = employees.cashier(
+        conn, station_id, cashier.cashier_id, cashier.cashier_name
+    )
     held = repository.held_invoice(conn, station_id, now_us)
     if held is not None:
         raise Conflict(
@@ -445,8 +454,8 @@ def close_shift(
         {
             "close_date": now_us,
             "grand_total": grand_total,
-            "close_employee": cashier.cashier_id,
-            "close_employee_name": cashier.cashier_name,
+            "close_employee": cashier_id,
+            "close_employee_name": cashier_name,
             "report": json.dumps(content, sort_keys=True),
             "hash": chain_hash(previous, content),
             "counted_cash": None if counted is None else to_cents(counted),
