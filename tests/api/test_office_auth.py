@@ -227,6 +227,7 @@ OPERATIONS = declared_operations(create_app(Settings()))
 MANAGER_MAY_CHANGE = (
     "/api/products",
     "/api/categories",
+    "/api/catalogue/import",
     "/api/receipts/{id}/reprint",
     "/api/print-jobs/{id}/retry",
 )

@@ -394,6 +394,8 @@ def test_reference_data_comes_from_the_centre_and_is_used_at_once_and_after_a_re
         ("POST", "/api/categories", {"name": "X"}),
         ("PUT", "/api/categories/1", {"name": "X"}),
         ("DELETE", "/api/categories/1", None),
+        ("POST", "/api/catalogue/import", [{"name": "X", "price": 1}]),
+        ("POST", "/api/catalogue/import?dry_run=1", [{"name": "X", "price": 1}]),
     ],
 )
 def test_the_store_catalogue_is_read_only(chain: Chain, method: str, path: str, body: Any) -> None:

@@ -3,24 +3,40 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
-from minipos.api.jsonio import JSONResponse, canonical, decode, encode, read_body, require_json
+from minipos.api.jsonio import (
+    HTTPProblem,
+    JSONResponse,
+    canonical,
+    decode,
+    encode,
+    read_body,
+    require_json,
+)
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
 from minipos.appcontext import AppContext, context
 from minipos.auth.access import ADMIN_ONLY, ANY_ROLE
 from minipos.auth.principal import Principal
+from minipos.catalogue import files
 from minipos.catalogue.schemas import (
     CategoryDeleteQuery,
     CategoryIn,
     CategoryOut,
     CategoryQuery,
     FiscalSectionOut,
+    ImportFieldChange,
+    ImportOut,
+    ImportQuery,
+    ImportRowChange,
+    ImportRowError,
     PaymentMethodOut,
     ProductChange,
     ProductIn,
@@ -30,9 +46,15 @@ from minipos.catalogue.schemas import (
     TaxOut,
     TaxRateOut,
 )
-from minipos.catalogue.service import CatalogueContext, categories, products, sync_feed
+from minipos.catalogue.service import (
+    CatalogueContext,
+    categories,
+    import_export,
+    products,
+    sync_feed,
+)
 from minipos.db import Connection
-from minipos.domain.errors import Forbidden
+from minipos.domain.errors import FieldError, Forbidden
 from minipos.domain.money import json_number
 from minipos.idempotency.service import StoredResponse, fingerprint
 from minipos.timeutil import now_us
@@ -209,6 +231,122 @@ async def delete_product(request: Request, principal: Principal) -> Response:
     product_id: int = request.path_params["id"]
     await ctx.db.write(lambda conn: products.delete(conn, product_id, _catalogue(ctx), now_us()))
     return Response(status_code=204)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+#: Its own limit, as ``/api/sync/push`` has: a catalogue file is far larger than any other
+#: body (100,000 products with a barcode each is about 6 MB of CSV); MINIPOS_MAX_BODY_BYTES
+#: does not apply (docs/catalogue.md).
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+_CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
+
+
+@router.endpoint(
+    "POST",
+    "/api/catalogue/import",
+    summary="Import a catalogue file (CSV or JSON): create new products, update by code",
+    roles=ADMIN_ONLY,
+    query=ImportQuery,
+    body=list[ProductIn],
+    response=ImportOut,
+    description=(
+        "The body is the file: `text/csv` (the columns of `minipos catalogue import`; with `;`"
+        " a decimal comma is read) or `application/json` (an array of products as"
+        " `POST /api/products` takes them). A row whose `code` is a live product's updates it,"
+        " others create products, rows equal to their product change nothing; all or nothing,"
+        " one transaction. `dry_run=1` answers what would change and writes nothing (bad rows"
+        " are listed in `errors` with a 200); without it, bad rows answer 400 with the same"
+        f" body. Bodies up to {MAX_IMPORT_BYTES} bytes (`MINIPOS_MAX_BODY_BYTES` does not"
+        " apply). See docs/catalogue.md."
+    ),
+)
+async def import_catalogue(request: Request, principal: Principal) -> Response:
+    _writable(request)
+    ctx = context(request)
+    query = jsonio.query(request, ImportQuery)
+    rows, unit = await _import_rows(request)
+    reference = _catalogue(ctx).reference
+
+    def run(conn: Connection) -> import_export.ImportResult:
+        return import_export.import_products(
+            conn,
+            rows,
+            reference=reference,
+            now_us=now_us(),
+            unit=unit,
+            dry_run=query.dry_run,
+            show=query.show,
+        )
+
+    try:
+        # A dry run reads only: it takes no revision lock, so it never waits for writers.
+        result = await (ctx.db.read(run) if query.dry_run else ctx.db.write(run))
+    except import_export.ImportFailed as failed:
+        errors = [_row_error(error) for error in failed.errors]
+        answer = ImportOut(
+            dry_run=query.dry_run, unit=unit, rows=len(rows), created=0, updated=0,
+            unchanged=0, changes=[], errors=errors,
+        )  # fmt: skip
+        status = 200 if query.dry_run else 400
+        return JSONResponse(encode(answer), status_code=status)
+    return JSONResponse(encode(_import_out(result, unit, len(rows))))
+
+
+async def _import_rows(request: Request) -> tuple[list[import_export.SourceRow], str]:
+    """The body as import rows: CSV or JSON by its ``Content-Type``; 400 for a file that
+    cannot be read as a whole, naming why."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in _CSV_TYPES:
+        require_json(request)
+    body = await read_body(request, MAX_IMPORT_BYTES)
+    try:
+        if media in _CSV_TYPES:
+            try:
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise HTTPProblem(400, "The CSV file is not valid UTF-8.") from None
+            if "\x00" in text:  # PostgreSQL text cannot hold NUL
+                raise HTTPProblem(400, "The CSV file contains the NUL character.")
+            return files.read_csv(io.StringIO(text, newline="")), "line"
+        # The JSON body's checks first (depth, NUL, syntax): 400s as on every other route.
+        decode(body, msgspec.Raw)
+        return files.read_json(body), "index"
+    except files.UnreadableFile as exc:
+        raise HTTPProblem(400, f"Cannot read the file: {exc}") from None
+
+
+def _row_error(error: FieldError) -> ImportRowError:
+    line, *field = error.path or (0,)
+    return ImportRowError(
+        line=int(line), field=".".join(str(step) for step in field), message=error.message
+    )
+
+
+def _import_out(result: import_export.ImportResult, unit: str, rows: int) -> ImportOut:
+    return ImportOut(
+        dry_run=result.dry_run,
+        unit=unit,
+        rows=rows,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        changes=[
+            ImportRowChange(
+                line=change.line,
+                action=change.action,
+                id=change.id,
+                code=change.code,
+                name=change.name,
+                changes=[
+                    ImportFieldChange(field=c.field, before=c.before, after=c.after)
+                    for c in change.changes
+                ],
+            )
+            for change in result.changes
+        ],
+        errors=[],
+    )
 
 
 # --- categories -----------------------------------------------------------------------------

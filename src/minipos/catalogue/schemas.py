@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -201,3 +201,50 @@ class CategoryQuery(Struct, kw_only=True):
 class CategoryDeleteQuery(Struct, kw_only=True):
     #: Set the category of its products to null and move its children up, instead of a 409.
     detach: bool = False
+
+
+class ImportQuery(Struct, kw_only=True):
+    """``POST /api/catalogue/import``."""
+
+    #: Check and answer what would change, writing nothing.
+    dry_run: bool = False
+    #: How many of the changes to list (the counts are always whole).
+    show: Annotated[int, Meta(ge=0, le=1000)] = 100
+
+
+class ImportFieldChange(Struct, kw_only=True):
+    field: str
+    before: Any
+    after: Any
+
+
+class ImportRowChange(Struct, kw_only=True):
+    #: CSV: the line the record starts on (the header is line 1); JSON: the index in the array.
+    line: int
+    action: str
+    #: The product updated; ``null`` for one to be created.
+    id: int | None
+    code: int | None
+    name: str
+    changes: list[ImportFieldChange]
+
+
+class ImportRowError(Struct, kw_only=True):
+    line: int
+    #: The field, dotted (``barcodes.0.barcode``); empty for the row as a whole.
+    field: str
+    message: str
+
+
+class ImportOut(Struct, kw_only=True):
+    """What an import did (or, with ``dry_run``, would do). With ``errors``, nothing."""
+
+    dry_run: bool
+    #: What ``line`` counts: ``line`` (CSV) or ``index`` (JSON).
+    unit: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    changes: list[ImportRowChange]
+    errors: list[ImportRowError]
