@@ -57,7 +57,12 @@ def test_deeply_nested_bodies_are_400s_on_one_kept_alive_connection(server: Serv
     conn.connect()
     first = conn.sock
     body = b'{"ignored": ' + b"[" * 1000 + b"]" * 1000 + b"}"
-    for op in (op for op in operations() if op.body is not None):
+    # A standalone server: the chain's routes answer 409 there before reading a body, and a
+    # store's sync takes a store's key; test_body_limits tries them at a centre.
+    standalone = (
+        op for op in operations() if not op.path.startswith(("/api/stores", "/api/sync/"))
+    )
+    for op in (op for op in standalone if op.body is not None):
         path = re.sub(r"\{\w+\}", "1", op.path) + "?station_id=1"
         conn.request(op.method, path, body, {**headers, "Content-Type": "application/json"})
         response = conn.getresponse()
