@@ -235,19 +235,49 @@ _PRODUCT_FILTERS = {
 }
 
 
+#: ``search``: the name contains the text (any case), or the code or a barcode is the text.
+#: No index serves "contains": the live products are scanned (timings in docs/catalogue.md,
+#: "Search").
+_SEARCH = (
+    "({name} LIKE :search ESCAPE '!' OR code = :search_code"
+    " OR id IN (SELECT product_id FROM product_barcodes WHERE barcode = :search_text))"
+)
+#: The name as the search compares it: PostgreSQL's lower() folds every letter (UTF-8
+#: ctype); SQLite's LIKE ignores case of ASCII letters itself, in C, which is enough for an
+#: ASCII text, and a Python function folds the rest (``db.database._unicode_lower``; slower).
+_FOLDED = {"postgresql": "lower(name)", "sqlite": "unicode_lower(name)"}
+
+
 def search(
-    conn: Connection, filters: Mapping[str, Any], *, limit: int, offset: int
+    conn: Connection,
+    filters: Mapping[str, Any],
+    *,
+    limit: int,
+    offset: int,
+    text: str | None = None,
 ) -> tuple[list[Row], int]:
-    """One page of live products in id order, and how many match in all."""
+    """One page of live products in id order, and how many match in all; ``text`` searches
+    names (contains, any case), codes and barcodes (exactly)."""
+    conditions = _PRODUCT_FILTERS
+    params: dict[str, Any] = {}
+    if text is not None:
+        ascii_sqlite = conn.dialect == "sqlite" and text.isascii()
+        folded = "name" if ascii_sqlite else _FOLDED[conn.dialect]
+        conditions = {**conditions, "search": _SEARCH.format(name=folded)}
+        escaped = text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        code = int(text) if text.isascii() and text.isdigit() and int(text) < 2**63 else -1
+        params = {"search_code": code, "search_text": text}
+        filters = {**filters, "search": f"%{escaped}%"}
     return db.search(
         conn,
         select=_SELECT_PRODUCT,
         count_from="products",
-        conditions=_PRODUCT_FILTERS,
+        conditions=conditions,
         filters={**filters, "live": True},
         order_by="id",
         limit=limit,
         offset=offset,
+        params=params,
     )
 
 

@@ -113,10 +113,11 @@ async def _body(request: Request) -> bytes:
     response=list[ProductOut],
     description=(
         "Without `updated_since`: live products in id order, filtered by `barcode`, `code`,"
-        " `category`, `status`. With `updated_since` (a revision, or an ISO date-time): every"
-        " product changed or deleted since, in change order, each with two more fields,"
-        " `revision` and `deleted`; pass the last `revision` seen to get the next changes"
-        " (the `Link: rel=next` header does). See docs/catalogue.md."
+        " `category`, `status`, and `search` (the name contains it in any case, or the code"
+        " or a barcode is exactly it). With `updated_since` (a revision, or an ISO"
+        " date-time): every product changed or deleted since, in change order, each with two"
+        " more fields, `revision` and `deleted`; pass the last `revision` seen to get the next"
+        " changes (the `Link: rel=next` header does). See docs/catalogue.md."
     ),
 )
 async def list_products(request: Request, principal: Principal) -> Response:

@@ -183,6 +183,8 @@ class ProductQuery(Struct, kw_only=True):
     code: QueryInt | None = None
     category: QueryInt | None = None
     status: QueryInt | None = None
+    #: Name contains this (any case), or the code or a barcode is exactly this.
+    search: Annotated[str, Meta(max_length=100)] | None = None
     #: Sync feed: changes (and deletions) after this revision, or at/after this date-time.
     updated_since: Annotated[str, Meta(max_length=64)] | None = None
     limit: Limit = 1000

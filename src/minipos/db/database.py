@@ -220,24 +220,25 @@ def search(
     order_by: str,
     limit: int,
     offset: int,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[list[Row], int]:
     """One page of a filtered list and the number of matches in all.
 
     ``conditions`` maps each filter name to its SQL condition (a whitelist: nothing the
     client sends becomes SQL text). ``after_id``, the keyset cursor, narrows the page but not
-    the count.
+    the count. ``params``: more values the conditions use (one filter may need several).
     """
     given = {name: value for name, value in filters.items() if value is not None}
     where = " AND ".join(conditions[name] for name in given) or "1 = 1"
     rows = conn.fetchall(
         f"{select} WHERE {where} ORDER BY {order_by} LIMIT :limit OFFSET :offset",
-        {**given, "limit": limit, "offset": offset},
+        {**(params or {}), **given, "limit": limit, "offset": offset},
     )
     counted = {name: value for name, value in given.items() if name != "after_id"}
     count_where = " AND ".join(conditions[name] for name in counted) or "1 = 1"
     total = conn.fetchone(
         f"SELECT count(*) AS n FROM {count_from} WHERE {count_where}",  # noqa: S608 - whitelisted
-        counted,
+        {**(params or {}), **counted},
     )
     return rows, int(total["n"]) if total else 0
 
@@ -355,11 +356,18 @@ _SQLITE_PRAGMAS = (
 def _sqlite_connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
+    # SQLite's own lower() folds ASCII only ("Ū" stays): the catalogue's name search needs
+    # Latvian letters folded too, as PostgreSQL's lower() does under a UTF-8 ctype.
+    conn.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
     for pragma in _SQLITE_PRAGMAS:
         conn.execute(pragma)
     if readonly:
         conn.execute("PRAGMA query_only=ON")
     return conn
+
+
+def _unicode_lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
 
 
 class _Job:

@@ -115,5 +115,8 @@ def search(
         "status": query.status,
         "after_id": query.after_id,
     }
-    rows, total = repository.search(conn, filters, limit=query.limit, offset=query.offset)
+    text = query.search.strip() if query.search is not None else ""
+    rows, total = repository.search(
+        conn, filters, limit=query.limit, offset=query.offset, text=text or None
+    )
     return shapes.render(conn, rows, ctx), total
