@@ -12,6 +12,7 @@ import { renderFeed, startFeed } from "./feed.js";
 import { runLogin } from "./login.js";
 import { startCatalogue, stopCatalogue } from "./catalogue.js";
 import { resendPending } from "./checkout.js";
+import { employeeAtStation, runPinSignIn, signOutEmployee } from "./employee.js";
 import { configurePrinter, showPrinter } from "./printer.js";
 import { configureReceipt, renderReceipt, renderSaleReceipt } from "./receipt.js";
 import { configureRefund, showRefund } from "./refund.js";
@@ -48,6 +49,9 @@ async function start() {
 async function enter(login) {
   saveLogin(login);
   useLogin(login);
+  login = await withEmployee(login);
+  if (!login) return;
+  saveLogin(login);
   app.login = login;
   $("login-screen").hidden = true;
   $("pos-screen").hidden = false;
@@ -79,6 +83,31 @@ async function enter(login) {
   app.stopSync?.();
   app.stopSync = startSyncBanner();
   $("scan-input").focus();
+}
+
+// With employees in the shop, the screen works in the name of the employee signed in at the
+// station (asking for a PIN when nobody is); without, as before: the name typed at login.
+async function withEmployee(login) {
+  let here;
+  try {
+    here = await employeeAtStation(login.stationId);
+  } catch (error) {
+    if ([401, 403, 404].includes(error.status)) {
+      await relogin(error.message);
+      return null;
+    }
+    here = { employees_configured: false, employee: null }; // offline: as before
+  }
+  $("employee-signout").hidden = !here.employees_configured;
+  if (!here.employees_configured) return login;
+  const employee = here.employee || (await runPinSignIn(login.stationId));
+  return { ...login, cashier: employee.name };
+}
+
+// Another cashier takes over the till: the employee signs out, the PIN screen comes back.
+async function changeCashier() {
+  await signOutEmployee(app.login.stationId).catch(() => {});
+  location.reload();
 }
 
 async function paymentMethods() {
@@ -318,6 +347,7 @@ async function relogin(message) {
 
 function bindOnce() {
   $("logout").onclick = logout;
+  $("employee-signout").onclick = changeCashier;
   $("mode-walkin").onclick = () => switchMode(showWalkin);
   $("mode-refund").onclick = () => switchMode(showRefund);
   $("mode-printer").onclick = () => switchMode(showPrinter);
