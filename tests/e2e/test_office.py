@@ -307,6 +307,47 @@ def test_a_manager_reads_and_edits_the_catalogue_but_not_stations(
     assert "permission" in office.driver.find_element(By.TAG_NAME, "body").text
 
 
+def test_import_a_csv_with_a_dry_run(
+    shop: Shop, windows: Callable[[], Office], tmp_path: Path
+) -> None:
+    """A manager checks a Latvian spreadsheet's CSV (semicolons, decimal commas): the dry run
+    lists the changes and writes nothing; applied, the station's feed has the new price."""
+    kefir = shop.call("POST", "/api/products", {"name": "Kefīrs", "price": "1.09", "code": 601})
+    before = shop.call("GET", "/api/products?updated_since=0", key=shop.station_key)
+    prices = tmp_path / "cenas.csv"
+    prices.write_text("name;price;code\nKefīrs;1,19;601\nJogurts;0,79;602\n", encoding="utf-8")
+    office = windows()
+    office.sign_in("maris")
+    office.go("catalogue")
+    office.wait_visible("cat-import")
+    office.css("#cat-import summary").click()
+    office.el("imp-file").send_keys(str(prices))
+    office.el("imp-check").click()
+    office.wait(lambda: office.driver.find_elements(By.CSS_SELECTOR, "#imp-result tr.imp-update"))
+    change = office.css("#imp-result tr.imp-update").text
+    assert "1.09" in change, change
+    assert "1.19" in change, change
+    assert "Jogurts" in office.css("#imp-result tr.imp-create").text
+    office.shot("14-import-dry-run")
+    assert shop.call("GET", "/api/products?updated_since=0", key=shop.station_key) == before
+    office.wait(lambda: office.el("imp-apply").is_enabled())
+    office.el("imp-apply").click()
+    office.wait_text("imp-counts", "Importētas 2")
+    office.shot("15-import-applied")
+    feed = shop.call("GET", "/api/products?updated_since=0", key=shop.station_key)
+    seen = next(p for p in feed if p["id"] == kefir["id"])
+    assert Decimal(str(seen["price"])) == Decimal("1.19")
+    assert "Jogurts" in [p["name"] for p in feed]
+    # the list's search asks the server: any case, Latvian letters too
+    office.type("cat-search", "KEFĪ\n")
+    office.wait(
+        lambda: (
+            office.text("cat-list").count("Kefīrs") == 1
+            and "Jogurts" not in office.text("cat-list")
+        )
+    )
+
+
 def test_the_cashier_screen_speaks_latvian_and_switches(
     shop: Shop, windows: Callable[[], Office]
 ) -> None:

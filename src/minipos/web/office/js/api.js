@@ -30,13 +30,14 @@ function messageOf(status, body) {
 }
 
 // {data, total, response}: JSON (or text with {text: true}); errors become ApiError.
-export async function request(method, path, body, { text = false } = {}) {
+// {contentType}: the body is sent as it is (a file's text), with that type, not as JSON.
+export async function request(method, path, body, { text = false, contentType = null } = {}) {
   const headers = { Accept: text ? "text/plain" : "application/json" };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrf || "";
   const init = { method, headers, credentials: "same-origin" };
   if (body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
+    headers["Content-Type"] = contentType || "application/json";
+    init.body = contentType ? body : JSON.stringify(body);
   }
   let response;
   let raw;

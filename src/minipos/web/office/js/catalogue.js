@@ -1,5 +1,6 @@
-// Catalogue: products page by page (X-Total-Count), found by code or barcode on the server
-// (or by name within the page shown), and a form to edit or create one with its barcodes.
+// Catalogue: products page by page (X-Total-Count), searched on the server (?search=: name,
+// code or barcode), a form to edit or create one with its barcodes, and a file import that
+// shows its dry run's changes before it is applied.
 import { money, t } from "/i18n/i18n.js";
 import { getAll, query, request, send } from "./api.js";
 import { field, h, showError, table } from "./dom.js";
@@ -19,7 +20,7 @@ export async function render(main, { args, session }) {
       search, h("button", { type: "submit" }, t("cat.find")),
       h("button", { type: "button", id: "cat-new", class: "primary",
         onclick: () => { location.hash = "#/catalogue/new"; } }, t("cat.new"))),
-    list, pager, h("div", { id: "categories" }));
+    list, pager, importPanel(() => load()), h("div", { id: "categories" }));
   const taxes = Object.fromEntries((await getAll("/api/taxes")).map((x) => [x.id, x]));
   await categories(main.querySelector("#categories"));
 
@@ -27,26 +28,9 @@ export async function render(main, { args, session }) {
     const text = search.value.trim();
     sessionStorage.setItem("minipos.cat.search", text);
     sessionStorage.setItem("minipos.cat.offset", String(offset));
-    let items;
-    let total;
-    if (/^\d+$/.test(text)) {
-      // a code or a barcode (digits): both asked; one product usually
-      const [byCode, byBarcode] = await Promise.all([
-        request("GET", `/api/products${query({ code: text.length < 19 ? text : "" , limit: PAGE })}`)
-          .catch(() => ({ data: [] })),
-        request("GET", `/api/products${query({ barcode: text, limit: PAGE })}`),
-      ]);
-      const seen = new Set();
-      items = [...byCode.data, ...byBarcode.data].filter((p) => !seen.has(p.id) && seen.add(p.id));
-      total = items.length;
-    } else {
-      const page = await request("GET", `/api/products${query({ limit: PAGE, offset })}`);
-      const words = text.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "");
-      items = words
-        ? page.data.filter((p) => p.name.toLowerCase().normalize("NFD").replace(/\p{M}/gu, "").includes(words))
-        : page.data;
-      total = page.total;
-    }
+    const page = await request("GET", `/api/products${query({ search: text, limit: PAGE, offset })}`);
+    const items = page.data;
+    const total = page.total;
     list.replaceChildren(table([
       { title: t("cat.code"), value: (p) => p.code ?? "" },
       { title: t("cat.name"), value: (p) => p.name },
@@ -63,7 +47,7 @@ export async function render(main, { args, session }) {
       h("button", { type: "button", id: "cat-prev", disabled: offset === 0,
         onclick: () => { offset = Math.max(0, offset - PAGE); load(); } }, "‹"),
       h("span", { id: "cat-range" }, t("cat.range", { first: total ? offset + 1 : 0, last, total })),
-      h("button", { type: "button", id: "cat-next", disabled: last >= total || /^\d+$/.test(text),
+      h("button", { type: "button", id: "cat-next", disabled: last >= total,
         onclick: () => { offset += PAGE; load(); } }, "›"),
     );
   }
@@ -180,4 +164,73 @@ async function categories(box) {
         parent: parent.value === "" ? null : Number(parent.value) });
     } }, name, parent, h("button", { type: "submit", id: "category-add" }, t("cat.add_category"))),
   );
+}
+
+// Import: choose a CSV or JSON file, check it (a dry run: what would be created and changed,
+// or the bad rows), then apply the same file in one go.
+function importPanel(reload) {
+  const file = h("input", { id: "imp-file", type: "file", accept: ".csv,.json,text/csv,application/json" });
+  const result = h("div", { id: "imp-result" });
+  const apply = h("button", { type: "button", id: "imp-apply", class: "primary", disabled: true,
+    onclick: () => run(false) }, t("cat.import_apply"));
+  let checked = null; // the file's text the dry run checked: exactly that is applied
+
+  async function run(dryRun) {
+    showError(null);
+    apply.disabled = true;
+    const chosen = file.files[0];
+    if (!chosen) return;
+    const body = dryRun ? await chosen.text() : checked;
+    const type = /\.json$/i.test(chosen.name) ? "application/json" : "text/csv";
+    result.replaceChildren(h("p", { class: "note" }, t("cat.import_working")));
+    let answer;
+    try {
+      answer = (await request("POST", `/api/catalogue/import${dryRun ? "?dry_run=1&show=200" : ""}`,
+        body, { contentType: type })).data;
+    } catch (error) {
+      // A file with bad rows is refused with the rows listed, like the dry run's.
+      if (error.body && Array.isArray(error.body.errors)) answer = error.body;
+      else { result.replaceChildren(); showError(error); return; }
+    }
+    show(answer);
+    checked = dryRun && !answer.errors.length && (answer.created || answer.updated) ? body : null;
+    apply.disabled = checked === null;
+    if (!dryRun && !answer.errors.length) reload();
+  }
+
+  function show(answer) {
+    const counts = t(answer.dry_run ? "cat.import_would" : "cat.import_done", answer);
+    const parts = [h("p", { id: "imp-counts", role: "status" }, counts)];
+    if (answer.errors.length) {
+      parts.push(h("p", { class: "error" }, t("cat.import_bad", { count: answer.errors.length })),
+        table([
+          { title: t(answer.unit === "index" ? "cat.import_index" : "cat.import_line"), value: (e) => e.line },
+          { title: t("cat.import_field"), value: (e) => e.field },
+          { title: t("cat.import_message"), value: (e) => e.message },
+        ], answer.errors));
+    }
+    if (answer.changes.length) {
+      const shown = (value) => (value === null || value === undefined ? "—"
+        : typeof value === "object" ? JSON.stringify(value) : String(value));
+      parts.push(table([
+        { title: t(answer.unit === "index" ? "cat.import_index" : "cat.import_line"), value: (c) => c.line },
+        { title: t("cat.code"), value: (c) => c.code ?? "" },
+        { title: t("cat.name"), value: (c) => c.name },
+        { title: t("cat.import_what"), value: (c) => (c.action === "create" ? t("cat.import_new")
+          : c.changes.map((f) => `${f.field}: ${shown(f.before)} → ${shown(f.after)}`).join("; ")) },
+      ], answer.changes, { rowClass: (c) => `imp-${c.action}` }));
+      const more = answer.created + answer.updated - answer.changes.length;
+      if (more > 0) parts.push(h("p", { class: "note" }, t("cat.import_more", { count: more })));
+    }
+    result.replaceChildren(...parts);
+  }
+
+  file.addEventListener("change", () => { checked = null; apply.disabled = true; result.replaceChildren(); });
+  return h("details", { id: "cat-import", class: "card" },
+    h("summary", {}, t("cat.import")),
+    h("p", { class: "note" }, t("cat.import_hint")),
+    h("div", { class: "toolbar" }, file,
+      h("button", { type: "button", id: "imp-check", onclick: () => run(true) }, t("cat.import_check")),
+      apply),
+    result);
 }
