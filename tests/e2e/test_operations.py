@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from serverproc import MINIPOS, Server
+from serverproc import DEMO_SHOP, MINIPOS, Server
 
 from conftest import PG_ADMIN_URL
 
@@ -17,10 +17,11 @@ pytestmark = pytest.mark.e2e
 
 
 def serve(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``minipos serve`` that is expected to refuse to start."""
+    """``minipos serve`` that is expected to refuse to start (with a seller's identity, so the
+    refusal is the case's own and not the fiscal profile's)."""
     return subprocess.run(
         [MINIPOS, "serve", "--port", "1"],  # never bound: every case stops before listening
-        env=env,
+        env={**DEMO_SHOP, **env},
         cwd=cwd,
         capture_output=True,
         text=True,
