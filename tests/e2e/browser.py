@@ -176,7 +176,15 @@ class Page:
 
     def open_shift(self) -> None:
         self.el("shift-open").click()
-        self.wait_text("shift-status", "open")
+        # By its class, in any language: "No open shift" has "open" in its text too.
+        try:
+            self.wait(
+                lambda: "open" in (self.el("shift-status").get_attribute("class") or "").split()
+            )
+        except TimeoutException:
+            raise AssertionError(
+                f"the shift never opened ({self.text('shift-status')!r})"
+            ) from None
 
     def scan(self, text: str) -> None:
         """Type into the walk-in sale's product field and press Enter, as a scanner does."""
