@@ -108,7 +108,8 @@ def test_reimporting_the_export_through_the_api_is_a_no_op(api: Api) -> None:
 def test_bad_rows_are_listed_and_nothing_is_written(api: Api) -> None:
     bad = "name;price;code;tax\nA;1,505;5;0\nB;2;6;99\nC;x;7;0\n"
     dry = post(api, bad, "?dry_run=true")
-    assert dry.status_code == 200, dry.text
+    assert dry.status_code == 400, dry.text
+    assert dry.json()["dry_run"] is True
     assert [(e["line"], e["field"]) for e in dry.json()["errors"]] == [
         (2, "price"),
         (3, "tax"),

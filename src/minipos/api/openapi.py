@@ -48,6 +48,7 @@ _LINKS: dict[str, tuple[str, ...]] = {
     "create_category": ("get_category", "replace_category", "delete_category"),
     "create_webhook": ("get_webhook", "patch_webhook", "list_deliveries", "delete_webhook"),
     "get_message": ("retry_message",),
+    "create_key": ("get_key", "revoke_key"),
 }
 
 #: Decimals travel as JSON numbers; requests may also send them as strings (docs/decisions.md §1).
@@ -78,13 +79,18 @@ def build(operations: Iterable[Operation], *, title: str, version: str) -> dict[
             "responses": {
                 str(op.status): {
                     "description": "Success",
-                    "content": {
-                        "application/json": {
-                            "schema": response_schemas[response_types.index(op.response)]
+                    # JSON when the operation has a shape, and any other form it can answer
+                    # in (a report's CSV) beside it.
+                    "content": (
+                        {
+                            "application/json": {
+                                "schema": response_schemas[response_types.index(op.response)]
+                            }
                         }
-                    }
-                    if op.response is not None
-                    else {media: {"schema": _document(media)} for media in op.media_types},
+                        if op.response is not None
+                        else {}
+                    )
+                    | {media: {"schema": _document(media)} for media in op.media_types},
                 }
             },
         }

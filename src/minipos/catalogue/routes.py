@@ -256,8 +256,8 @@ _CSV_TYPES = frozenset({"text/csv", "application/csv", "text/plain"})
         " a decimal comma is read) or `application/json` (an array of products as"
         " `POST /api/products` takes them). A row whose `code` is a live product's updates it,"
         " others create products, rows equal to their product change nothing; all or nothing,"
-        " one transaction. `dry_run=1` answers what would change and writes nothing (bad rows"
-        " are listed in `errors` with a 200); without it, bad rows answer 400 with the same"
+        " one transaction. `dry_run=1` answers what would change and writes nothing; a file"
+        " with bad rows answers 400, dry run or not, with the rows listed in `errors` in the same"
         f" body. Bodies up to {MAX_IMPORT_BYTES} bytes (`MINIPOS_MAX_BODY_BYTES` does not"
         " apply). See docs/catalogue.md."
     ),
@@ -289,8 +289,8 @@ async def import_catalogue(request: Request, principal: Principal) -> Response:
             dry_run=query.dry_run, unit=unit, rows=len(rows), created=0, updated=0,
             unchanged=0, changes=[], errors=errors,
         )  # fmt: skip
-        status = 200 if query.dry_run else 400
-        return JSONResponse(encode(answer), status_code=status)
+        # A dry run of a file with bad rows is a 400 too: the request would be refused.
+        return JSONResponse(encode(answer), status_code=400)
     return JSONResponse(encode(_import_out(result, unit, len(rows))))
 
 
