@@ -102,7 +102,8 @@ class Server:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, _lower(response.headers), response.read()
         except urllib.error.HTTPError as error:
-            return error.code, _lower(error.headers), error.read()
+            with error:  # its connection, closed now rather than when collected
+                return error.code, _lower(error.headers), error.read()
 
 
 def _lower(headers: Any) -> dict[str, str]:
