@@ -275,6 +275,12 @@ def test_malformed_items_are_422_naming_what_is_wrong(
     assert "kind" in errors[0]
     assert "invoice_no" in errors[1]
     assert "invoice_no" in errors[2]
+    # Money past the limits no store issues (docs/security.md) is malformed, not a fact.
+    shift_open, _, _, _, first, *_ = shop_items
+    huge = altered(first, lambda b: b["receipt"].update(bruto_amount=10**18))
+    answer = push(centre.client, key, [shift_open, huge])
+    assert statuses(answer) == [201, 422]
+    assert "bruto_amount" in answer.json()["results"][1]["error"]
     # The envelope itself is checked as any request body: a 400 naming the field.
     bad = centre.client.post(
         "/api/sync/push",

@@ -12,12 +12,19 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
+from minipos.domain.money import MAX_GRAND_TOTAL, MAX_SHIFT_TOTAL, MAX_TOTAL, to_cents
+
 #: A store code: what ``?store=`` and ``--store`` name (upper case, digits, ``_`` and ``-``).
 STORE_CODE = "^[A-Z0-9_-]{1,32}$"
 Code = Annotated[str, Meta(pattern=STORE_CODE)]
 
 # Column-sized values: the database refuses longer ones (PostgreSQL), so the decode must.
 BigInt = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+#: Money in cents, within the limits every path that makes money keeps (docs/security.md): a
+#: store never issues more, so a larger amount is a malformed item (422), not a fact.
+Cents = Annotated[int, Meta(ge=-to_cents(MAX_TOTAL), le=to_cents(MAX_TOTAL))]
+ShiftCents = Annotated[int, Meta(ge=-to_cents(MAX_SHIFT_TOTAL), le=to_cents(MAX_SHIFT_TOTAL))]
+GrandCents = Annotated[int, Meta(ge=-to_cents(MAX_GRAND_TOTAL), le=to_cents(MAX_GRAND_TOTAL))]
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 Hash = Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
 DocumentId = Annotated[str, Meta(pattern="^[1-9][0-9]{0,17}$")]
@@ -92,8 +99,8 @@ class InvoiceHeader(Struct):
     keep_drawer_closed: bool
     is_auto_open: bool
     info: str
-    total_sum: BigInt
-    changed_sum: BigInt
+    total_sum: Cents
+    changed_sum: Cents
     printed_at: BigInt | None
     print_pos_id: Text32 | None
     print_chassis_id: Text64 | None
@@ -113,7 +120,7 @@ class InvoiceRow(Struct):
     quantity: BigInt
     maxquantity: BigInt
     init_quantity: BigInt
-    price: BigInt
+    price: Cents
     is_free_price: bool
     is_weight: bool
     tax: Int32
@@ -129,7 +136,7 @@ class InvoicePayment(Struct):
     position: Int32
     method_id: Int32
     method_name: Text100
-    amount: BigInt | None
+    amount: Cents | None
 
 
 class InvoiceBody(Struct):
@@ -147,7 +154,7 @@ class InvoiceStateBody(Struct):
     printed_at: BigInt | None
     print_pos_id: Text32 | None
     print_chassis_id: Text64 | None
-    changed_sum: BigInt
+    changed_sum: Cents
     at: BigInt
 
 
@@ -160,13 +167,13 @@ class ReceiptHeader(Struct):
     cashier_name: Text100 | None
     start_time: BigInt | None
     print_time: BigInt
-    neto_amount: BigInt
-    bruto_amount: BigInt
-    changed_amount: BigInt
-    tax_amount: BigInt
+    neto_amount: Cents
+    bruto_amount: Cents
+    changed_amount: Cents
+    tax_amount: Cents
     discount: BigInt
     discount_type: Text8 | None
-    discount_amount: BigInt
+    discount_amount: Cents
     parent_document_id: Text32 | None
     request_id: Text100 | None
     prev_hash: Hash
@@ -190,16 +197,16 @@ class ReceiptRow(Struct):
     barcode: Text64 | None
     category_id: BigInt | None
     category_name: Text255 | None
-    price: BigInt
+    price: Cents
     tax: Int32
     tax_rate: BigInt
     discount: BigInt
     discount_type: Text8 | None
-    discount_amount: BigInt
+    discount_amount: Cents
     quantity: BigInt
-    amount: BigInt
+    amount: Cents
     max_quantity: BigInt
-    max_amount: BigInt
+    max_amount: Cents
 
 
 class ReceiptPayment(Struct):
@@ -207,7 +214,7 @@ class ReceiptPayment(Struct):
     method: Int32
     method_name: Text100
     method_code: Int32
-    amount: BigInt
+    amount: Cents
     request_id: Text100 | None
     transaction_id: Text100 | None
     psp_reference: Text100 | None
@@ -248,13 +255,13 @@ class ShiftCloseBody(Struct):
     pos_id: PosId
     z_number: Id
     close_date: BigInt
-    grand_total: BigInt
+    grand_total: GrandCents
     close_employee: BigInt | None
     close_employee_name: Text100 | None
     #: The Z-report as the store stored and hashed it (``receipts.audit.report_content``).
     report: str
     hash: Hash
-    volume: BigInt
+    volume: ShiftCents
     receipt_count: Annotated[int, Meta(ge=0)]
     first_document_id: DocumentId | None
     last_document_id: DocumentId | None
