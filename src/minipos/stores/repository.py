@@ -43,30 +43,6 @@ def store_by_code(conn: Connection, code: str) -> Row | None:
     return conn.fetchone(f"SELECT {_STORE_COLUMNS} FROM stores WHERE code = :code", {"code": code})
 
 
-#: Each store with its sync figures, one statement for the whole list.
-_STATUS = (
-    f"SELECT {', '.join('s.' + c for c in _STORE_COLUMNS.split(', '))},"
-    " (SELECT count(*) FROM sync_ingest i WHERE i.store_id = s.id) AS items_received,"
-    " (SELECT count(*) FROM sync_conflicts c WHERE c.store_id = s.id"
-    "  AND c.resolved_at IS NULL) AS conflicts_open,"
-    # From the ingest memory (its flags copy the receipt's): narrowed by its key's index.
-    " (SELECT count(*) FROM sync_ingest f WHERE f.store_id = s.id AND f.kind = 'receipt'"
-    "  AND f.flags IS NOT NULL) AS receipts_flagged,"
-    " (SELECT count(*) FROM shifts sh JOIN stations st ON st.id = sh.station_id"
-    "  WHERE st.store_id = s.id AND sh.close_date IS NOT NULL"
-    "  AND sh.reconciled_at IS NULL) AS shifts_unreconciled"
-    " FROM stores s"
-)
-
-
-def stores_with_status(conn: Connection) -> list[Row]:
-    return conn.fetchall(_STATUS + " ORDER BY s.id")
-
-
-def store_with_status(conn: Connection, store_id: int) -> Row | None:
-    return conn.fetchone(_STATUS + " WHERE s.id = :id", {"id": store_id})
-
-
 def touch_store(
     conn: Connection, store_id: int, *, now_us: int, skew_ms: int | None, error: str | None
 ) -> None:

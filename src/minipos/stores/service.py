@@ -14,6 +14,7 @@ from minipos.invoices.service import ShopConfig
 from minipos.stations.service import StationContext
 from minipos.stores import ingest, repository
 from minipos.stores.schemas import ConflictOut, StoreCreated, StoreIn, StoreOut
+from minipos.sync import repository as sync_repository
 from minipos.sync.wire import PushRequest, PushResponse
 from minipos.timeutil import local_aware
 
@@ -45,14 +46,14 @@ def add(
         conn, pepper, Role.STORE, store_id=store_id, name=f"store {data.code}", now_us=now_us
     )
     repository.set_store_key(conn, store_id, key.principal.api_key_id)
-    row = repository.store_with_status(conn, store_id)
+    row = sync_repository.store_with_status(conn, store_id)
     assert row is not None
     out = store_out(row, zone)
     return StoreCreated(**{f: getattr(out, f) for f in out.__struct_fields__}, key=key.key)
 
 
 def list_all(conn: Connection, zone: ZoneInfo) -> list[StoreOut]:
-    return [store_out(row, zone) for row in repository.stores_with_status(conn)]
+    return [store_out(row, zone) for row in sync_repository.stores_with_status(conn)]
 
 
 def store_out(row: Any, zone: ZoneInfo) -> StoreOut:

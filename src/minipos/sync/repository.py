@@ -233,3 +233,29 @@ def requeue(conn: Connection, outbox_id: int) -> bool:
         {"pending": PENDING, "quarantined": QUARANTINED, "id": outbox_id},
     )
     return bool(cursor.rowcount == 1)
+
+
+#: Each store a centre serves with its sync figures, one statement for the whole list: what
+#: ``GET /api/stores`` and the centre's ``/api/sync/status`` both show.
+_STORE_STATUS = (
+    "SELECT s.id, s.code, s.name, s.api_key_id, s.last_contact_at, s.last_skew_ms,"
+    " s.last_error, s.created_at,"
+    " (SELECT count(*) FROM sync_ingest i WHERE i.store_id = s.id) AS items_received,"
+    " (SELECT count(*) FROM sync_conflicts c WHERE c.store_id = s.id"
+    "  AND c.resolved_at IS NULL) AS conflicts_open,"
+    # From the ingest memory (its flags copy the receipt's): narrowed by its key's index.
+    " (SELECT count(*) FROM sync_ingest f WHERE f.store_id = s.id AND f.kind = 'receipt'"
+    "  AND f.flags IS NOT NULL) AS receipts_flagged,"
+    " (SELECT count(*) FROM shifts sh JOIN stations st ON st.id = sh.station_id"
+    "  WHERE st.store_id = s.id AND sh.close_date IS NOT NULL"
+    "  AND sh.reconciled_at IS NULL) AS shifts_unreconciled"
+    " FROM stores s"
+)
+
+
+def stores_with_status(conn: Connection) -> list[Row]:
+    return conn.fetchall(_STORE_STATUS + " ORDER BY s.id")
+
+
+def store_with_status(conn: Connection, store_id: int) -> Row | None:
+    return conn.fetchone(_STORE_STATUS + " WHERE s.id = :id", {"id": store_id})

@@ -105,13 +105,7 @@ def store_status(conn: Connection, centre: str, zone: ZoneInfo, now_us: int) -> 
 
 
 def central_status(conn: Connection, zone: ZoneInfo) -> CentralStatus:
-    rows = conn.fetchall(
-        "SELECT s.code, s.name, s.last_contact_at, s.last_skew_ms, s.last_error,"
-        " (SELECT COUNT(*) FROM sync_ingest i WHERE i.store_id = s.id) AS received,"
-        " (SELECT COUNT(*) FROM sync_conflicts c WHERE c.store_id = s.id"
-        " AND c.resolved_at IS NULL) AS conflicts"
-        " FROM stores s ORDER BY s.code"
-    )
+    rows = sorted(repository.stores_with_status(conn), key=lambda r: str(r["code"]))
     return CentralStatus(
         stores=[
             StoreAtCentre(
@@ -120,8 +114,8 @@ def central_status(conn: Connection, zone: ZoneInfo) -> CentralStatus:
                 last_contact_at=local_aware(r["last_contact_at"], zone),
                 skew_seconds=_seconds(r["last_skew_ms"]),
                 last_error=r["last_error"],
-                received=int(r["received"]),
-                conflicts=int(r["conflicts"]),
+                received=int(r["items_received"]),
+                conflicts=int(r["conflicts_open"]),
             )
             for r in rows
         ]
