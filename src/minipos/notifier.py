@@ -14,12 +14,19 @@ import contextlib
 class Notifier:
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        #: Waiters right now: a notify with none (most commits) costs one comparison.
+        self._waiting = 0
 
     def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
+        if self._waiting:
+            self._event.set()
+            self._event = asyncio.Event()
 
     async def wait(self, timeout: float) -> None:
         """Return when notified or after ``timeout`` seconds, whichever comes first."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+        self._waiting += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout)
+        finally:
+            self._waiting -= 1

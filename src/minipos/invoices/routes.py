@@ -35,7 +35,7 @@ station_router = Router("Stations")
 
 
 _TRUE = frozenset({"1", "true", "yes"})
-_FALSE = frozenset({"", "0", "false", "no"})
+_BOOLEAN = _TRUE | {"", "0", "false", "no"}
 
 
 @router.endpoint(
@@ -61,7 +61,7 @@ _FALSE = frozenset({"", "0", "false", "no"})
 async def create_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     flag = request.query_params.get("validateonly", "").lower()
-    if flag not in _TRUE | _FALSE:
+    if flag not in _BOOLEAN:
         raise ValidationFailed.single(("validateonly",), "Must be a valid boolean.")
     require_json(request)
     body = await read_body(request, ctx.settings.max_body_bytes)
@@ -85,7 +85,9 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
         api_key_id=principal.api_key_id,
         key=request.headers.get("idempotency-key"),
         # The canonical digest prepare() made for invoice_no re-posts: no second encoding.
-        fingerprint=fingerprint("POST", request.url.path, invoice.header["request_hash"].encode()),
+        fingerprint=fingerprint(
+            "POST", request.scope["path"], invoice.header["request_hash"].encode()
+        ),
         now_us=invoice.header["created_at"],
         job=lambda conn: StoredResponse(200, encode(service.create(conn, invoice, ctx.invoices))),
     )

@@ -17,6 +17,7 @@ class Metrics:
     def __init__(self, *, store: bool = False) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.requests = Counter(
             "minipos_http_requests",
             "HTTP requests answered, by route template and status",
@@ -76,6 +77,17 @@ class Metrics:
                 "Seconds since the centre last answered (+Inf: never); offline past 15",
                 registry=r,
             )
+
+    def request_children(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        """The request counter and latency histogram of these labels, looked up once: the
+        label sets are few (declared routes, methods, statuses) and ``labels()`` is not free."""
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            labels = (method, route, str(status))
+            children = (self.requests.labels(*labels), self.latency.labels(*labels))
+            self._request_children[key] = children
+        return children
 
     def observe_commit(self, jobs: int, seconds: float) -> None:
         """The database's group-commit hook (called on the writer thread)."""

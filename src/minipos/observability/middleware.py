@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,7 +35,7 @@ def take_request_id(headers: list[tuple[bytes, bytes]]) -> str:
             if SANE_REQUEST_ID.fullmatch(text):
                 return text
             break
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # as random as a uuid4's hex, for a third of its cost
 
 
 def route_template(scope: Scope) -> str:
@@ -81,9 +81,9 @@ class RequestObserver:
     def _done(self, scope: Scope, status: int, seconds: float) -> None:
         method: str = scope["method"]
         route = route_template(scope)
-        labels = (method, route, str(status))
-        self.metrics.requests.labels(*labels).inc()
-        self.metrics.latency.labels(*labels).observe(seconds)
+        count, latency = self.metrics.request_children(method, route, status)
+        count.inc()
+        latency.observe(seconds)
         if status == 401:
             self.metrics.failed_logins.inc()
         if self.log_requests:
