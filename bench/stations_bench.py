@@ -2,9 +2,11 @@
 a shift of 10,000 receipts.
 
     .venv/bin/python bench/stations_bench.py [--duration 10] [--stations 4] [--receipts 10000]
+        [--database-url postgresql://postgres@127.0.0.1:5432/minipos_stations]
 
-The server runs on CPU 0 with a fresh SQLite file at the product's durability; this script (the
-stations) runs on CPU 1. Figures are reported with a baseline measured in the same run by the
+The server runs on CPU 0 with a fresh SQLite file at the product's durability (or, with
+``--database-url``, a PostgreSQL database of that name, created for each half and dropped after
+it; it must not exist); this script (the stations) runs on CPU 1. Figures are reported with a baseline measured in the same run by the
 same client: plain ``POST /api/invoice/new`` for the cycles, the read-only X-report for the
 close.
 """
@@ -25,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from catalogue_bench import fresh_database
+from run import ours_environment
 from seed import seed_shift
 from servers import HOST, Server, free_port, minipos_command, run_cli
 
@@ -46,21 +50,29 @@ class Client:
         return reply.status, json.loads(data) if data else None
 
 
-def environment(directory: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MINIPOS_DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite3'}",
-        "MINIPOS_SECRET_KEY": "bench-pepper",
-        "MINIPOS_ACCESS_LOG": "false",
-    }
-
-
 def start_server(directory: Path, env: dict[str, str]) -> Server:
     port = free_port()
     command = [*minipos_command(), "serve", "--port", str(port)]
     return Server(
         "minipos", command, env=env, cwd=directory, port=port, ready_path="/health", cpu=SERVER_CPU
     )
+
+
+def open_stations(port: int, admin_key: str, count: int) -> list[dict[str, Any]]:
+    """``count`` stations (POS numbers 1…count), each with its shift open; their id and key."""
+    setup = Client(port, admin_key)
+    stations = []
+    for n in range(1, count + 1):
+        status, station = setup.call(
+            "POST", "/api/stations", {"name": f"POS{n}", "pos_id": str(n), "chassis_id": f"C{n}"}
+        )
+        assert status == 201, station
+        status, shift = Client(port, station["key"]).call(
+            "POST", f"/api/stations/{station['id']}/shift/open", {}
+        )
+        assert status in (200, 201), shift
+        stations.append(station)
+    return stations
 
 
 def run_for(
@@ -93,23 +105,12 @@ def summary(latencies: list[float], seconds: float) -> dict[str, float]:
     }
 
 
-def cycles(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
-    env = environment(directory)
+def cycles(args: argparse.Namespace, directory: Path, url: str) -> dict[str, Any]:
+    env = ours_environment(url)
     admin = run_cli(["key", "create", "--role", "admin"], env, directory).strip()
     integrator = run_cli(["key", "create", "--role", "integrator"], env, directory).strip()
     with start_server(directory, env) as server:
-        setup = Client(server.port, admin)
-        stations = []
-        for n in range(1, args.stations + 1):
-            _, station = setup.call(
-                "POST",
-                "/api/stations",
-                {"name": f"POS{n}", "pos_id": str(n), "chassis_id": f"C{n}"},
-            )
-            Client(server.port, station["key"]).call(
-                "POST", f"/api/stations/{station['id']}/shift/open", {}
-            )
-            stations.append(station)
+        stations = open_stations(server.port, admin, args.stations)
         invoice = {
             "rows": [
                 {"text": "Kafija", "quantity": 2, "price": "1.80"},
@@ -177,9 +178,9 @@ def cycles(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     }
 
 
-def close_shift(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
+def close_shift(args: argparse.Namespace, directory: Path, url: str) -> dict[str, Any]:
     """Seed one shift with N receipts in-process (fast, not measured), then time the close."""
-    env = environment(directory)
+    env = ours_environment(url)
     admin = run_cli(["key", "create", "--role", "admin"], env, directory).strip()
     os.environ.update({k: v for k, v in env.items() if k.startswith("MINIPOS_")})
 
@@ -209,13 +210,26 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--stations", type=int, default=4)
     parser.add_argument("--receipts", type=int, default=10_000)
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        metavar="postgresql://…/NAME",
+        help="measure on PostgreSQL: NAME is created for each half and dropped; it must not exist",
+    )
     args = parser.parse_args()
+    if args.database_url and not args.database_url.startswith("postgresql://"):
+        parser.error("--database-url takes a postgresql:// URL (SQLite is the default)")
     os.sched_setaffinity(0, {CLIENT_CPU})
-    with (
-        tempfile.TemporaryDirectory(prefix="minipos-stations-") as one,
-        tempfile.TemporaryDirectory(prefix="minipos-close-") as two,
+    results = {}
+    for name, prefix, half in (
+        ("cycles", "minipos-stations-", cycles),
+        ("close", "minipos-close-", close_shift),
     ):
-        results = {"cycles": cycles(args, Path(one)), "close": close_shift(args, Path(two))}
+        with (
+            tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+            fresh_database(args.database_url, Path(tmp)) as url,
+        ):
+            results[name] = half(args, Path(tmp), url)
     c, z = results["cycles"], results["close"]
     print(
         f"claim→complete, {c['stations']} stations: {c['cycles']['per_second']} cycles/s, p50 {c['cycles']['p50_ms']} ms, p99 {c['cycles']['p99_ms']} ms"
@@ -232,7 +246,12 @@ def main() -> int:
     print("targets: ≥ 500 cycles/s with 4 stations, zero double claims; close < 1 s")
     out = Path(__file__).with_name("results")
     out.mkdir(exist_ok=True)
-    (out / "stations.json").write_text(json.dumps(results, indent=2))
+    name = "stations-postgresql.json" if args.database_url else "stations.json"
+    (out / name).write_text(
+        json.dumps(
+            {"database": "postgresql" if args.database_url else "sqlite", **results}, indent=2
+        )
+    )
     return 0 if c["double_completions"] == 0 else 1
 
 

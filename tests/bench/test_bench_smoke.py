@@ -34,6 +34,11 @@ SMOKE = [
         "shift close with 20 receipts",
     ),
     (
+        "latency_bench.py",
+        ["--duration", "2", "--warmup", "1", "--rate", "10", "--stations", "2", *OUT],
+        "latency target: p99 of all requests",
+    ),
+    (
         "catalogue_bench.py",
         ["--sizes", "50", "--requests", "20", "--warmup", "5", *OUT],
         "feed poll",
