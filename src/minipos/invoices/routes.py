@@ -125,7 +125,8 @@ async def get_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     invoice_id: int = request.path_params["id"]
     found = await ctx.db.read(
-        lambda conn: service.get(conn, invoice_id, ctx.invoices, own_station(principal))
+        lambda conn: service.get(conn, invoice_id, ctx.invoices, own_station(principal)),
+        quick=True,
     )
     return JSONResponse(encode(found))
 
