@@ -220,7 +220,7 @@ def test_a_reader_following_the_cursor_misses_nothing_under_concurrent_writes(
     api: Api, settings: Settings
 ) -> None:
     """Ids are the commit order: a reader that only ever asks for "after my last id" while
-    writers commit concurrently still sees every event (on PostgreSQL this needs the lock)."""
+    writers commit concurrently still sees every event (on PostgreSQL: numbered after commit)."""
     writers, per_writer = 6, 25
     seen: list[int] = []
     stop = threading.Event()

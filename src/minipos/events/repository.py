@@ -1,4 +1,12 @@
-"""The ``events`` table: appended in commit order, read by id, trimmed from the oldest end."""
+"""The ``events`` table: appended by writers, numbered in commit order, read by number, trimmed
+from the oldest end.
+
+On SQLite an event's id is its number at once (one writer). On PostgreSQL a writer stores its
+events under a negative staging id (the column default, ``-nextval``), without any lock; the
+first reader that finds committed staged events numbers them (``settle``), many writers' at a
+time, in one UPDATE under a transaction lock that only readers take. Readers page by
+``id > cursor ≥ 0``, so staged rows are never read before they are numbered (docs/events.md).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,18 @@ from minipos.db import Connection, insert_statement
 
 _COLUMNS = ("type", "resource", "resource_id", "created_at", "data")
 _INSERT = insert_statement("events", _COLUMNS).removesuffix(" RETURNING id")
-#: Any constant shared by every writer: the PostgreSQL advisory lock that orders event commits.
-_ORDER_LOCK = 0x4D504F5345  # "MPOSE"
+#: The PostgreSQL transaction lock that makes numbering steps take turns (readers only).
+_NUMBERING_LOCK = 0x4D504F5345  # "MPOSE"
+#: Every committed staged event gets the next numbers after the newest one, in staging order
+#: (``-nextval``: the later insert, the lower the staging id).
+_NUMBER = (
+    "UPDATE events SET id = numbered.position FROM ("
+    " SELECT id AS staged,"
+    " (SELECT coalesce(max(id), 0) FROM events WHERE id > 0)"
+    " + row_number() OVER (ORDER BY id DESC) AS position"
+    " FROM events WHERE id < 0) AS numbered"
+    " WHERE events.id = numbered.staged"
+)
 
 
 class EventRow(TypedDict):
@@ -25,22 +43,36 @@ class EventRow(TypedDict):
 
 
 def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Write a unit of work's events, last thing before its COMMIT.
-
-    SQLite has one writer, so ids are handed out in commit order anyway. PostgreSQL hands out
-    sequence numbers as transactions run, and a reader could pass an id whose transaction
-    commits later; the transaction lock (released at COMMIT) makes the id order the commit
-    order, at the price of event-writing commits taking turns (docs/events.md).
-    """
-    if conn.dialect == "postgresql":
-        conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": _ORDER_LOCK})
+    """Write a unit of work's events, last thing before its COMMIT (staged on PostgreSQL)."""
     conn.execute_many(_INSERT, rows)
+
+
+def settle(conn: Connection) -> None:
+    """Number the committed staged events (PostgreSQL; SQLite's are numbered at insert).
+
+    After this, every event whose transaction committed before it is readable: a reader calls
+    it first, so a client reads its own event right after its write. Numbering steps take
+    turns under a transaction lock (released by COMMIT); after the lock, the UPDATE's fresh
+    snapshot sees the previous step's numbers. Rows committed while it runs wait for the next
+    step, and get higher numbers than every row numbered now: so numbers follow commit order
+    across steps, and within a step the order the events were written in, in which an event
+    always follows any event whose commit its transaction could have seen.
+    """
+    if conn.dialect != "postgresql":
+        return
+    # No lock and no write when there is nothing to number (the usual case for most reads).
+    if conn.fetchone("SELECT 1 AS staged FROM events WHERE id < 0 LIMIT 1") is None:
+        return
+    conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": _NUMBERING_LOCK})
+    conn.execute(_NUMBER)
 
 
 def after(
     conn: Connection, cursor: int, types: Collection[str] | None, limit: int
 ) -> list[EventRow]:
-    """The next ``limit`` events after ``cursor`` in id order, of ``types`` (None: all)."""
+    """The next ``limit`` events after ``cursor`` (≥ 0: never a staged one) in commit order, of
+    ``types`` (None: all)."""
+    settle(conn)
     if types is None:
         rows = conn.fetchall(
             "SELECT * FROM events WHERE id > :cursor ORDER BY id LIMIT :limit",
@@ -60,7 +92,10 @@ def after(
 
 
 def last_id(conn: Connection) -> int:
-    row = conn.fetchone("SELECT max(id) AS id FROM events")
+    """The newest event's number, after numbering every committed one (a cursor from here on
+    gets only events committed later)."""
+    settle(conn)
+    row = conn.fetchone("SELECT max(id) AS id FROM events WHERE id > 0")
     return int(row["id"]) if row and row["id"] is not None else 0
 
 
@@ -68,16 +103,20 @@ def purge(conn: Connection, older_than_us: int, batch: int) -> int:
     """Remove up to ``batch`` of the oldest events created before ``older_than_us``.
 
     Walks the primary key from the oldest end, so each call costs ``batch`` rows however long
-    the log. The newest event always stays: SQLite hands out max(rowid) + 1, so ids never go
-    back (PostgreSQL's sequence never does anyway).
+    the log. The newest event always stays, so numbers never go back: SQLite hands out
+    max(rowid) + 1, and PostgreSQL's numbering continues from max(id). Staged events (negative
+    ids) are numbered first, and those committed meanwhile are never removed.
     """
+    settle(conn)
     row = conn.fetchone(
-        "SELECT max(id) AS id FROM (SELECT id, created_at FROM events ORDER BY id LIMIT :batch) "
-        "AS oldest WHERE created_at < :cutoff",
+        "SELECT max(id) AS id FROM (SELECT id, created_at FROM events WHERE id > 0"
+        " ORDER BY id LIMIT :batch) AS oldest WHERE created_at < :cutoff",
         {"batch": batch, "cutoff": older_than_us},
     )
     if row is None or row["id"] is None:
         return 0
     upto = min(int(row["id"]), last_id(conn) - 1)
-    count: int = conn.execute("DELETE FROM events WHERE id <= :upto", {"upto": upto}).rowcount
+    count: int = conn.execute(
+        "DELETE FROM events WHERE id > 0 AND id <= :upto", {"upto": upto}
+    ).rowcount
     return max(count, 0)

@@ -39,7 +39,9 @@ RETRY_MS = 2000
     response=list[EventOut],
     description=(
         "Every change worth telling, in the order it committed, kept for "
-        "`MINIPOS_EVENT_RETENTION_DAYS` (30). Read on with `after` = the last `id` you have "
+        "`MINIPOS_EVENT_RETENTION_DAYS` (30). An event is listed as soon as its change has "
+        "committed: right after a write, its event is here. "
+        "Read on with `after` = the last `id` you have "
         '(the `Link: rel="next"` header says so when the page is full). No `X-Total-Count`: '
         "counting a growing log would make each page cost more than the last."
     ),
