@@ -338,13 +338,10 @@ def _check_out(
     done = None
     if completing is not None:
         for row, line in zip(completing.rows, sale.lines, strict=True):
-            invoices.update_row(
-                conn,
-                row["id"],
-                to_thousandths(line.quantity),
-                to_cents(line.price),
-                to_cents(line.tax_rate),
-            )
+            sold = (to_thousandths(line.quantity), to_cents(line.price), to_cents(line.tax_rate))
+            # Most rows are sold as posted: no statement (and no page written) for those.
+            if sold != (row["quantity"], row["price"], row["tax_rate"]):
+                invoices.update_row(conn, row["id"], *sold)
         done = _done(
             conn,
             sale.station,
