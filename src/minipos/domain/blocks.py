@@ -14,7 +14,7 @@ blocks together may cost to print and draw (decisions in docs/security.md).
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -340,10 +340,22 @@ def barcode_cost(code: str, type_: int, height: int, text_position: int) -> Prin
 def text_cost(content: str, enlarged: bool) -> PrintCost:
     """A text block's printed lines on 32 columns, at the largest size when ``enlarged``."""
     scale = _MAX_MAGNIFICATION if enlarged else 1
-    lines = sum(
-        max(1, math.ceil(len(line) * scale / _NARROW_COLUMNS)) for line in content.split("\n")
-    )
-    return PrintCost(height_dots=lines * scale * _LINE_DOTS)
+    if "\n" in content:
+        lines = sum(_wrapped_lines(len(line) * scale) for line in content.split("\n"))
+    else:  # most blocks: one line, no need to split
+        lines = _wrapped_lines(len(content) * scale)
+    return _height_cost(lines * scale * _LINE_DOTS)
+
+
+@functools.lru_cache(maxsize=1024)
+def _height_cost(height_dots: int) -> PrintCost:
+    """One shared (immutable) cost per height: most text blocks are a line or two."""
+    return PrintCost(height_dots=height_dots)
+
+
+def _wrapped_lines(columns: int) -> int:
+    """Printed lines of one line of text ``columns`` wide (at least one, even when empty)."""
+    return max(1, -(-columns // _NARROW_COLUMNS))  # integer ceiling division
 
 
 def escpos_cost(chunks: Iterable[str]) -> PrintCost:
@@ -362,7 +374,7 @@ def budget_problems(blocks: Iterable[tuple[Path, CostedBlock]]) -> list[FieldErr
     codes = qr_bytes = height = 0
     crossed: dict[str, FieldError] = {}
     for path, block in blocks:
-        cost = block.cost(path[:-1] in enlarged_lists)
+        cost = block.cost(bool(enlarged_lists) and path[:-1] in enlarged_lists)
         if cost.enlarges:
             enlarged_lists.add(path[:-1])
         codes += cost.codes

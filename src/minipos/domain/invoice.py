@@ -25,9 +25,9 @@ from minipos.domain.money import (
     amount_error,
     check_decimal,
     json_number,
-    line_gross_error,
     price_document,
     quantity_error,
+    valid_line_gross_error,
 )
 from minipos.domain.reference import ReferenceData
 
@@ -144,13 +144,10 @@ def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Documen
     _check_payment_methods(invoice.payments, reference, errors)
     errors.raise_if_any()
 
+    # Positional: a third cheaper than keywords for a frozen dataclass, once per row.
     lines = [
         Line(
-            quantity=row.quantity,
-            price=row.price,
-            tax_rate=reference.taxes[row.tax].rate,
-            discount=row.discount,
-            discount_type=row.discount_type,
+            row.quantity, row.price, reference.taxes[row.tax].rate, row.discount, row.discount_type
         )
         for row in invoice.rows
     ]
@@ -184,20 +181,26 @@ def _check_mode(invoice: InvoiceInput, errors: ErrorCollector) -> None:
 def row_problems(row: RowInput) -> Iterator[FieldError]:
     """A row's rules that need no reference data (quantities and money). Also checked on the
     rows that decoded when another part of the request did not, so one response names both."""
-    message = quantity_error(row.quantity)
-    if message:
-        yield FieldError(("quantity",), message)
+    quantity_message = quantity_error(row.quantity)
+    if quantity_message:
+        yield FieldError(("quantity",), quantity_message)
     if row.init_quantity is not None:
         message = check_decimal(
             row.init_quantity, places=QUANTITY_PLACES, minimum=ZERO, maximum=MAX_QUANTITY
         )
         if message:
             yield FieldError(("init_quantity",), message)
-    if message := amount_error(row.price):
-        yield FieldError(("price",), message)
-    if message := line_gross_error(row.quantity, row.price):
+    price_message = amount_error(row.price)
+    if price_message:
+        yield FieldError(("price",), price_message)
+    # line_gross_error's rule, without checking the quantity and the price a second time.
+    if (
+        not quantity_message
+        and not price_message
+        and (message := valid_line_gross_error(row.quantity, row.price))
+    ):
         yield FieldError(("quantity",), message)
-    if message := amount_error(row.discount):
+    if row.discount and (message := amount_error(row.discount)):
         yield FieldError(("discount",), message)
 
 

@@ -12,6 +12,7 @@ functions here assume finite values and report rule violations (not format probl
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -136,7 +137,7 @@ def round_money(value: Decimal) -> Decimal:
     Raises ``ValueError`` for NaN or infinity: money is always finite.
     """
     _require_finite(value)
-    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=_ROUNDING)
+    return value.quantize(CENT, ROUND_HALF_UP, _ROUNDING)
 
 
 def check_decimal(
@@ -160,7 +161,7 @@ def check_decimal(
         return f"Ensure this value is greater than or equal to {minimum}."
     if value > maximum:
         return f"Ensure this value is less than or equal to {maximum}."
-    scaled = value.scaleb(places, context=_EXACT)  # in range here, so this is exact
+    scaled = value.scaleb(places, _EXACT)  # in range here, so this is exact
     if scaled != scaled.to_integral_value():
         return f"Ensure that there are no more than {places} decimal places."
     return None
@@ -186,8 +187,18 @@ def line_gross_error(quantity: Decimal, price: Decimal) -> str | None:
     """
     if quantity_error(quantity) or amount_error(price):
         return None
-    with localcontext(_EXACT):
-        gross = round_money(quantity * price)
+    return valid_line_gross_error(quantity, price)
+
+
+def valid_line_gross_error(quantity: Decimal, price: Decimal) -> str | None:
+    """:func:`line_gross_error` for a quantity and a price already known to be valid (the
+    invoice validator checks each once, then this)."""
+    gross = _EXACT.multiply(quantity, price)
+    # Half-up rounding only lifts a gross past MAX_TOTAL (2 places) if it is already past it:
+    # the common case needs no rounding.
+    if gross <= MAX_TOTAL:
+        return None
+    gross = round_money(gross)
     if gross > MAX_TOTAL:
         return f"Quantity × price ({json_number(gross)}) may not exceed {MAX_TOTAL} on one row."
     return None
@@ -201,7 +212,7 @@ def to_minor(value: Decimal, places: int) -> int:
     """
     if not value.is_finite():
         raise ValueError(f"{value} is not a finite number")
-    scaled = value.scaleb(places, context=_EXACT)  # exact: only the exponent moves
+    scaled = value.scaleb(places, _EXACT)  # exact: only the exponent moves
     units = int(scaled)
     if scaled != units:
         raise ValueError(f"{value} has more than {places} decimal places")
@@ -210,7 +221,7 @@ def to_minor(value: Decimal, places: int) -> int:
 
 def from_minor(units: int, places: int) -> Decimal:
     """Inverse of :func:`to_minor`: ``from_minor(234, 2) == Decimal("2.34")``, exactly."""
-    return Decimal(units).scaleb(-places, context=_EXACT)
+    return Decimal(units).scaleb(-places, _EXACT)
 
 
 def json_number(value: Decimal) -> Decimal:
@@ -284,8 +295,7 @@ def line_discount(gross: Decimal, discount: Decimal, discount_type: DiscountType
     discount is 0 (callers reject a non-zero discount without a type).
     """
     if discount_type is DiscountType.PERCENT:
-        with localcontext(_EXACT):
-            return _round_ratio(gross * discount, _HUNDRED)
+        return _round_ratio(_EXACT.multiply(gross, discount), _HUNDRED)
     if discount_type is DiscountType.AMOUNT:
         return discount
     return _ZERO
@@ -316,9 +326,11 @@ def spread(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     parts = [magnitude * n // denominator for n in scaled]
     remainders = [magnitude * n % denominator for n in scaled]
     left_over = magnitude - sum(parts)
-    by_remainder = sorted(range(len(scaled)), key=lambda i: (-remainders[i], i))
-    for index in by_remainder[:left_over]:
-        parts[index] += 1
+    if left_over:
+        # A stable sort keeps equal remainders in index order, reverse=True included.
+        by_remainder = sorted(range(len(scaled)), key=remainders.__getitem__, reverse=True)
+        for index in by_remainder[:left_over]:
+            parts[index] += 1
     sign = -1 if cents < 0 else 1
     return [from_minor(sign * part, PRICE_PLACES) for part in parts]
 
@@ -333,9 +345,8 @@ def vat(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     _require_finite(rate)
     if rate < 0:
         raise ValueError(f"negative VAT rate {rate}")
-    with localcontext(_EXACT):
-        tax = _round_ratio(gross * rate, _HUNDRED + rate)
-        return gross - tax, tax
+    tax = _round_ratio(_EXACT.multiply(gross, rate), _EXACT.add(_HUNDRED, rate))
+    return _EXACT.subtract(gross, tax), tax
 
 
 def cash_step_error(step: Decimal) -> str | None:
@@ -385,17 +396,16 @@ class PricedLine:
     amount: Decimal
     document_discount: Decimal
 
+    # The context's own methods: as exact as ``localcontext(_EXACT)``, without its cost.
     @property
     def total(self) -> Decimal:
         """What the customer pays for this line."""
-        with localcontext(_EXACT):
-            return self.amount - self.document_discount
+        return _EXACT.subtract(self.amount, self.document_discount)
 
     @property
     def discount_amount(self) -> Decimal:
         """All discount on this line: its own plus its share of the document's."""
-        with localcontext(_EXACT):
-            return self.line_discount + self.document_discount
+        return _EXACT.add(self.line_discount, self.document_discount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,19 +459,26 @@ def price_document(
     """
     errors = ErrorCollector()
     with localcontext(_EXACT):
-        grosses = [line.quantity * line.price for line in lines]
-        for index, (line, gross) in enumerate(zip(lines, grosses, strict=True)):
-            _check_discount(errors, ("rows", index), line.discount, line.discount_type, gross=gross)
+        line_discounts: list[Decimal] = []
+        amounts: list[Decimal] = []
+        rounded_grosses: list[Decimal] = []
+        # One pass per line (this is the invoice POST's hot loop).
+        for index, line in enumerate(lines):
+            gross = line.quantity * line.price
+            rounded = round_money(gross)
+            rounded_grosses.append(rounded)
+            if line.discount_type is None and not line.discount:
+                off = _ZERO  # most lines: no discount, no rule to check
+            else:
+                _check_discount(
+                    errors, ("rows", index), line.discount, line.discount_type, gross=gross
+                )
+                off = line_discount(gross, line.discount, line.discount_type)
+            line_discounts.append(off)
+            amounts.append(_line_amount(gross, off, rounded))
         lines_ok = not errors
         _check_discount(errors, (), discount, discount_type)
 
-        line_discounts = [
-            line_discount(gross, line.discount, line.discount_type)
-            for line, gross in zip(lines, grosses, strict=True)
-        ]
-        amounts = [
-            _line_amount(gross, off) for gross, off in zip(grosses, line_discounts, strict=True)
-        ]
         weights = [
             amount if line.discountable else _ZERO
             for line, amount in zip(lines, amounts, strict=True)
@@ -471,7 +488,7 @@ def price_document(
             errors.add(("discount",), _MSG_DOCUMENT_OVER)
         # Every figure of the document (line amounts and discounts, its total, VAT) is at most
         # this sum, so bounding it bounds them all: the total cannot exceed MAX_TOTAL.
-        undiscounted = sum((round_money(gross) for gross in grosses), _ZERO)
+        undiscounted = sum(rounded_grosses, _ZERO)
         if lines_ok and undiscounted > MAX_TOTAL:
             errors.add(
                 ("rows",),
@@ -486,7 +503,7 @@ def price_document(
         shares = (
             spread(document_discount, weights)
             if document_discount
-            else [from_minor(0, PRICE_PLACES) for _ in lines]
+            else [_ZERO_CENTS for _ in lines]
         )
         priced = tuple(
             PricedLine(line, off, amount, share)
@@ -534,15 +551,17 @@ def _check_discount(
         errors.add((*prefix, "discount"), _MSG_LINE_OVER)
 
 
-def _line_amount(gross: Decimal, discount: Decimal) -> Decimal:
+def _line_amount(gross: Decimal, discount: Decimal, rounded_gross: Decimal) -> Decimal:
     """round(gross - discount), but never below zero for a non-negative gross.
+
+    ``rounded_gross`` is round(gross), the amount without a discount, already worked out.
 
     A percentage rounded half-up on an unrounded gross can exceed that gross by less than a
     cent (0.125 at 100 % takes 0.13), and the literal rule would then give -0.01 or -0.00.
     Since the discount never exceeds round(gross), the clamp only ever yields
     round(gross) - discount = 0 and changes no other case.
     """
-    amount = round_money(gross - discount)
+    amount = round_money(gross - discount) if discount else rounded_gross
     if gross >= 0 and amount <= 0:  # also turns -0.00 into 0.00
         return _ZERO_CENTS
     return amount
@@ -558,34 +577,21 @@ def _round_ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     _require_finite(denominator)
     if not denominator:
         raise ValueError("division by zero")
-    p, p_exp = _integer_and_exponent(numerator)
-    q, q_exp = _integer_and_exponent(denominator)
-    shift = p_exp - q_exp + PRICE_PLACES  # result in cents = p * 10^shift / q
-    if shift >= 0:
-        p *= 10**shift
-    else:
-        q *= 10**-shift
+    # numerator = a / b and denominator = c / d, so the result in cents is 100·a·d / (b·c).
+    a, b = numerator.as_integer_ratio()
+    c, d = denominator.as_integer_ratio()
+    p, q = 100 * a * d, b * c
     negative = (p < 0) != (q < 0)
     p, q = abs(p), abs(q)
     cents = (2 * p + q) // (2 * q)
     return from_minor(-cents if negative else cents, PRICE_PLACES)
 
 
-def _integer_and_exponent(value: Decimal) -> tuple[int, int]:
-    """``value == integer * 10^exponent`` for a finite ``value``."""
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite, so never "n"/"N"/"F"
-    return int(value.scaleb(-exponent, context=_EXACT)), exponent
-
-
 def _common_integers(values: Sequence[Decimal]) -> list[int]:
-    """Scale finite values by one power of ten so that all become integers (ratios unchanged)."""
-    pairs = [_integer_and_exponent(v) for v in values]
-    exponents = [exponent for integer, exponent in pairs if integer]
-    if not exponents:
-        return [0 for _ in values]
-    lowest = min(exponents)
-    return [integer * 10 ** (exponent - lowest) if integer else 0 for integer, exponent in pairs]
+    """Scale finite values by one common factor so that all become integers (ratios unchanged)."""
+    ratios = [v.as_integer_ratio() for v in values]
+    common = math.lcm(*(denominator for _, denominator in ratios))
+    return [numerator * (common // denominator) for numerator, denominator in ratios]
 
 
 def _require_finite(value: Decimal) -> None:

@@ -8,15 +8,18 @@ takes the rates in force at the moment it is issued (:meth:`ReferenceData.in_for
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
+#: Past any instant a clock gives (µs since the epoch).
+_FOREVER = 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +130,36 @@ class ReferenceData:
     fiscal_sections: Mapping[int, FiscalSection]
     payment_methods: Mapping[int, PaymentMethod]
 
+    #: The last view :meth:`in_force` made: ``(zone, from_us, until_us, view)``, the view
+    #: holding for every instant in ``[from_us, until_us)`` (between two rate changes). Every
+    #: invoice asks, and the rates change a few times a year.
+    _view: tuple[ZoneInfo, int, int, ReferenceData] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
     def in_force(self, instant_us: int, zone: ZoneInfo) -> ReferenceData:
         """The same data with every group's ``rate`` the one in force at ``instant_us``."""
+        cached = self._view
+        if cached is not None and cached[0] is zone and cached[1] <= instant_us < cached[2]:
+            return cached[3]
         if not any(group.changes for group in self.taxes.values()):
             return self
         taxes = {
             key: replace(group, rate=group.rate_at(instant_us, zone), changes=())
             for key, group in self.taxes.items()
         }
-        return replace(self, taxes=taxes)
+        view = replace(self, taxes=taxes)
+        starts = sorted(
+            effective_us(change.valid_from, zone)
+            for group in self.taxes.values()
+            for change in group.changes
+        )
+        index = bisect.bisect_right(starts, instant_us)  # starts[:index] are in force already
+        window_from = starts[index - 1] if index else -_FOREVER
+        window_until = starts[index] if index < len(starts) else _FOREVER
+        # One tuple, replaced whole: a thread reading it sees an old view or the new one.
+        object.__setattr__(self, "_view", (zone, window_from, window_until, view))
+        return view
 
     @classmethod
     def default(cls) -> ReferenceData:

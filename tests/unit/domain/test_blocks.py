@@ -10,6 +10,7 @@ from minipos.domain.blocks import (
     barcode_error,
     ean_upc_check_digit,
     escpos_hex_error,
+    text_cost,
     with_check_digit,
 )
 
@@ -272,3 +273,18 @@ def test_escpos_hex_refused(chunk: str) -> None:
 @pytest.mark.parametrize("chunk", ["AB" * 1024 + "A", "AB" * 1025, "xyz" * 1000])
 def test_escpos_hex_too_long(chunk: str) -> None:
     assert escpos_hex_error(chunk) == "Ensure this field has no more than 2048 characters."
+
+
+@pytest.mark.parametrize(
+    ("content", "enlarged", "lines"),
+    [
+        pytest.param("", False, 1, id="empty-still-a-line"),
+        pytest.param("x" * 32, False, 1, id="full-line"),
+        pytest.param("x" * 33, False, 2, id="wraps"),
+        pytest.param("a\n" + "x" * 64 + "\n", False, 4, id="each-line-wraps-on-its-own"),
+        pytest.param("x" * 5, True, 2, id="enlarged-eight-times-as-wide"),
+    ],
+)
+def test_text_cost_counts_wrapped_lines(content: str, enlarged: bool, lines: int) -> None:
+    scale = 8 if enlarged else 1
+    assert text_cost(content, enlarged).height_dots == lines * scale * 24

@@ -478,6 +478,9 @@ def test_a_document_may_reach_the_limit_exactly() -> None:
     [
         pytest.param("100", "99999999.99", None, id="at-the-limit"),
         pytest.param("100.001", "99999999.99", "10000099999", id="past-the-limit"),
+        # Past MAX_TOTAL unrounded: only the rounded gross decides.
+        pytest.param("153.908", "64973880.50", None, id="rounds-down-to-the-limit"),
+        pytest.param("191.650", "52178450.30", "10000000000", id="rounds-up-past-the-limit"),
         pytest.param("999999.999", "99999999.99", "99999999890000", id="largest-factors"),
         pytest.param("1000000", "99999999.99", None, id="quantity-out-of-range-reported-there"),
         pytest.param("1", "100000000", None, id="price-out-of-range-reported-there"),

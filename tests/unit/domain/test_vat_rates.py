@@ -116,6 +116,25 @@ def test_in_force_is_a_view_of_one_moment() -> None:
     assert plain.in_force(0, RIGA) is plain  # nothing dated: the same object
 
 
+def test_in_force_reuses_its_view_only_between_two_changes() -> None:
+    reference = ReferenceData(
+        {9: group((local(2026, 7, 1), "12"), (local(2027, 1, 1), "5"))}, {}, {}
+    )
+    change = effective_us(local(2026, 7, 1), RIGA)
+    view = reference.in_force(change, RIGA)
+    assert reference.in_force(change + 10**9, RIGA) is view  # the same rates: the same view
+    assert reference.in_force(change - 1, RIGA).taxes[9].rate == 21
+    assert reference.in_force(change, RIGA).taxes[9].rate == 12
+    next_change = effective_us(local(2027, 1, 1), RIGA)
+    assert reference.in_force(next_change - 1, RIGA).taxes[9].rate == 12
+    assert reference.in_force(next_change, RIGA).taxes[9].rate == 5
+    # Another zone reads the same dates at other instants: never the other zone's view.
+    assert reference.in_force(change - 1, ZoneInfo("UTC")).taxes[9].rate == 21
+    assert reference.in_force(change - 1, RIGA).taxes[9].rate == 21
+    assert reference.in_force(change, RIGA).taxes[9].rate == 12
+    assert reference.in_force(change, ZoneInfo("UTC")).taxes[9].rate == 21
+
+
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
