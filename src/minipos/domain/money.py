@@ -505,22 +505,20 @@ def price_document(
             if document_discount
             else [_ZERO_CENTS for _ in lines]
         )
-        priced = tuple(
-            PricedLine(line, off, amount, share)
-            for line, off, amount, share in zip(lines, line_discounts, amounts, shares, strict=True)
-        )
-        total = sum(amounts, _ZERO) - document_discount
-
+        priced = []
         group_gross: dict[Decimal, Decimal] = {}
-        for priced_line in priced:
-            rate = priced_line.line.tax_rate
-            group_gross[rate] = group_gross.get(rate, _ZERO) + priced_line.total
+        for line, off, amount, share in zip(lines, line_discounts, amounts, shares, strict=True):
+            priced.append(PricedLine(line, off, amount, share))
+            rate = line.tax_rate
+            # amount - share: the line's total (PricedLine.total), without a second look-up.
+            group_gross[rate] = group_gross.get(rate, _ZERO) + (amount - share)
+        total = sum(amounts, _ZERO) - document_discount
         groups = []
         for rate in sorted(group_gross, reverse=True):
             net, tax = vat(group_gross[rate], rate)
             groups.append(VatGroup(rate, group_gross[rate], net, tax))
 
-    return DocumentPrice(priced, document_discount, total, tuple(groups))
+    return DocumentPrice(tuple(priced), document_discount, total, tuple(groups))
 
 
 # --- helpers ------------------------------------------------------------------------------------
