@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -130,18 +130,16 @@ class ReferenceData:
     fiscal_sections: Mapping[int, FiscalSection]
     payment_methods: Mapping[int, PaymentMethod]
 
-    #: The last view :meth:`in_force` made: ``(zone, from_us, until_us, view)``, the view
-    #: holding for every instant in ``[from_us, until_us)`` (between two rate changes). Every
-    #: invoice asks, and the rates change a few times a year.
-    _view: tuple[ZoneInfo, int, int, ReferenceData] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
-
     def in_force(self, instant_us: int, zone: ZoneInfo) -> ReferenceData:
         """The same data with every group's ``rate`` the one in force at ``instant_us``."""
-        cached = self._view
-        if cached is not None and cached[0] is zone and cached[1] <= instant_us < cached[2]:
-            return cached[3]
+        cached = _last_view
+        if (
+            cached is not None
+            and cached[0] is self
+            and cached[1] is zone
+            and cached[2] <= instant_us < cached[3]
+        ):
+            return cached[4]
         if not any(group.changes for group in self.taxes.values()):
             return self
         taxes = {
@@ -157,8 +155,7 @@ class ReferenceData:
         index = bisect.bisect_right(starts, instant_us)  # starts[:index] are in force already
         window_from = starts[index - 1] if index else -_FOREVER
         window_until = starts[index] if index < len(starts) else _FOREVER
-        # One tuple, replaced whole: a thread reading it sees an old view or the new one.
-        object.__setattr__(self, "_view", (zone, window_from, window_until, view))
+        _remember(self, zone, window_from, window_until, view)
         return view
 
     @classmethod
@@ -188,3 +185,17 @@ class ReferenceData:
             fiscal_sections={n: FiscalSection(n, f"Nodaļa {n}") for n in range(1, 100)},
             payment_methods={m.id: m for m in methods},
         )
+
+
+#: The last view :meth:`ReferenceData.in_force` made: ``(reference, zone, from_us, until_us,
+#: view)``, the view holding for every instant in ``[from_us, until_us)`` (between two rate
+#: changes). Every invoice asks, of the one reference a process has, and the rates change a few
+#: times a year. Kept here, not on the (frozen) reference, so it is no field of the data.
+_last_view: tuple[ReferenceData, ZoneInfo, int, int, ReferenceData] | None = None
+
+
+def _remember(
+    reference: ReferenceData, zone: ZoneInfo, from_us: int, until_us: int, view: ReferenceData
+) -> None:
+    global _last_view  # noqa: PLW0603 - one tuple, replaced whole: a reader sees old or new
+    _last_view = (reference, zone, from_us, until_us, view)
