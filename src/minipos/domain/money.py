@@ -64,6 +64,7 @@ __all__ = [
     "to_cents",
     "to_minor",
     "to_thousandths",
+    "valid_line_gross_error",
     "vat",
 ]
 
