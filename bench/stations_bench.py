@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cpustat
 from catalogue_bench import fresh_database
 from run import ours_environment
 from seed import seed_shift
@@ -95,6 +96,26 @@ def run_for(
     return [latency for result in results for latency in result]
 
 
+def measured(
+    server: Server,
+    seconds: float,
+    threads: int,
+    work: Callable[[int, threading.Event], list[float]],
+) -> dict[str, float]:
+    """:func:`run_for` summarized, with the server's CPU time per operation: on a busy machine
+    a steadier figure than the rate (time other processes take from the server is not in it)."""
+    before = cpustat.sample(server.pid)
+    latencies = run_for(seconds, threads, work)
+    after = cpustat.sample(server.pid)
+    pct = cpustat.usage(before, after)["server_pct"] or 0.0
+    cpu_s = pct / 100 * (after.at - before.at)
+    return {
+        **summary(latencies, seconds),
+        "server_cpu_pct": pct,
+        "server_cpu_ms_per_op": round(1000 * cpu_s / max(len(latencies), 1), 3),
+    }
+
+
 def summary(latencies: list[float], seconds: float) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
@@ -129,7 +150,7 @@ def cycles(args: argparse.Namespace, directory: Path, url: str) -> dict[str, Any
             return latencies
 
         run_for(2, args.stations, post)  # warm-up, and stock for the cycles below
-        baseline = summary(run_for(args.duration, args.stations, post), args.duration)
+        baseline = measured(server, args.duration, args.stations, post)
 
         done: list[int] = []
         conflicts = [0]
@@ -166,7 +187,7 @@ def cycles(args: argparse.Namespace, directory: Path, url: str) -> dict[str, Any
                         done.append(item["id"])
             return latencies
 
-        result = summary(run_for(args.duration, args.stations, cycle), args.duration)
+        result = measured(server, args.duration, args.stations, cycle)
         server.stop()
     return {
         "stations": args.stations,
@@ -236,6 +257,10 @@ def main() -> int:
     )
     print(
         f"  baseline POST /api/invoice/new, same client: {c['baseline_post']['per_second']} req/s  → ratio {c['ratio_cycles_to_posts']}"
+    )
+    print(
+        f"  server CPU: {c['cycles']['server_cpu_ms_per_op']} ms a cycle ({c['cycles']['server_cpu_pct']}% of a core),"
+        f" {c['baseline_post']['server_cpu_ms_per_op']} ms a POST ({c['baseline_post']['server_cpu_pct']}%)"
     )
     print(
         f"  claim conflicts (409, expected): {c['claim_conflicts']}; double completions: {c['double_completions']}"
