@@ -1,8 +1,8 @@
 """Invoice rules: modes, the status state machine, and what makes a posted invoice valid.
 
 The validator reads the request through the ``*Input`` protocols below, so any object with
-those attributes will do (the API's msgspec structs, or test doubles); it returns the priced
-document or raises ``ValidationFailed`` naming every broken field.
+those attributes will do (the API's msgspec structs, or test doubles); it returns the amount
+due or raises ``ValidationFailed`` naming every broken field.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
     DiscountType,
-    DocumentPrice,
     Line,
     amount_error,
     check_decimal,
+    document_total,
     json_number,
-    price_document,
     quantity_error,
     valid_line_gross_error,
 )
@@ -130,8 +129,9 @@ class InvoiceInput(Protocol):
         ...
 
 
-def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> DocumentPrice:
-    """Check every rule of a posted invoice and price it (docs/decisions.md §2–§3)."""
+def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Decimal:
+    """Check every rule of a posted invoice and return its amount due (docs/decisions.md
+    §2–§3). Only the total: the station's sale prices the invoice whole when it completes."""
     errors = ErrorCollector()
     _check_mode(invoice, errors)
     for index, row in enumerate(invoice.rows):
@@ -151,9 +151,9 @@ def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Documen
         )
         for row in invoice.rows
     ]
-    price = price_document(lines, invoice.discount, invoice.discount_type)
-    _check_payment_plan(invoice.payments, price.total, reference)
-    return price
+    total = document_total(lines, invoice.discount, invoice.discount_type)
+    _check_payment_plan(invoice.payments, total, reference)
+    return total
 
 
 def _document_blocks(invoice: InvoiceInput) -> Iterator[tuple[Path, PrintBlock]]:

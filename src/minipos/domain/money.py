@@ -29,6 +29,7 @@ from decimal import (
     localcontext,
 )
 from enum import StrEnum
+from typing import NamedTuple
 
 from minipos.domain.errors import ErrorCollector, Path
 
@@ -48,6 +49,7 @@ __all__ = [
     "VatGroup",
     "cash_step_error",
     "check_decimal",
+    "document_total",
     "from_cents",
     "from_minor",
     "from_thousandths",
@@ -458,68 +460,100 @@ def price_document(
     discounts. Precision and range of each number are not checked here: callers use
     :func:`check_decimal` (and :func:`line_gross_error` for a row) first.
     """
-    errors = ErrorCollector()
     with localcontext(_EXACT):
-        line_discounts: list[Decimal] = []
-        amounts: list[Decimal] = []
-        rounded_grosses: list[Decimal] = []
-        # One pass per line (this is the invoice POST's hot loop).
-        for index, line in enumerate(lines):
-            gross = line.quantity * line.price
-            rounded = round_money(gross)
-            rounded_grosses.append(rounded)
-            if line.discount_type is None and not line.discount:
-                off = _ZERO  # most lines: no discount, no rule to check
-            else:
-                _check_discount(
-                    errors, ("rows", index), line.discount, line.discount_type, gross=gross
-                )
-                off = line_discount(gross, line.discount, line.discount_type)
-            line_discounts.append(off)
-            amounts.append(_line_amount(gross, off, rounded))
-        lines_ok = not errors
-        _check_discount(errors, (), discount, discount_type)
-
-        weights = [
-            amount if line.discountable else _ZERO
-            for line, amount in zip(lines, amounts, strict=True)
-        ]
-        base = sum(weights, _ZERO)
-        if lines_ok and discount_type is DiscountType.AMOUNT and discount > max(base, _ZERO):
-            errors.add(("discount",), _MSG_DOCUMENT_OVER)
-        # Every figure of the document (line amounts and discounts, its total, VAT) is at most
-        # this sum, so bounding it bounds them all: the total cannot exceed MAX_TOTAL.
-        undiscounted = sum(rounded_grosses, _ZERO)
-        if lines_ok and undiscounted > MAX_TOTAL:
-            errors.add(
-                ("rows",),
-                f"The rows add up to {json_number(undiscounted)} before discounts; one document"
-                f" may not exceed {MAX_TOTAL}.",
-            )
-        errors.raise_if_any()
-
-        document_discount = line_discount(base, discount, discount_type)
+        checked = _checked_amounts(lines, discount, discount_type)
         # Skipped when there is nothing to spread, so that lines which cannot carry a share
         # (a negative amount) still price without a document discount.
         shares = (
-            spread(document_discount, weights)
-            if document_discount
+            spread(checked.document_discount, checked.weights)
+            if checked.document_discount
             else [_ZERO_CENTS for _ in lines]
         )
         priced = []
         group_gross: dict[Decimal, Decimal] = {}
-        for line, off, amount, share in zip(lines, line_discounts, amounts, shares, strict=True):
+        for line, off, amount, share in zip(
+            lines, checked.line_discounts, checked.amounts, shares, strict=True
+        ):
             priced.append(PricedLine(line, off, amount, share))
             rate = line.tax_rate
             # amount - share: the line's total (PricedLine.total), without a second look-up.
             group_gross[rate] = group_gross.get(rate, _ZERO) + (amount - share)
-        total = sum(amounts, _ZERO) - document_discount
+        total = checked.total()
         groups = []
         for rate in sorted(group_gross, reverse=True):
             net, tax = vat(group_gross[rate], rate)
             groups.append(VatGroup(rate, group_gross[rate], net, tax))
 
-    return DocumentPrice(tuple(priced), document_discount, total, tuple(groups))
+    return DocumentPrice(tuple(priced), checked.document_discount, total, tuple(groups))
+
+
+def document_total(
+    lines: Sequence[Line],
+    discount: Decimal = _ZERO,
+    discount_type: DiscountType | None = None,
+) -> Decimal:
+    """``price_document(lines, discount, discount_type).total``, checked by the same rules
+    (the same ``ValidationFailed``), without sharing out the document discount or working out
+    VAT: all a posted invoice needs (its station's sale prices it whole when it completes)."""
+    with localcontext(_EXACT):
+        return _checked_amounts(lines, discount, discount_type).total()
+
+
+class _Amounts(NamedTuple):
+    """A document's lines before the document discount, every rule checked."""
+
+    line_discounts: list[Decimal]
+    amounts: list[Decimal]
+    #: The amounts the document discount is spread over (0 for a non-discountable line).
+    weights: list[Decimal]
+    document_discount: Decimal
+
+    def total(self) -> Decimal:
+        """The amount due (in the ``_EXACT`` context, as every sum here)."""
+        return sum(self.amounts, _ZERO) - self.document_discount
+
+
+def _checked_amounts(
+    lines: Sequence[Line], discount: Decimal, discount_type: DiscountType | None
+) -> _Amounts:
+    """The line amounts and the document discount; raises ``ValidationFailed`` (see
+    :func:`price_document`). Runs in the ``_EXACT`` context."""
+    errors = ErrorCollector()
+    line_discounts: list[Decimal] = []
+    amounts: list[Decimal] = []
+    rounded_grosses: list[Decimal] = []
+    # One pass per line (this is the invoice POST's hot loop).
+    for index, line in enumerate(lines):
+        gross = line.quantity * line.price
+        rounded = round_money(gross)
+        rounded_grosses.append(rounded)
+        if line.discount_type is None and not line.discount:
+            off = _ZERO  # most lines: no discount, no rule to check
+        else:
+            _check_discount(errors, ("rows", index), line.discount, line.discount_type, gross=gross)
+            off = line_discount(gross, line.discount, line.discount_type)
+        line_discounts.append(off)
+        amounts.append(_line_amount(gross, off, rounded))
+    lines_ok = not errors
+    _check_discount(errors, (), discount, discount_type)
+
+    weights = [
+        amount if line.discountable else _ZERO for line, amount in zip(lines, amounts, strict=True)
+    ]
+    base = sum(weights, _ZERO)
+    if lines_ok and discount_type is DiscountType.AMOUNT and discount > max(base, _ZERO):
+        errors.add(("discount",), _MSG_DOCUMENT_OVER)
+    # Every figure of the document (line amounts and discounts, its total, VAT) is at most
+    # this sum, so bounding it bounds them all: the total cannot exceed MAX_TOTAL.
+    undiscounted = sum(rounded_grosses, _ZERO)
+    if lines_ok and undiscounted > MAX_TOTAL:
+        errors.add(
+            ("rows",),
+            f"The rows add up to {json_number(undiscounted)} before discounts; one document"
+            f" may not exceed {MAX_TOTAL}.",
+        )
+    errors.raise_if_any()
+    return _Amounts(line_discounts, amounts, weights, line_discount(base, discount, discount_type))
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ def prepare(
     the posting API key's id: an integrator key cancels only what it posted."""
     # The rates in force now; completion re-prices at its own moment (docs/money.md).
     reference = ctx.reference.in_force(now_us, ctx.zone)
-    price = validate_invoice(request, reference)
+    total = validate_invoice(request, reference)
     auto_number = request.invoice_no is None
     header: dict[str, Any] = {
         "id": None,
@@ -152,7 +152,7 @@ def prepare(
         "keep_drawer_closed": request.keep_drawer_closed,
         "is_auto_open": request.is_auto_open,
         "info": _json(request.info),
-        "total_sum": to_cents(price.total),
+        "total_sum": to_cents(total),
         "changed_sum": 0,
         "printed_at": None,
         "print_station": None,

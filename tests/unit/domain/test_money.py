@@ -35,6 +35,7 @@ from minipos.domain.money import (
     PricedLine,
     VatGroup,
     check_decimal,
+    document_total,
     from_cents,
     from_minor,
     from_thousandths,
@@ -271,8 +272,11 @@ def test_table_has_at_least_sixty_vectors() -> None:
 @pytest.mark.parametrize("vector", VECTORS, ids=[v.id for v in VECTORS])
 def test_price_document_vector(vector: Vector) -> None:
     discount, discount_type = parse_discount(vector.discount)
-    price = price_document([parse_line(s) for s in vector.lines], discount, discount_type)
+    lines = [parse_line(s) for s in vector.lines]
+    price = price_document(lines, discount, discount_type)
 
+    # What a posted invoice keeps of its pricing: the same total, written the same way.
+    assert str(document_total(lines, discount, discount_type)) == str(price.total)
     assert [p.amount for p in price.lines] == decimals(vector.amounts)
     assert [p.document_discount for p in price.lines] == decimals(vector.shares)
     assert price.total == D(vector.total)
@@ -425,6 +429,9 @@ def test_price_document_rule_violations(
     with pytest.raises(ValidationFailed) as caught:
         price_document([parse_line(s) for s in lines], doc_discount, doc_type)
     assert caught.value.errors == tuple(FieldError(path, message) for path, message in expected)
+    with pytest.raises(ValidationFailed) as caught_by_total:
+        document_total([parse_line(s) for s in lines], doc_discount, doc_type)
+    assert caught_by_total.value.errors == caught.value.errors
 
 
 def test_discount_without_type_is_reported_on_discount_type() -> None:
@@ -876,6 +883,7 @@ def test_spread_parts_sum_to_total(cents: int, weights: list[Decimal]) -> None:
 def test_document_invariants(document: tuple[list[Line], Decimal, DiscountType | None]) -> None:
     lines, discount, kind = document
     price = price_document(lines, discount, kind)
+    assert str(document_total(lines, discount, kind)) == str(price.total)
 
     assert sum((p.total for p in price.lines), D(0)) == price.total
     assert sum((p.document_discount for p in price.lines), D(0)) == price.document_discount
