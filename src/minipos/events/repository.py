@@ -4,7 +4,7 @@ from the oldest end.
 On SQLite an event's id is its number at once (one writer). On PostgreSQL a writer stores its
 events under a negative staging id (the column default, ``-nextval``), without any lock; the
 first reader that finds committed staged events numbers them (``settle``), many writers' at a
-time, in one UPDATE under a transaction lock that only readers take. Readers page by
+time, in one step under a transaction lock that only readers take. Readers page by
 ``id > cursor ≥ 0``, so staged rows are never read before they are numbered (docs/events.md).
 """
 
@@ -19,16 +19,26 @@ _COLUMNS = ("type", "resource", "resource_id", "created_at", "data")
 _INSERT = insert_statement("events", _COLUMNS).removesuffix(" RETURNING id")
 #: The PostgreSQL transaction lock that makes numbering steps take turns (readers only).
 _NUMBERING_LOCK = 0x4D504F5345  # "MPOSE"
-#: Every committed staged event gets the next numbers after the newest one, in staging order
-#: (``-nextval``: the later insert, the lower the staging id).
-_NUMBER = (
-    "UPDATE events SET id = numbered.position FROM ("
-    " SELECT id AS staged,"
-    " (SELECT coalesce(max(id), 0) FROM events WHERE id > 0)"
-    " + row_number() OVER (ORDER BY id DESC) AS position"
-    " FROM events WHERE id < 0) AS numbered"
-    " WHERE events.id = numbered.staged"
+#: The newest event's ``xact`` is the horizon of the step that numbered it: every transaction
+#: older than that had finished, so its events were numbered then (or before). Only the
+#: staged events of later transactions need looking at; the partial index
+#: ``ix_events_staged`` (xact, WHERE id < 0) finds them without walking the entries of the
+#: events numbered before (dead until VACUUM).
+_HORIZON = "coalesce((SELECT xact FROM events WHERE id > 0 ORDER BY id DESC LIMIT 1), '0'::xid8)"
+#: Ordered by the index's column, so that no estimate makes it a scan of the table.
+_ANY_STAGED = (
+    f"SELECT 1 AS staged FROM events WHERE id < 0 AND xact >= {_HORIZON} ORDER BY xact LIMIT 1"
 )
+#: The staged events to number, oldest first (``-nextval``: the later insert, the lower), with
+#: the newest number so far and this snapshot's horizon (every older transaction finished).
+_STAGED = (
+    "SELECT id, (SELECT coalesce(max(id), 0) FROM events WHERE id > 0) AS newest,"
+    " pg_snapshot_xmin(pg_current_snapshot())::text AS horizon"
+    f" FROM events WHERE id < 0 AND xact >= {_HORIZON} ORDER BY id DESC"
+)
+#: One row at a time through the primary key: a plan that no table statistics can turn into a
+#: scan of the whole log.
+_NUMBER = "UPDATE events SET id = :number, xact = CAST(:horizon AS xid8) WHERE id = :staged"
 
 
 class EventRow(TypedDict):
@@ -52,19 +62,34 @@ def settle(conn: Connection) -> None:
 
     After this, every event whose transaction committed before it is readable: a reader calls
     it first, so a client reads its own event right after its write. Numbering steps take
-    turns under a transaction lock (released by COMMIT); after the lock, the UPDATE's fresh
-    snapshot sees the previous step's numbers. Rows committed while it runs wait for the next
-    step, and get higher numbers than every row numbered now: so numbers follow commit order
-    across steps, and within a step the order the events were written in, in which an event
-    always follows any event whose commit its transaction could have seen.
+    turns under a transaction lock (released by COMMIT); after the lock, the next statement's
+    fresh snapshot sees the previous step's numbers. Rows committed while it runs wait for the
+    next step, and get higher numbers than every row numbered now: so numbers follow commit
+    order across steps, and within a step the order the events were written in, in which an
+    event always follows any event whose commit its transaction could have seen.
     """
     if conn.dialect != "postgresql":
         return
     # No lock and no write when there is nothing to number (the usual case for most reads).
-    if conn.fetchone("SELECT 1 AS staged FROM events WHERE id < 0 LIMIT 1") is None:
+    if conn.fetchone(_ANY_STAGED) is None:
         return
-    conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": _NUMBERING_LOCK})
-    conn.execute(_NUMBER)
+    # Parallel workers take milliseconds to start, for a batch that takes microseconds: a plan
+    # made from statistics gathered while many events were staged would ask for them.
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(:key),"
+        " set_config('max_parallel_workers_per_gather', '0', true)",
+        {"key": _NUMBERING_LOCK},
+    )
+    staged = conn.fetchall(_STAGED)
+    if staged:
+        newest, horizon = int(staged[0]["newest"]), staged[0]["horizon"]
+        conn.execute_many(
+            _NUMBER,
+            [
+                {"number": newest + n, "horizon": horizon, "staged": row["id"]}
+                for n, row in enumerate(staged, start=1)
+            ],
+        )
 
 
 def after(
