@@ -42,12 +42,13 @@ from minipos.invoices import repository as invoices
 from minipos.invoices import service as invoice_service
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.invoices.service import ShopConfig
+from minipos.print_jobs.documents import ReceiptSource
 from minipos.print_jobs.journal import JournalContext, record_receipt
 from minipos.print_jobs.service import JobKind, enqueue
 from minipos.receipts import repository as receipts
 from minipos.receipts import service as receipt_service
 from minipos.receipts.schemas import ReceiptOut
-from minipos.receipts.service import ReceiptDraft, SaleLine, TenderDetails, price_lines
+from minipos.receipts.service import Issued, ReceiptDraft, SaleLine, TenderDetails, price_lines
 from minipos.stations.repository import open_shift as repository_open_shift
 from minipos.stations.service import current_shift, get_station
 
@@ -72,6 +73,7 @@ class Sale:
 
     station: Row
     shift_id: int
+    z_number: int
     mode: ReceiptMode
     lines: Sequence[SaleLine]
     price: DocumentPrice
@@ -110,7 +112,7 @@ def complete(
         and invoice["station"] == station_id  # another station's request_id gets no receipt
     ):
         return invoice_service.get(conn, invoice_id, ctx)  # a retry: already done
-    lifecycle.held(conn, station, invoice_id)
+    lifecycle.check_held(station, invoice)
     training.refuse_invoice(station)
     mode = InvoiceMode(invoice["mode"])
     completing = Completing(invoice, invoices.rows_of(conn, invoice_id), request.request_id)
@@ -131,6 +133,7 @@ def complete(
         Sale(
             station=station,
             shift_id=shift["id"],
+            z_number=shift["z_number"],
             mode=ReceiptMode.REFUND if mode is InvoiceMode.REFUND else ReceiptMode.INVOICE_SALE,
             lines=lines,
             price=price_lines(
@@ -204,6 +207,7 @@ def sell(
         Sale(
             station=station,
             shift_id=shift["id"],
+            z_number=shift["z_number"],
             mode=mode,
             lines=lines,
             price=price_lines(lines, request.discount, request.discount_type),
@@ -309,11 +313,12 @@ def _check_out(
     if parent is not None:
         sale = _at_original_rates(conn, sale, parent)
     completing = sale.invoice
-    receipt = receipt_service.issue(
+    issued = receipt_service.issue(
         conn,
         ReceiptDraft(
             station=sale.station,
             shift_id=sale.shift_id,
+            z_number=sale.z_number,
             mode=sale.mode,
             lines=sale.lines,
             price=sale.price,
@@ -331,29 +336,42 @@ def _check_out(
             parent_document_id=parent["document_id"] if parent else None,
         ),
     )
+    receipt = issued.receipt
     station_id = sale.station["id"]
     if journal is not None:  # the control tape, in the same transaction as the receipt
-        record_receipt(conn, journal, receipt, now_us)
+        # Drawn from what was just stored, and the invoice as read for the sale (the rows
+        # sold at other values are updated below, after the drawing, as before).
+        source = ReceiptSource(
+            receipt,
+            issued.rows,
+            issued.payments,
+            completing.header if completing else None,
+            completing.rows if completing else (),
+        )
+        record_receipt(conn, journal, source, now_us)
     _queue_documents(conn, station_id, completing.header if completing else None, receipt, now_us)
     done = None
     if completing is not None:
+        sold_rows: list[Row] = []
         for row, line in zip(completing.rows, sale.lines, strict=True):
             sold = (to_thousandths(line.quantity), to_cents(line.price), to_cents(line.tax_rate))
             # Most rows are sold as posted: no statement (and no page written) for those.
-            if sold != (row["quantity"], row["price"], row["tax_rate"]):
+            as_posted = sold == (row["quantity"], row["price"], row["tax_rate"])
+            if not as_posted:
                 invoices.update_row(conn, row["id"], *sold)
+            sold_rows.append(row if as_posted else _as_sold(row, sold))
         done = _done(
             conn,
             sale.station,
-            completing,
+            dataclasses.replace(completing, rows=sold_rows),
             ctx,
             now_us,
-            receipt=receipt,
+            receipt=issued,
             total=sale.price.total,
             change=settlement.change,
         )
     # After the invoice's event: a reader sees the invoice Done, then its receipt.
-    out = receipt_service.get(conn, receipt["id"], ctx.zone)
+    out = receipt_service.issued_out(issued, ctx.zone)
     kind = EventType.REFUND_CREATED if refund else EventType.RECEIPT_CREATED
     events.record(conn, kind, receipt["id"], out, now_us)
     return out, done
@@ -366,21 +384,21 @@ def _done(
     ctx: ShopConfig,
     now_us: int,
     *,
-    receipt: dict[str, Any] | None,
+    receipt: Issued | None,
     total: Decimal,
     change: Decimal,
 ) -> InvoiceDetail:
     """The completed invoice marked Done with its receipt's number and where it printed."""
     return lifecycle.done(
         conn,
-        completing.header["id"],
+        completing.header,
         {
             "station": station["id"],
             "printed_at": now_us,
             "print_station": station["id"],
             "print_pos_id": station["pos_id"],
             "print_chassis_id": station["chassis_id"],
-            "check_num": receipt["document_id"] if receipt else None,
+            "check_num": receipt.receipt["document_id"] if receipt else None,
             "total_sum": to_cents(total),
             "changed_sum": to_cents(change),
             "complete_request_id": completing.request_id,
@@ -389,7 +407,15 @@ def _done(
         },
         ctx,
         now_us,
+        rows=completing.rows,
+        receipt=receipt,
     )
+
+
+def _as_sold(row: Row, sold: tuple[int, int, int]) -> dict[str, Any]:
+    """An invoice row as ``invoices.update_row`` leaves it: sold at other values."""
+    kept = {name: row[name] for name in ("id", *invoices.ROW_COLUMNS)}
+    return {**kept, "quantity": sold[0], "price": sold[1], "tax_rate": sold[2]}
 
 
 def _queue_documents(

@@ -5,7 +5,7 @@ work and tells the event log what changed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from minipos.auth.access import may_take
@@ -17,6 +17,8 @@ from minipos.events import service as events
 from minipos.invoices import repository, service
 from minipos.invoices.schemas import InvoiceDetail
 from minipos.invoices.service import ShopConfig
+from minipos.receipts import service as receipts
+from minipos.receipts.service import Issued
 from minipos.stations.service import get_station
 
 
@@ -39,9 +41,16 @@ def visible(conn: Connection, station: Row, invoice_id: int) -> Row:
 def held(conn: Connection, station: Row, invoice_id: int) -> Row:
     """The invoice, if ``station`` holds it now."""
     invoice = visible(conn, station, invoice_id)
-    if invoice["status"] != InvoiceStatus.OPENED or invoice["station"] != station["id"]:
-        raise Conflict(f"Invoice {invoice_id} is not open at this station; open (claim) it first.")
+    check_held(station, invoice)
     return invoice
+
+
+def check_held(station: Row, invoice: Row) -> None:
+    """A 409 unless ``station`` holds ``invoice`` (one it may see, as read) now."""
+    if invoice["status"] != InvoiceStatus.OPENED or invoice["station"] != station["id"]:
+        raise Conflict(
+            f"Invoice {invoice['id']} is not open at this station; open (claim) it first."
+        )
 
 
 def claim(
@@ -123,15 +132,35 @@ def expire_leases(conn: Connection, ctx: ShopConfig, now_us: int) -> int:
 
 def done(
     conn: Connection,
-    invoice_id: int,
+    header: Row,
     completion: Mapping[str, Any],
     ctx: ShopConfig,
     now_us: int,
+    *,
+    rows: Sequence[Row],
+    receipt: Issued | None,
 ) -> InvoiceDetail:
     """Mark the invoice Done with what its checkout gave it (``repository.mark_done``'s
-    values: the receipt number, the totals, where it printed)."""
+    values: the receipt number, the totals, where it printed), told to the event log.
+
+    The invoice is shown from what the checkout holds, as a read back would give it: ``header``
+    as read (locked) for the checkout with the values marked, ``rows`` as sold, and the
+    ``receipt`` just issued (:func:`receipts.of_invoice`); only its payments are read."""
+    invoice_id = header["id"]
     repository.mark_done(conn, invoice_id, completion)
-    return _changed(conn, EventType.INVOICE_DONE, invoice_id, ctx, now_us)
+    marked = {name: header[name] for name in ("id", *repository.HEADER_COLUMNS)}
+    # As mark_done sets them (the lease ends; no report unless the completion has one).
+    marked.update(status=int(InvoiceStatus.DONE), lease_expires_at=None, report=None)
+    marked.update(completion)
+    out = service.detail(
+        marked,
+        list(rows),
+        repository.payments_of(conn, invoice_id),
+        ctx,
+        receipts.of_invoice(conn, invoice_id, receipt, ctx.zone),
+    )
+    events.record(conn, EventType.INVOICE_DONE, invoice_id, out, now_us)
+    return out
 
 
 def _changed(

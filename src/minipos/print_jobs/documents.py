@@ -92,6 +92,34 @@ def job_document(conn: Connection, job: Row, ctx: PrintContext) -> Document | No
     return z_report_document(conn, job["shift_id"], ctx, is_copy=is_copy)
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiptSource:
+    """What a printed receipt is drawn from, in the shape the database gives it: the receipt
+    (``receipts.repository.get``), its rows and payments, its invoice and the invoice's rows
+    (``None`` and empty without an invoice)."""
+
+    receipt: Any
+    rows: Sequence[Any]
+    payments: Sequence[Any]
+    invoice: Any | None
+    invoice_rows: Sequence[Any]
+
+
+def receipt_source(conn: Connection, receipt_id: int) -> ReceiptSource:
+    """A stored receipt's :class:`ReceiptSource`, read from the database."""
+    receipt = receipts.get(conn, receipt_id)
+    if receipt is None:
+        raise NotFound()
+    invoice = invoices.get(conn, receipt["invoice_id"]) if receipt["invoice_id"] else None
+    return ReceiptSource(
+        receipt,
+        receipts.rows_of(conn, [receipt_id]),
+        receipts.payments_of(conn, [receipt_id]),
+        invoice,
+        invoices.rows_of(conn, invoice["id"]) if invoice is not None else (),
+    )
+
+
 def receipt_document(
     conn: Connection,
     receipt_id: int,
@@ -101,16 +129,25 @@ def receipt_document(
     supporting_number: int | None = None,
 ) -> PrintableReceipt:
     """A receipt as printed; its ``supporting_number``-th supporting document when given."""
-    receipt = receipts.get(conn, receipt_id)
-    if receipt is None:
-        raise NotFound()
-    rows = receipts.rows_of(conn, [receipt_id])
-    payments = receipts.payments_of(conn, [receipt_id])
-    invoice = invoices.get(conn, receipt["invoice_id"]) if receipt["invoice_id"] else None
-    info = _info(invoice)
-    by_position = (
-        {row["position"]: row for row in invoices.rows_of(conn, invoice["id"])} if invoice else {}
+    return printable_receipt(
+        receipt_source(conn, receipt_id),
+        ctx,
+        is_copy=is_copy,
+        supporting_number=supporting_number,
     )
+
+
+def printable_receipt(
+    source: ReceiptSource,
+    ctx: PrintContext,
+    *,
+    is_copy: bool = False,
+    supporting_number: int | None = None,
+) -> PrintableReceipt:
+    """The one drawing of a receipt, from stored rows or from those a sale has just stored."""
+    receipt, rows, payments, invoice = source.receipt, source.rows, source.payments, source.invoice
+    info = _info(invoice)
+    by_position = {row["position"]: row for row in source.invoice_rows}
     lines = tuple(_line(row, by_position.get(row["position"])) for row in rows)
     cash = any(p["method"] in ctx.cash_methods for p in payments)
     keep_closed = bool(invoice["keep_drawer_closed"]) if invoice is not None else False

@@ -22,7 +22,7 @@ from minipos.domain.fiscal import FiscalProfile, JournalKind
 from minipos.domain.receipt import GENESIS_HASH, ReceiptMode, chain_hash
 from minipos.invoices.service import ShopConfig
 from minipos.print_jobs import documents, printers, repository
-from minipos.print_jobs.documents import PrintContext
+from minipos.print_jobs.documents import PrintContext, ReceiptSource
 from minipos.print_jobs.schemas import JournalEntryOut, JournalQuery, PrintJobOut
 from minipos.print_jobs.service import (
     JobKind,
@@ -72,8 +72,12 @@ def journal_context(printing: PrintSettings, shop: ShopConfig) -> JournalContext
 # --- writing ----------------------------------------------------------------------------------
 
 
-def record_receipt(conn: Connection, journal: JournalContext, receipt: Any, now_us: int) -> None:
-    """Journal a receipt just issued (its storage form), in the sale's transaction."""
+def record_receipt(
+    conn: Connection, journal: JournalContext, source: ReceiptSource, now_us: int
+) -> None:
+    """Journal a receipt just issued, in the sale's transaction: drawn from ``source``, the
+    values the sale has just stored (as ``verify`` draws it from them read back)."""
+    receipt = source.receipt
     kind = JournalKind.REFUND if receipt["mode"] == ReceiptMode.REFUND else JournalKind.RECEIPT
     _append(
         conn,
@@ -83,6 +87,7 @@ def record_receipt(conn: Connection, journal: JournalContext, receipt: Any, now_
         receipt_id=receipt["id"],
         document_no=receipt["document_id"],
         now_us=now_us,
+        source=source,
     )
 
 
@@ -191,6 +196,7 @@ def _append(
     shift_id: int | None = None,
     supporting_number: int | None = None,
     numbered: tuple[int, str] | None = None,
+    source: ReceiptSource | None = None,
 ) -> None:
     seq, previous = numbered or repository.next_journal_number(conn, station_id)
     columns = printers.profile_of(conn, station_id).columns
@@ -206,7 +212,7 @@ def _append(
         "issued_at": now_us,
         "render": json.dumps(render, sort_keys=True, ensure_ascii=False),
     }
-    document = _document(conn, entry, render)
+    document = _document(conn, entry, render, source)
     entry["chassis_id"] = document.chassis_id  # the station's, as the document prints it
     entry["text"] = _text(document, render)
     entry["prev_hash"] = previous
@@ -256,8 +262,9 @@ def _text(document: Document, render: dict[str, Any]) -> str:
 
 
 def _document(
-    conn: Connection, entry: Any, render: dict[str, Any]
+    conn: Connection, entry: Any, render: dict[str, Any], source: ReceiptSource | None = None
 ) -> PrintableReceipt | PrintableZReport:
+    """An entry's document; a receipt's from ``source`` when given, else read back."""
     shop = render["shop"]
     context = PrintContext(
         shop=ShopInfo(
@@ -275,9 +282,8 @@ def _document(
     kind = JournalKind(entry["kind"])
     if kind is JournalKind.Z_REPORT:
         return documents.z_report_document(conn, entry["shift_id"], context)
-    return documents.receipt_document(
-        conn,
-        entry["receipt_id"],
+    return documents.printable_receipt(
+        source or documents.receipt_source(conn, entry["receipt_id"]),
         context,
         is_copy=kind is JournalKind.SUPPORTING,
         supporting_number=entry["supporting_number"],

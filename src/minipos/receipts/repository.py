@@ -91,6 +91,14 @@ def of_invoice(conn: Connection, invoice_id: int) -> list[Row]:
     return of_invoices(conn, [invoice_id])
 
 
+def ids_of_invoice(conn: Connection, invoice_id: int) -> list[int]:
+    """The ids of an invoice's receipts, in issue order (``ix_receipts_invoice``)."""
+    rows = conn.fetchall(
+        "SELECT id FROM receipts WHERE invoice_id = :id ORDER BY id", {"id": invoice_id}
+    )
+    return [int(row["id"]) for row in rows]
+
+
 def of_shift(conn: Connection, shift_id: int) -> list[Row]:
     return conn.fetchall(_SELECT + " WHERE r.shift_id = :id ORDER BY r.id", {"id": shift_id})
 

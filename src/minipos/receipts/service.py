@@ -89,6 +89,8 @@ class ReceiptDraft:
 
     station: Row
     shift_id: int
+    #: The shift's Z number, which reads of the receipt join in.
+    z_number: int
     mode: ReceiptMode
     lines: Sequence[SaleLine]
     price: DocumentPrice
@@ -106,8 +108,18 @@ class ReceiptDraft:
     parent_document_id: str | None = None
 
 
-def issue(conn: Connection, sale: ReceiptDraft) -> dict[str, Any]:
-    """Number, hash and store a receipt in the caller's transaction; returns its storage form.
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A receipt just stored, as reading it back would give it (``repository.get``, ``rows_of``,
+    ``payments_of``): so what the sale goes on to draw and answer needs no second read."""
+
+    receipt: dict[str, Any]
+    rows: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+
+
+def issue(conn: Connection, sale: ReceiptDraft) -> Issued:
+    """Number, hash and store a receipt in the caller's transaction; returns its stored form.
 
     Raises ``Conflict`` if the receipt would take its shift past ``MAX_SHIFT_TOTAL``.
     """
@@ -179,7 +191,12 @@ def issue(conn: Connection, sale: ReceiptDraft) -> dict[str, Any]:
     repository.set_chain_head(conn, station["id"], receipt["hash"])
     cash = frozenset(t.method.id for t in sale.settlement.tenders if t.method.is_cash)
     add_to_sales_totals(conn, receipt, rows, payments, cash)
-    return receipt
+    # What reads join in from the station and the shift (``repository._SELECT``).
+    receipt["station_name"] = station["name"]
+    receipt["station_pos_id"] = station["pos_id"]
+    receipt["station_chassis_id"] = station["chassis_id"]
+    receipt["z_number"] = sale.z_number
+    return Issued(receipt, rows, payments)
 
 
 def add_to_sales_totals(
@@ -371,3 +388,19 @@ def get(conn: Connection, receipt_id: int, zone: ZoneInfo) -> ReceiptOut:
         raise NotFound()
     rows, payments = children(conn, [found])
     return shaped(RECEIPTS, found, rows[found["id"]], payments[found["id"]], zone)
+
+
+def issued_out(issued: Issued, zone: ZoneInfo) -> ReceiptOut:
+    """A receipt just issued in its API shape, as :func:`get` would read it back."""
+    return shaped(RECEIPTS, issued.receipt, issued.rows, issued.payments, zone)
+
+
+def of_invoice(
+    conn: Connection, invoice_id: int, issued: Issued | None, zone: ZoneInfo
+) -> list[InvoiceReceiptOut]:
+    """An invoice's receipts in the invoice detail's shape, as :func:`for_invoices` reads them;
+    ``issued`` (a receipt of the invoice just issued) shaped as it is when it is the only one,
+    as it is once the invoice completes (no read of the receipt back)."""
+    if issued is not None and repository.ids_of_invoice(conn, invoice_id) == [issued.receipt["id"]]:
+        return [shaped(INVOICE_RECEIPTS, issued.receipt, issued.rows, issued.payments, zone)]
+    return for_invoices(conn, [invoice_id], zone).get(invoice_id, [])
