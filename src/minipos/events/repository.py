@@ -54,7 +54,11 @@ class EventRow(TypedDict):
 
 def append(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Write a unit of work's events, last thing before its COMMIT (staged on PostgreSQL)."""
-    conn.execute_many(_INSERT, rows)
+    if len(rows) == 1:
+        # Most units tell one event; psycopg's executemany costs ~30 µs more for one row.
+        conn.execute(_INSERT, rows[0])
+    else:
+        conn.execute_many(_INSERT, rows)
 
 
 def settle(conn: Connection) -> None:
