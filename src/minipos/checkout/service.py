@@ -100,8 +100,9 @@ def complete(
     ctx: ShopConfig,
     now_us: int,
     journal: JournalContext | None = None,
-) -> InvoiceDetail:
-    """Payment taken for an invoice: its receipt issued, the invoice Done, printing queued."""
+) -> InvoiceDetail | msgspec.Raw:
+    """Payment taken for an invoice: its receipt issued, the invoice Done, printing queued
+    (the invoice answered as :func:`~minipos.invoices.service.get` shows it, or encoded)."""
     station = get_station(conn, station_id)
     # Lock the invoice row first: a concurrent complete (or claim) waits, then sees Done.
     invoices.lock(conn, invoice_id)
@@ -284,7 +285,7 @@ def _check_out(
     ctx: ShopConfig,
     now_us: int,
     journal: JournalContext | None,
-) -> tuple[ReceiptOut, InvoiceDetail | None]:
+) -> tuple[ReceiptOut, msgspec.Raw | None]:
     """The one path from a priced sale to its receipt; with the invoice it completes, Done.
     With ``journal``, the receipt's printed text goes to the electronic journal too."""
     cashier_id, cashier_name = employees.cashier(
@@ -387,7 +388,7 @@ def _done(
     receipt: Issued | None,
     total: Decimal,
     change: Decimal,
-) -> InvoiceDetail:
+) -> msgspec.Raw:
     """The completed invoice marked Done with its receipt's number and where it printed."""
     return lifecycle.done(
         conn,

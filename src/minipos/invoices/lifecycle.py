@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from minipos.auth.access import may_take
 from minipos.db import Connection, Row
 from minipos.domain.errors import Conflict, Forbidden, NotFound
@@ -139,25 +141,28 @@ def done(
     *,
     rows: Sequence[Row],
     receipt: Issued | None,
-) -> InvoiceDetail:
+) -> msgspec.Raw:
     """Mark the invoice Done with what its checkout gave it (``repository.mark_done``'s
     values: the receipt number, the totals, where it printed), told to the event log.
 
     The invoice is shown from what the checkout holds, as a read back would give it: ``header``
     as read (locked) for the checkout with the values marked, ``rows`` as sold, and the
-    ``receipt`` just issued (:func:`receipts.of_invoice`); only its payments are read."""
+    ``receipt`` just issued (:func:`receipts.of_invoice`); only its payments are read. Encoded
+    once, for the answer and for the event."""
     invoice_id = header["id"]
     repository.mark_done(conn, invoice_id, completion)
     marked = {name: header[name] for name in ("id", *repository.HEADER_COLUMNS)}
     # As mark_done sets them (the lease ends; no report unless the completion has one).
     marked.update(status=int(InvoiceStatus.DONE), lease_expires_at=None, report=None)
     marked.update(completion)
-    out = service.detail(
-        marked,
-        list(rows),
-        repository.payments_of(conn, invoice_id),
-        ctx,
-        receipts.of_invoice(conn, invoice_id, receipt, ctx.zone),
+    out = events.encoded(
+        service.detail(
+            marked,
+            list(rows),
+            repository.payments_of(conn, invoice_id),
+            ctx,
+            receipts.of_invoice(conn, invoice_id, receipt, ctx.zone),
+        )
     )
     events.record(conn, EventType.INVOICE_DONE, invoice_id, out, now_us)
     return out

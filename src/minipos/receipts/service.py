@@ -16,6 +16,7 @@ from minipos.domain.money import (
     DiscountType,
     DocumentPrice,
     Line,
+    PricedLine,
     from_cents,
     price_document,
     to_cents,
@@ -154,25 +155,7 @@ def issue(conn: Connection, sale: ReceiptDraft) -> Issued:
         "prev_hash": previous,
     }
     rows = [
-        {
-            "position": position,
-            "product_id": line.product_id,
-            "product_name": line.product_name,
-            "product_code": line.product_code,
-            "barcode": line.barcode,
-            "category_id": line.category_id,
-            "category_name": line.category_name,
-            "price": _cents(line.price),
-            "tax": line.tax,
-            "tax_rate": _cents(line.tax_rate),
-            "discount": _cents(line.discount),
-            "discount_type": line.discount_type,
-            "discount_amount": _cents(priced.discount_amount),
-            "quantity": to_thousandths(line.quantity),
-            "amount": _cents(priced.total),
-            "max_quantity": to_thousandths(line.quantity),
-            "max_amount": _cents(priced.total),
-        }
+        _row(position, line, priced)
         for position, (line, priced) in enumerate(zip(sale.lines, sale.price.lines, strict=True))
     ]
     payments = [
@@ -197,6 +180,30 @@ def issue(conn: Connection, sale: ReceiptDraft) -> Issued:
     receipt["station_chassis_id"] = station["chassis_id"]
     receipt["z_number"] = sale.z_number
     return Issued(receipt, rows, payments)
+
+
+def _row(position: int, line: SaleLine, priced: PricedLine) -> dict[str, Any]:
+    """A receipt row's storage form; all of it refundable so far."""
+    quantity, amount = to_thousandths(line.quantity), _cents(priced.total)
+    return {
+        "position": position,
+        "product_id": line.product_id,
+        "product_name": line.product_name,
+        "product_code": line.product_code,
+        "barcode": line.barcode,
+        "category_id": line.category_id,
+        "category_name": line.category_name,
+        "price": _cents(line.price),
+        "tax": line.tax,
+        "tax_rate": _cents(line.tax_rate),
+        "discount": _cents(line.discount),
+        "discount_type": line.discount_type,
+        "discount_amount": _cents(priced.discount_amount),
+        "quantity": quantity,
+        "amount": amount,
+        "max_quantity": quantity,
+        "max_amount": amount,
+    }
 
 
 def add_to_sales_totals(
