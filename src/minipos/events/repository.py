@@ -29,16 +29,26 @@ _HORIZON = "coalesce((SELECT xact FROM events WHERE id > 0 ORDER BY id DESC LIMI
 _ANY_STAGED = (
     f"SELECT 1 AS staged FROM events WHERE id < 0 AND xact >= {_HORIZON} ORDER BY xact LIMIT 1"
 )
-#: The staged events to number, oldest first (``-nextval``: the later insert, the lower), with
-#: the newest number so far and this snapshot's horizon (every older transaction finished).
-_STAGED = (
-    "SELECT id, (SELECT coalesce(max(id), 0) FROM events WHERE id > 0) AS newest,"
-    " pg_snapshot_xmin(pg_current_snapshot())::text AS horizon"
-    f" FROM events WHERE id < 0 AND xact >= {_HORIZON} ORDER BY id DESC"
+#: One statement: the staged events get the next numbers after the newest, oldest first
+#: (``-nextval``: the later insert, the lower), and this snapshot's horizon (every older
+#: transaction had finished).
+_NUMBER = (
+    "UPDATE events SET id = staged.number, xact = staged.horizon FROM ("
+    " SELECT id, (SELECT coalesce(max(id), 0) FROM events WHERE id > 0)"
+    " + row_number() OVER (ORDER BY id DESC) AS number,"
+    " pg_snapshot_xmin(pg_current_snapshot()) AS horizon"
+    f" FROM events WHERE id < 0 AND xact >= {_HORIZON}) AS staged"
+    " WHERE events.id = staged.id"
 )
-#: One row at a time through the primary key: a plan that no table statistics can turn into a
-#: scan of the whole log.
-_NUMBER = "UPDATE events SET id = :number, xact = CAST(:horizon AS xid8) WHERE id = :staged"
+#: The step's lock, and a plan that no table statistics can turn into a scan of the whole log
+#: (each staged event is found through the primary key), a start of parallel workers or a JIT
+#: compilation (either takes milliseconds, for a batch that takes microseconds); for the rest
+#: of this transaction only, a reader's, whose other statements each read one table by an index.
+_LOCK = (
+    "SELECT pg_advisory_xact_lock(:key), set_config('enable_hashjoin', 'off', true),"
+    " set_config('enable_mergejoin', 'off', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)"
+)
 
 
 class EventRow(TypedDict):
@@ -77,23 +87,8 @@ def settle(conn: Connection) -> None:
     # No lock and no write when there is nothing to number (the usual case for most reads).
     if conn.fetchone(_ANY_STAGED) is None:
         return
-    # Parallel workers take milliseconds to start, for a batch that takes microseconds: a plan
-    # made from statistics gathered while many events were staged would ask for them.
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(:key),"
-        " set_config('max_parallel_workers_per_gather', '0', true)",
-        {"key": _NUMBERING_LOCK},
-    )
-    staged = conn.fetchall(_STAGED)
-    if staged:
-        newest, horizon = int(staged[0]["newest"]), staged[0]["horizon"]
-        conn.execute_many(
-            _NUMBER,
-            [
-                {"number": newest + n, "horizon": horizon, "staged": row["id"]}
-                for n, row in enumerate(staged, start=1)
-            ],
-        )
+    conn.execute(_LOCK, {"key": _NUMBERING_LOCK})
+    conn.execute(_NUMBER)
 
 
 def after(
