@@ -116,9 +116,8 @@ class Connection:
     def batch(self, flush: Flush) -> list[Any]:
         """A list that ``flush`` writes at the end of this unit of work, just before COMMIT.
 
-        For rows that must be written last: the event log takes a lock that orders commits on
-        PostgreSQL, and holding it from the end of the work to COMMIT keeps that short and free
-        of lock cycles with the rows the work touched.
+        For rows that must be written last, with the change they belong to: the event log's
+        (docs/events.md).
         """
         rows = self._batches.get(flush)
         if rows is None:
