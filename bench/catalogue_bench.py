@@ -168,6 +168,17 @@ def fresh_database(postgres_url: str | None, directory: Path) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def add_database_url(parser: argparse.ArgumentParser, per: str) -> None:
+    """The ``--database-url`` option of the benchmarks that use :func:`fresh_database`;
+    ``per``: how often the named database is created and dropped ("the run", "each run")."""
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        metavar="postgresql://…/NAME",
+        help=f"measure on PostgreSQL: NAME is created for {per} and dropped; it must not exist",
+    )
+
+
 def stored_catalogue(url: str) -> tuple[list[int], list[str], list[int]]:
     """Ids, barcodes and revisions of the live products, read before the server starts."""
     queries = (

@@ -43,7 +43,7 @@ from typing import Any
 import psycopg
 
 import invoice_payload
-from catalogue_bench import fresh_database
+from catalogue_bench import add_database_url, fresh_database
 from run import (
     BENCH_DIR,
     LOAD_CPU,
@@ -322,12 +322,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--rounds", type=int, default=2, help="pairs of runs (on, off, off, on, …)")
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        metavar="postgresql://…/NAME",
-        help="measure on PostgreSQL: NAME is created for each run and dropped; it must not exist",
-    )
+    add_database_url(parser, "each run")
     parser.add_argument(
         "--env",
         action="append",

@@ -40,7 +40,7 @@ import uvloop
 
 import cpustat
 import invoice_payload
-from catalogue_bench import fresh_database
+from catalogue_bench import add_database_url, fresh_database
 from run import (
     BENCH_DIR,
     LOAD_CPU,
@@ -480,12 +480,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3, help="seconds of load before them")
     parser.add_argument("--rate", type=float, default=50, help="invoices POSTed a second")
     parser.add_argument("--stations", type=int, default=10, help="stations completing them")
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        metavar="postgresql://…/NAME",
-        help="measure on PostgreSQL: NAME is created for the run and dropped; it must not exist",
-    )
+    add_database_url(parser, "the run")
     parser.add_argument("--output", type=Path, default=None, help="results JSON")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.rate <= 0 or args.stations < 1:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import cpustat
-from catalogue_bench import fresh_database
+from catalogue_bench import add_database_url, fresh_database
 from run import ours_environment
 from seed import seed_shift
 from servers import HOST, Server, free_port, minipos_command, run_cli
@@ -231,12 +231,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--stations", type=int, default=4)
     parser.add_argument("--receipts", type=int, default=10_000)
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        metavar="postgresql://…/NAME",
-        help="measure on PostgreSQL: NAME is created for each half and dropped; it must not exist",
-    )
+    add_database_url(parser, "each half")
     args = parser.parse_args()
     if args.database_url and not args.database_url.startswith("postgresql://"):
         parser.error("--database-url takes a postgresql:// URL (SQLite is the default)")

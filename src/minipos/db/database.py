@@ -404,7 +404,7 @@ class SQLiteDatabase(_Announcer):
         self._readers_pool = concurrent.futures.ThreadPoolExecutor(8, "sqlite-reader")
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        # Set by the writer after each commit; the checkpointer looks at the WAL's size then.
+        # Set by the writer after each commit: the checkpointer has work to do.
         self._committed = threading.Event()
         self._closing = threading.Event()
         self._checkpointer: threading.Thread | None = None
