@@ -190,7 +190,13 @@ class Receiver:
             disable_nagle_algorithm = True  # else each answer waits ~40 ms for a delayed ACK
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender died mid-request (kill -9): it got no answer and delivers
+                    # again, so a cut-off body is no delivery.
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     answer = receiver.answers.pop(0) if receiver.answers else 200
                     receiver.requests.append((dict(self.headers.items()), body))
