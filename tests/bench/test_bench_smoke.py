@@ -46,6 +46,7 @@ SMOKE = [
     ("printing_bench.py", ["--receipts", "10", "--rows", "3", "--cpu", "-1", *OUT], "PNG"),
     ("webhook_bench.py", ["--events", "50"], "webhook delivery:"),
     ("request_cpu_bench.py", ["--iterations", "5", "--repeat", "1"], "whole request:"),
+    ("write_cpu_bench.py", ["--iterations", "20", "--repeat", "1"], "ours / baseline inserts"),
     (
         "reports_bench.py",
         ["--receipts", "2000", "--days", "40", "--repeat", "2", *OUT],
