@@ -1,8 +1,9 @@
 """Invoice rules: modes, the status state machine, and what makes a posted invoice valid.
 
 The validator reads the request through the ``*Input`` protocols below, so any object with
-those attributes will do (the API's msgspec structs, or test doubles); it returns the amount
-due or raises ``ValidationFailed`` naming every broken field.
+those attributes will do (the API's msgspec structs, or test doubles); it returns the invoice's
+numbers in storage units with its amount due, or raises ``ValidationFailed`` naming every broken
+field.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from enum import IntEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from minipos.domain import blocks
 from minipos.domain.errors import Conflict, ErrorCollector, FieldError, Path, ValidationFailed
@@ -20,13 +21,14 @@ from minipos.domain.money import (
     PRICE_PLACES,
     QUANTITY_PLACES,
     DiscountType,
-    Line,
-    amount_error,
-    check_decimal,
-    document_total,
+    LineUnits,
+    amount_units,
+    document_total_cents,
+    from_cents,
     json_number,
-    quantity_error,
-    valid_line_gross_error,
+    minor_units,
+    quantity_units,
+    row_gross_error,
 )
 from minipos.domain.reference import ReferenceData
 
@@ -129,31 +131,55 @@ class InvoiceInput(Protocol):
         ...
 
 
-def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Decimal:
-    """Check every rule of a posted invoice and return its amount due (docs/decisions.md
+class CheckedInvoice(NamedTuple):
+    """A valid invoice's numbers in storage units (cents, thousandths), converted once."""
+
+    #: The amount due, in cents.
+    total: int
+    #: The document discount: cents, or hundredths of a percent.
+    discount: int
+    #: One per row, in order.
+    lines: list[LineUnits]
+    #: One per row: the ``init_quantity`` sent, in thousandths (None: not sent).
+    init_quantities: list[int | None]
+    #: One per payment, in cents (None: the rest).
+    payments: list[int | None]
+
+
+class RowUnits(NamedTuple):
+    """A row's numbers, each within its limits, in storage units."""
+
+    line: LineUnits
+    init_quantity: int | None
+
+
+def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> CheckedInvoice:
+    """Check every rule of a posted invoice and work out its amount due (docs/decisions.md
     §2–§3). Only the total: the station's sale prices the invoice whole when it completes."""
     errors = ErrorCollector()
     _check_mode(invoice, errors)
+    lines: list[LineUnits] = []
+    init_quantities: list[int | None] = []
     for index, row in enumerate(invoice.rows):
-        _check_row(("rows", index), row, reference, errors)
-    _check_money(("discount",), invoice.discount, errors)
+        path: Path = ("rows", index)
+        units = row_units(row)
+        if isinstance(units, RowUnits):
+            lines.append(units.line)
+            init_quantities.append(units.init_quantity)
+        else:
+            errors.extend(path, units)
+        _check_row_references(path, row, reference, errors)
+    discount = _units_or_report(("discount",), amount_units(invoice.discount), errors)
     for path, block in invoice.print_blocks():
         errors.extend(path, block.problems())
     errors.extend((), blocks.budget_problems(_document_blocks(invoice)))
     errors.extend((), invoice.other_problems())
-    _check_payment_methods(invoice.payments, reference, errors)
+    payments = _payment_units(invoice.payments, reference, errors)
     errors.raise_if_any()
 
-    # Positional: a third cheaper than keywords for a frozen dataclass, once per row.
-    lines = [
-        Line(
-            row.quantity, row.price, reference.taxes[row.tax].rate, row.discount, row.discount_type
-        )
-        for row in invoice.rows
-    ]
-    total = document_total(lines, invoice.discount, invoice.discount_type)
-    _check_payment_plan(invoice.payments, total, reference)
-    return total
+    total = document_total_cents(lines, discount, invoice.discount_type)
+    _check_payment_plan(invoice.payments, payments, total, reference)
+    return CheckedInvoice(total, discount, lines, init_quantities, payments)
 
 
 def _document_blocks(invoice: InvoiceInput) -> Iterator[tuple[Path, PrintBlock]]:
@@ -178,34 +204,56 @@ def _check_mode(invoice: InvoiceInput, errors: ErrorCollector) -> None:
         errors.add(("rows",), "This list may not be empty.")
 
 
-def row_problems(row: RowInput) -> Iterator[FieldError]:
-    """A row's rules that need no reference data (quantities and money). Also checked on the
-    rows that decoded when another part of the request did not, so one response names both."""
-    quantity_message = quantity_error(row.quantity)
-    if quantity_message:
-        yield FieldError(("quantity",), quantity_message)
-    if row.init_quantity is not None:
-        message = check_decimal(
+def row_units(row: RowInput) -> RowUnits | list[FieldError]:
+    """A row's numbers converted to storage units, or every rule on them that it breaks (paths
+    relative to the row): the row's rules that need no reference data."""
+    quantity = quantity_units(row.quantity)
+    init_quantity = (
+        None
+        if row.init_quantity is None
+        else minor_units(
             row.init_quantity, places=QUANTITY_PLACES, minimum=ZERO, maximum=MAX_QUANTITY
         )
-        if message:
-            yield FieldError(("init_quantity",), message)
-    price_message = amount_error(row.price)
-    if price_message:
-        yield FieldError(("price",), price_message)
-    # line_gross_error's rule, without checking the quantity and the price a second time.
+    )
+    price = amount_units(row.price)
+    discount = amount_units(row.discount) if row.discount else 0
+    gross_message = (
+        row_gross_error(quantity, price)
+        if isinstance(quantity, int) and isinstance(price, int)
+        else None
+    )
     if (
-        not quantity_message
-        and not price_message
-        and (message := valid_line_gross_error(row.quantity, row.price))
+        isinstance(quantity, int)
+        and isinstance(price, int)
+        and isinstance(discount, int)
+        and not isinstance(init_quantity, str)
+        and gross_message is None
     ):
-        yield FieldError(("quantity",), message)
-    if row.discount and (message := amount_error(row.discount)):
-        yield FieldError(("discount",), message)
+        return RowUnits(LineUnits(quantity, price, discount, row.discount_type), init_quantity)
+    problems = []
+    if isinstance(quantity, str):
+        problems.append(FieldError(("quantity",), quantity))
+    if isinstance(init_quantity, str):
+        problems.append(FieldError(("init_quantity",), init_quantity))
+    if isinstance(price, str):
+        problems.append(FieldError(("price",), price))
+    if gross_message is not None:
+        problems.append(FieldError(("quantity",), gross_message))
+    if isinstance(discount, str):
+        problems.append(FieldError(("discount",), discount))
+    return problems
 
 
-def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: ErrorCollector) -> None:
-    errors.extend(path, row_problems(row))
+def row_problems(row: RowInput) -> list[FieldError]:
+    """:func:`row_units`'s verdict only. Also checked on the rows that decoded when another part
+    of the request did not, so one response names both."""
+    units = row_units(row)
+    return [] if isinstance(units, RowUnits) else units
+
+
+def _check_row_references(
+    path: Path, row: RowInput, reference: ReferenceData, errors: ErrorCollector
+) -> None:
     if row.tax not in reference.taxes:
         errors.add((*path, "tax"), f'"{row.tax}" is not a valid choice.')
     if row.fiscal_section not in reference.fiscal_sections:
@@ -214,15 +262,19 @@ def _check_row(path: Path, row: RowInput, reference: ReferenceData, errors: Erro
         errors.extend((*path, *block_path), block.problems())
 
 
-def _check_money(path: Path, value: Decimal, errors: ErrorCollector) -> None:
-    message = amount_error(value)
-    if message:
-        errors.add(path, message)
+def _units_or_report(path: Path, units: int | str, errors: ErrorCollector) -> int:
+    """``units``, or 0 once its message is reported (the validator raises before using it)."""
+    if isinstance(units, str):
+        errors.add(path, units)
+        return 0
+    return units
 
 
-def _check_payment_methods(
+def _payment_units(
     payments: Sequence[PaymentInput], reference: ReferenceData, errors: ErrorCollector
-) -> None:
+) -> list[int | None]:
+    """Each payment's amount in cents (None: the rest), its rules checked."""
+    amounts: list[int | None] = []
     rest_seen = False
     for index, payment in enumerate(payments):
         if payment.method_id not in reference.payment_methods:
@@ -236,33 +288,35 @@ def _check_payment_methods(
                     "Only one payment may take the rest (amount null).",
                 )
             rest_seen = True
+            amounts.append(None)
             continue
-        message = check_decimal(
+        units = minor_units(
             payment.amount,
             places=PRICE_PLACES,
             minimum=ZERO,
             maximum=MAX_PRICE,
             exclusive_minimum=True,
         )
-        if message:
-            errors.add(("payments", index, "amount"), message)
+        amounts.append(_units_or_report(("payments", index, "amount"), units, errors))
+    return amounts
 
 
 def _check_payment_plan(
-    payments: Sequence[PaymentInput], total: Decimal, reference: ReferenceData
+    payments: Sequence[PaymentInput],
+    amounts: Sequence[int | None],
+    total: int,
+    reference: ReferenceData,
 ) -> None:
-    """Cash may exceed the amount due (the rest is change); other methods may not."""
+    """Cash may exceed the amount due (the rest is change); other methods may not. Amounts and
+    the total are in cents."""
     non_cash = sum(
-        (
-            p.amount
-            for p in payments
-            if p.amount is not None and not reference.payment_methods[p.method_id].is_cash
-        ),
-        ZERO,
+        amount
+        for payment, amount in zip(payments, amounts, strict=True)
+        if amount is not None and not reference.payment_methods[payment.method_id].is_cash
     )
     if non_cash > total:
         raise ValidationFailed.single(
             ("payments",),
-            f"Non-cash payments ({json_number(non_cash)}) exceed the amount due"
-            f" ({json_number(total)}).",
+            f"Non-cash payments ({json_number(from_cents(non_cash))}) exceed the amount due"
+            f" ({json_number(from_cents(total))}).",
         )

@@ -5,8 +5,10 @@ is requested explicitly, so the result never depends on the ambient ``decimal`` 
 default is half-even). Additions and multiplications run in an exact context; the only divisions
 (percentages and VAT) are done in integers and rounded once, so no value is ever rounded twice.
 
-Callers validate the precision and range of client input with :func:`check_decimal` first; the
-functions here assume finite values and report rule violations (not format problems).
+Callers validate the precision and range of client input with :func:`check_decimal` (or convert
+it with :func:`minor_units`) first; the functions here assume finite values and report rule
+violations (not format problems). A posted invoice is totalled in integer storage units
+(:func:`document_total_cents`); :func:`price_document` prices a document whole, in ``Decimal``.
 """
 
 from __future__ import annotations
@@ -45,20 +47,25 @@ __all__ = [
     "DiscountType",
     "DocumentPrice",
     "Line",
+    "LineUnits",
     "PricedLine",
     "VatGroup",
+    "amount_units",
     "cash_step_error",
     "check_decimal",
-    "document_total",
+    "document_total_cents",
     "from_cents",
     "from_minor",
     "from_thousandths",
     "json_number",
     "line_discount",
     "line_gross_error",
+    "minor_units",
     "price_document",
+    "quantity_units",
     "round_cash",
     "round_money",
+    "row_gross_error",
     "shown",
     "shown_cents",
     "shown_thousandths",
@@ -66,7 +73,6 @@ __all__ = [
     "to_cents",
     "to_minor",
     "to_thousandths",
-    "valid_line_gross_error",
     "vat",
 ]
 
@@ -86,6 +92,11 @@ MAX_SHIFT_TOTAL = Decimal("99999999999.99")
 #: A station's cumulative sales, never reset; < 1e18 cents: 100,000 shifts of the largest size,
 #: and still 9 times under the int64 limit, so a SUM over nine stations fits too.
 MAX_GRAND_TOTAL = Decimal("9999999999999999.99")
+
+#: MAX_TOTAL in cents, for the integer checks.
+_MAX_TOTAL_CENTS = 999_999_999_999
+#: 100 % in hundredths of a percent (a percentage in storage units).
+_PERCENT_MAX_UNITS = 10_000
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -153,8 +164,29 @@ def check_decimal(
 ) -> str | None:
     """Return the DRF-style message for a number a client may not send, or ``None`` if it is fine.
 
+    The rule is :func:`minor_units`'s; this keeps only its verdict.
+    """
+    units = minor_units(
+        value, places=places, minimum=minimum, maximum=maximum, exclusive_minimum=exclusive_minimum
+    )
+    return units if isinstance(units, str) else None
+
+
+def minor_units(
+    value: Decimal,
+    *,
+    places: int,
+    minimum: Decimal,
+    maximum: Decimal,
+    exclusive_minimum: bool = False,
+) -> int | str:
+    """A number a client sent, as an exact integer of minor units (``places`` decimals), or the
+    DRF-style message saying why it may not be sent.
+
     Order: finiteness, range, decimal places, so ``1E+400`` is reported as too large rather than
-    mis-parsed. Never raises a ``decimal`` signal, whatever the exponent.
+    mis-parsed (and is never turned into a huge integer). Never raises a ``decimal`` signal,
+    whatever the exponent. Checking and converting in one go: the invoice POST does this for
+    every number it stores.
     """
     if not value.is_finite():
         return _MSG_NOT_A_NUMBER
@@ -165,21 +197,35 @@ def check_decimal(
     if value > maximum:
         return f"Ensure this value is less than or equal to {maximum}."
     scaled = value.scaleb(places, _EXACT)  # in range here, so this is exact
-    if scaled != scaled.to_integral_value():
+    units = int(scaled)  # truncates first: cheap even for a long tail of digits
+    if scaled != units:
         return f"Ensure that there are no more than {places} decimal places."
-    return None
+    return units
 
 
-def quantity_error(value: Decimal) -> str | None:
-    """Why ``value`` is not a quantity the API sells (0 < q ≤ 999,999.999, 3 places), or None."""
-    return check_decimal(
+def quantity_units(value: Decimal) -> int | str:
+    """A quantity the API sells (0 < q ≤ 999,999.999, 3 places) in thousandths, or why not."""
+    return minor_units(
         value, places=QUANTITY_PLACES, minimum=_ZERO, maximum=MAX_QUANTITY, exclusive_minimum=True
     )
 
 
+def amount_units(value: Decimal) -> int | str:
+    """A price or discount (0 ≤ a ≤ 99,999,999.99, 2 places) in cents (a percentage in
+    hundredths of a percent), or why not."""
+    return minor_units(value, places=PRICE_PLACES, minimum=_ZERO, maximum=MAX_PRICE)
+
+
+def quantity_error(value: Decimal) -> str | None:
+    """Why ``value`` is not a quantity the API sells (:func:`quantity_units`), or None."""
+    units = quantity_units(value)
+    return units if isinstance(units, str) else None
+
+
 def amount_error(value: Decimal) -> str | None:
-    """Why ``value`` is not a price or discount amount (0 ≤ a ≤ 99,999,999.99, 2 places)."""
-    return check_decimal(value, places=PRICE_PLACES, minimum=_ZERO, maximum=MAX_PRICE)
+    """Why ``value`` is not a price or discount amount (:func:`amount_units`), or None."""
+    units = amount_units(value)
+    return units if isinstance(units, str) else None
 
 
 def line_gross_error(quantity: Decimal, price: Decimal) -> str | None:
@@ -188,22 +234,22 @@ def line_gross_error(quantity: Decimal, price: Decimal) -> str | None:
     Each factor in range still multiplies up to 1e14. A factor out of range gives None here:
     :func:`quantity_error` or :func:`amount_error` reports it on its own field.
     """
-    if quantity_error(quantity) or amount_error(price):
+    thousandths = quantity_units(quantity)
+    cents = amount_units(price)
+    if isinstance(thousandths, str) or isinstance(cents, str):
         return None
-    return valid_line_gross_error(quantity, price)
+    return row_gross_error(thousandths, cents)
 
 
-def valid_line_gross_error(quantity: Decimal, price: Decimal) -> str | None:
-    """:func:`line_gross_error` for a quantity and a price already known to be valid (the
-    invoice validator checks each once, then this)."""
-    gross = _EXACT.multiply(quantity, price)
-    # Half-up rounding only lifts a gross past MAX_TOTAL (2 places) if it is already past it:
-    # the common case needs no rounding.
-    if gross <= MAX_TOTAL:
-        return None
-    gross = round_money(gross)
-    if gross > MAX_TOTAL:
-        return f"Quantity × price ({json_number(gross)}) may not exceed {MAX_TOTAL} on one row."
+def row_gross_error(thousandths: int, cents: int) -> str | None:
+    """:func:`line_gross_error` for a quantity and a price already checked and converted (the
+    invoice validator converts each once, then this)."""
+    gross = _divide_half_up(thousandths * cents, 1000)  # exact in 1/1000 cent, rounded
+    if gross > _MAX_TOTAL_CENTS:
+        return (
+            f"Quantity × price ({json_number(from_cents(gross))}) may not exceed {MAX_TOTAL}"
+            " on one row."
+        )
     return None
 
 
@@ -487,16 +533,73 @@ def price_document(
     return DocumentPrice(tuple(priced), checked.document_discount, total, tuple(groups))
 
 
-def document_total(
-    lines: Sequence[Line],
-    discount: Decimal = _ZERO,
-    discount_type: DiscountType | None = None,
-) -> Decimal:
-    """``price_document(lines, discount, discount_type).total``, checked by the same rules
-    (the same ``ValidationFailed``), without sharing out the document discount or working out
-    VAT: all a posted invoice needs (its station's sale prices it whole when it completes)."""
-    with localcontext(_EXACT):
-        return _checked_amounts(lines, discount, discount_type).total()
+class LineUnits(NamedTuple):
+    """A posted row's numbers in storage units, each within its field's limits (converted by
+    :func:`quantity_units` and :func:`amount_units`)."""
+
+    #: Thousandths, > 0.
+    quantity: int
+    #: Cents, ≥ 0.
+    price: int
+    #: Cents off, or hundredths of a percent; ≥ 0.
+    discount: int
+    discount_type: DiscountType | None
+
+
+def document_total_cents(
+    lines: Sequence[LineUnits], discount: int, discount_type: DiscountType | None
+) -> int:
+    """The total in cents that :func:`price_document` gives the same lines (all discountable)
+    and document discount (cents, or hundredths of a percent, ≥ 0), raising the same
+    ``ValidationFailed``; all a posted invoice needs (its station's sale prices it whole when it
+    completes).
+
+    The same rules in exact integers, without sharing out the document discount or working out
+    VAT: the invoice POST's hot loop. ``tests/unit/domain/test_money.py`` holds it to
+    :func:`price_document`.
+    """
+    errors = ErrorCollector()
+    base = 0  # Σ line amounts: on an invoice every line takes a share of the document discount
+    undiscounted = 0  # Σ round(gross)
+    for index, (quantity, price, off, kind) in enumerate(lines):
+        gross = quantity * price  # exact, in thousandths of a cent
+        rounded = _divide_half_up(gross, 1000)
+        undiscounted += rounded
+        if kind is None:
+            if off:
+                errors.add(("rows", index, "discount_type"), _MSG_TYPE_MISSING)
+            base += rounded
+            continue
+        if kind is DiscountType.PERCENT:
+            if off > _PERCENT_MAX_UNITS:
+                errors.add(("rows", index, "discount"), _MSG_PERCENT_MAX)
+            # gross / 1000 cents × off / 10,000: a percentage of the exact gross, rounded once.
+            off_cents = _divide_half_up(gross * off, 10_000_000)
+        else:
+            if 1000 * off > gross:
+                errors.add(("rows", index, "discount"), _MSG_LINE_OVER)
+            off_cents = off
+        # round(gross − discount), never below zero (_line_amount says why it could).
+        rest = gross - 1000 * off_cents
+        base += _divide_half_up(rest, 1000) if rest > 0 else 0
+    lines_ok = not errors
+    if discount_type is None:
+        if discount:
+            errors.add(("discount_type",), _MSG_TYPE_MISSING)
+        off_cents = 0
+    elif discount_type is DiscountType.PERCENT:
+        if discount > _PERCENT_MAX_UNITS:
+            errors.add(("discount",), _MSG_PERCENT_MAX)
+        off_cents = _divide_half_up(base * discount, 10_000)
+    else:
+        if lines_ok and discount > base:
+            errors.add(("discount",), _MSG_DOCUMENT_OVER)
+        off_cents = discount
+    # As in _checked_amounts: bounding this sum bounds every figure of the document.
+    if lines_ok and undiscounted > _MAX_TOTAL_CENTS:
+        errors.add(("rows",), _rows_over_message(from_cents(undiscounted)))
+    errors.raise_if_any()
+    return base - off_cents
 
 
 class _Amounts(NamedTuple):
@@ -522,7 +625,7 @@ def _checked_amounts(
     line_discounts: list[Decimal] = []
     amounts: list[Decimal] = []
     rounded_grosses: list[Decimal] = []
-    # One pass per line (this is the invoice POST's hot loop).
+    # One pass per line.
     for index, line in enumerate(lines):
         gross = line.quantity * line.price
         rounded = round_money(gross)
@@ -547,11 +650,7 @@ def _checked_amounts(
     # this sum, so bounding it bounds them all: the total cannot exceed MAX_TOTAL.
     undiscounted = sum(rounded_grosses, _ZERO)
     if lines_ok and undiscounted > MAX_TOTAL:
-        errors.add(
-            ("rows",),
-            f"The rows add up to {json_number(undiscounted)} before discounts; one document"
-            f" may not exceed {MAX_TOTAL}.",
-        )
+        errors.add(("rows",), _rows_over_message(undiscounted))
     errors.raise_if_any()
     return _Amounts(line_discounts, amounts, weights, line_discount(base, discount, discount_type))
 
@@ -600,6 +699,18 @@ def _line_amount(gross: Decimal, discount: Decimal, rounded_gross: Decimal) -> D
     return amount
 
 
+def _rows_over_message(undiscounted: Decimal) -> str:
+    return (
+        f"The rows add up to {json_number(undiscounted)} before discounts; one document"
+        f" may not exceed {MAX_TOTAL}."
+    )
+
+
+def _divide_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-up, for ``numerator ≥ 0 < denominator``."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def _round_ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     """``numerator / denominator`` rounded half-up (away from zero) to the cent, exactly.
 
@@ -615,8 +726,7 @@ def _round_ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     c, d = denominator.as_integer_ratio()
     p, q = 100 * a * d, b * c
     negative = (p < 0) != (q < 0)
-    p, q = abs(p), abs(q)
-    cents = (2 * p + q) // (2 * q)
+    cents = _divide_half_up(abs(p), abs(q))
     return from_minor(-cents if negative else cents, PRICE_PLACES)
 
 

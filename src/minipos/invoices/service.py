@@ -27,7 +27,6 @@ from minipos.domain.money import (
     shown_thousandths,
     stored_discount_type,
     to_cents,
-    to_thousandths,
 )
 from minipos.domain.reference import ReferenceData
 from minipos.events import service as events
@@ -135,7 +134,8 @@ def prepare(
     the posting API key's id: an integrator key cancels only what it posted."""
     # The rates in force now; completion re-prices at its own moment (docs/money.md).
     reference = ctx.reference.in_force(now_us, ctx.zone)
-    total = validate_invoice(request, reference)
+    # Every number converted (and the total worked out) once, by the validator.
+    checked = validate_invoice(request, reference)
     auto_number = request.invoice_no is None
     header: dict[str, Any] = {
         "id": None,
@@ -145,14 +145,14 @@ def prepare(
         "pos_id": request.pos_id,
         "station_group": request.station_group or ctx.station_group,
         "station": None,
-        "discount": to_cents(request.discount),
+        "discount": checked.discount,
         "discount_type": stored_discount_type(request.discount_type),
         "comment": request.comment,
         "print_paper_receipt": request.print_paper_receipt,
         "keep_drawer_closed": request.keep_drawer_closed,
         "is_auto_open": request.is_auto_open,
         "info": _json(request.info),
-        "total_sum": to_cents(total),
+        "total_sum": checked.total,
         "changed_sum": 0,
         "printed_at": None,
         "print_station": None,
@@ -172,11 +172,12 @@ def prepare(
         "parent_pos_id": request.parent_pos_id,
         "created_by": created_by,
     }
-    # Each used rate converted once, each number once: this is the invoice POST's hot path.
+    # Each used rate converted once: this is the invoice POST's hot path.
     tax_rates = {tax: to_cents(reference.taxes[tax].rate) for tax in {r.tax for r in request.rows}}
     rows = []
-    for position, row in enumerate(request.rows):
-        quantity = to_thousandths(row.quantity)
+    for position, (row, line, init_quantity) in enumerate(
+        zip(request.rows, checked.lines, checked.init_quantities, strict=True)
+    ):
         rows.append(
             {
                 "id": None,
@@ -184,20 +185,18 @@ def prepare(
                 "position": position,
                 "code": row.code,
                 "text": row.text,
-                "quantity": quantity,
+                "quantity": line.quantity,
                 "maxquantity": 0,
                 # The quantity first asked for, before any edit at the station (0 or absent: as
                 # sent).
-                "init_quantity": (
-                    to_thousandths(row.init_quantity) if row.init_quantity else quantity
-                ),
-                "price": to_cents(row.price),
+                "init_quantity": init_quantity or line.quantity,
+                "price": line.price,
                 "is_free_price": row.is_free_price,
                 "is_weight": row.is_weight,
                 "tax": row.tax,
                 "tax_rate": tax_rates[row.tax],
                 "fiscal_section": row.fiscal_section,
-                "discount": to_cents(row.discount) if row.discount else 0,
+                "discount": line.discount,
                 "discount_type": stored_discount_type(row.discount_type),
                 "payload": row.payload,
                 "info": _NO_INFO if row.info.blocks is msgspec.UNSET else _json(row.info),
@@ -211,9 +210,11 @@ def prepare(
             "method_id": payment.method_id,
             "method_name": payment.method_name
             or ctx.reference.payment_methods[payment.method_id].name,
-            "amount": None if payment.amount is None else to_cents(payment.amount),
+            "amount": amount,
         }
-        for position, payment in enumerate(request.payments)
+        for position, (payment, amount) in enumerate(
+            zip(request.payments, checked.payments, strict=True)
+        )
     ]
     return PreparedInvoice(header, rows, payments, auto_number)
 

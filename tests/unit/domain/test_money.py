@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minipos.domain.errors import FieldError, ValidationFailed
@@ -32,17 +32,21 @@ from minipos.domain.money import (
     DiscountType,
     DocumentPrice,
     Line,
+    LineUnits,
     PricedLine,
     VatGroup,
+    amount_units,
     check_decimal,
-    document_total,
+    document_total_cents,
     from_cents,
     from_minor,
     from_thousandths,
     json_number,
     line_discount,
     line_gross_error,
+    minor_units,
     price_document,
+    quantity_units,
     round_money,
     shown_cents,
     shown_thousandths,
@@ -95,6 +99,47 @@ def parse_vat(text: str) -> tuple[VatGroup, ...]:
 
 def decimals(text: str) -> list[Decimal]:
     return [D(part) for part in text.split()]
+
+
+def posted(lines: Sequence[Line], discount: Decimal) -> tuple[list[LineUnits], int] | None:
+    """The lines and document discount in storage units, as a posted invoice's validator gives
+    them to ``document_total_cents``; None if no posted invoice could carry them (a
+    ``no_discount`` line, a number out of its field's range or with too many places)."""
+    units = []
+    for line in lines:
+        quantity = quantity_units(line.quantity)
+        price = amount_units(line.price)
+        off = amount_units(line.discount)
+        if not (
+            line.discountable
+            and isinstance(quantity, int)
+            and isinstance(price, int)
+            and isinstance(off, int)
+        ):
+            return None
+        units.append(LineUnits(quantity, price, off, line.discount_type))
+    cents = amount_units(discount)
+    return None if isinstance(cents, str) else (units, cents)
+
+
+def assert_posted_total(
+    lines: Sequence[Line], discount: Decimal, discount_type: DiscountType | None
+) -> None:
+    """A posted invoice's integer total is ``price_document``'s total, or fails the same way."""
+    units = posted(lines, discount)
+    if units is None:
+        return
+    expected: int | ValidationFailed
+    try:
+        expected = to_cents(price_document(lines, discount, discount_type).total)
+    except ValidationFailed as failed:
+        expected = failed
+    if isinstance(expected, ValidationFailed):
+        with pytest.raises(ValidationFailed) as caught:
+            document_total_cents(*units, discount_type)
+        assert caught.value.errors == expected.errors
+    else:
+        assert document_total_cents(*units, discount_type) == expected
 
 
 @dataclass(frozen=True)
@@ -275,8 +320,8 @@ def test_price_document_vector(vector: Vector) -> None:
     lines = [parse_line(s) for s in vector.lines]
     price = price_document(lines, discount, discount_type)
 
-    # What a posted invoice keeps of its pricing: the same total, written the same way.
-    assert str(document_total(lines, discount, discount_type)) == str(price.total)
+    # What a posted invoice keeps of its pricing: the same total, in cents.
+    assert_posted_total(lines, discount, discount_type)
     assert [p.amount for p in price.lines] == decimals(vector.amounts)
     assert [p.document_discount for p in price.lines] == decimals(vector.shares)
     assert price.total == D(vector.total)
@@ -429,9 +474,7 @@ def test_price_document_rule_violations(
     with pytest.raises(ValidationFailed) as caught:
         price_document([parse_line(s) for s in lines], doc_discount, doc_type)
     assert caught.value.errors == tuple(FieldError(path, message) for path, message in expected)
-    with pytest.raises(ValidationFailed) as caught_by_total:
-        document_total([parse_line(s) for s in lines], doc_discount, doc_type)
-    assert caught_by_total.value.errors == caught.value.errors
+    assert_posted_total([parse_line(s) for s in lines], doc_discount, doc_type)
 
 
 def test_discount_without_type_is_reported_on_discount_type() -> None:
@@ -883,7 +926,7 @@ def test_spread_parts_sum_to_total(cents: int, weights: list[Decimal]) -> None:
 def test_document_invariants(document: tuple[list[Line], Decimal, DiscountType | None]) -> None:
     lines, discount, kind = document
     price = price_document(lines, discount, kind)
-    assert str(document_total(lines, discount, kind)) == str(price.total)
+    assert_posted_total(lines, discount, kind)
 
     assert sum((p.total for p in price.lines), D(0)) == price.total
     assert sum((p.document_discount for p in price.lines), D(0)) == price.document_discount
@@ -922,3 +965,119 @@ def test_vat_properties(gross: Decimal, rate: Decimal) -> None:
     if rate == 0:
         assert tax == 0
     assert abs(tax - gross * rate / (100 + rate)) <= D("0.005")
+
+
+# --- a posted invoice's total in integers ---------------------------------------------------------
+
+# Edge values in storage units: the smallest and largest quantity (thousandths) and price
+# (cents), half-cent grosses (0.125 × 1.00), 3-place quantities.
+EDGE_QUANTITIES = [1, 5, 125, 139, 1235, 1000, 999_999_999]
+EDGE_PRICES = [0, 1, 90, 100, 249, 9_999_999_999]
+EDGE_PERCENTS = [0, 1, 9995, 9999, 10_000, 10_001]  # hundredths of a percent
+MAX_PRICE_CENTS = 9_999_999_999
+
+
+@st.composite
+def posted_lines(draw: st.DrawFn) -> LineUnits:
+    small = draw(st.booleans())
+    quantity = draw(
+        st.one_of(
+            st.sampled_from(EDGE_QUANTITIES), st.integers(1, 10_000 if small else 999_999_999)
+        )
+    )
+    price = draw(
+        st.one_of(
+            st.sampled_from(EDGE_PRICES), st.integers(0, 10_000 if small else MAX_PRICE_CENTS)
+        )
+    )
+    kind = draw(st.sampled_from([None, None, AMOUNT, PERCENT]))
+    if kind is PERCENT:
+        off = draw(st.one_of(st.sampled_from(EDGE_PERCENTS), st.integers(0, 10_100)))
+    elif kind is AMOUNT:  # up to just past the exact gross (a 400), within the field's range
+        floor_cents = quantity * price // 1000
+        edges = [0, floor_cents, floor_cents + 1]
+        off = min(
+            draw(st.one_of(st.sampled_from(edges), st.integers(0, floor_cents + 2))),
+            MAX_PRICE_CENTS,
+        )
+    else:  # mostly no discount; now and then one without a type (a 400)
+        off = draw(st.sampled_from([0, 0, 0, 1]))
+    return LineUnits(quantity, price, off, kind)
+
+
+@st.composite
+def posted_documents(draw: st.DrawFn) -> tuple[list[LineUnits], int, DiscountType | None]:
+    lines = draw(st.lists(posted_lines(), max_size=8))
+    kind = draw(st.sampled_from([None, AMOUNT, PERCENT]))
+    if kind is PERCENT:
+        discount = draw(st.one_of(st.sampled_from(EDGE_PERCENTS), st.integers(0, 10_100)))
+    elif kind is AMOUNT:  # up to just past the undiscounted sum, so past the base at times
+        top = sum(line.quantity * line.price for line in lines) // 1000 + 2
+        discount = min(
+            draw(st.one_of(st.sampled_from([0, 1, top - 2, top - 1]), st.integers(0, top))),
+            MAX_PRICE_CENTS,
+        )
+    else:
+        discount = draw(st.sampled_from([0, 0, 1]))
+    return lines, max(discount, 0), kind
+
+
+@settings(max_examples=500)
+@given(posted_documents())
+def test_posted_total_is_price_documents(
+    document: tuple[list[LineUnits], int, DiscountType | None],
+) -> None:
+    """``document_total_cents`` gives ``price_document``'s total, or the same errors."""
+    units, discount, kind = document
+    lines = [
+        Line(
+            from_thousandths(u.quantity),
+            from_cents(u.price),
+            D(21),
+            from_cents(u.discount),
+            u.discount_type,
+        )
+        for u in units
+    ]
+    assert posted(lines, from_cents(discount)) == (units, discount)
+    assert_posted_total(lines, from_cents(discount), kind)
+
+
+def test_posted_total_edge_cases() -> None:
+    """Max values, 3-place quantities, 100 % off, a discount past the total."""
+    biggest = LineUnits(999_999_999, MAX_PRICE_CENTS, 0, None)
+    over = "The rows add up to 99999999890000 before discounts; one document may not exceed 9999999999.99."
+    with pytest.raises(ValidationFailed) as caught:
+        document_total_cents([biggest], 0, None)
+    assert caught.value.errors == (FieldError(("rows",), over),)
+    at_limit = [LineUnits(1000, MAX_PRICE_CENTS, 0, None)] * 100 + [LineUnits(1000, 99, 0, None)]
+    assert document_total_cents(at_limit, 0, None) == 999_999_999_999
+    # 0.125 × 1.00 at 100 %: the discount rounds to 0.13 past the gross, the amount stops at 0.
+    assert document_total_cents([LineUnits(125, 100, 10_000, PERCENT)], 0, None) == 0
+    assert document_total_cents([LineUnits(1235, 249, 0, None)], 10_000, PERCENT) == 0
+    # 1.235 × 2.49 = 3.07515 -> 3.08; 10 % of 3.07515 = 0.307515 -> 0.31; 3.07515 - 0.31 -> 2.77.
+    assert document_total_cents([LineUnits(1235, 249, 1000, PERCENT)], 0, None) == 277
+    with pytest.raises(ValidationFailed) as caught:
+        document_total_cents([LineUnits(1235, 249, 0, None)], 309, AMOUNT)
+    assert caught.value.errors == (FieldError(("discount",), OVER_DOC),)
+
+
+def test_posted_total_covers_the_tables() -> None:
+    """Most table vectors are posted invoices too, so the integer total is held to them."""
+    vectors = [
+        v
+        for v in VECTORS
+        if posted([parse_line(s) for s in v.lines], parse_discount(v.discount)[0])
+    ]
+    errors = [
+        c for c in ERROR_CASES if posted([parse_line(s) for s in c[1]], parse_discount(c[2])[0])
+    ]
+    assert len(vectors) >= 40
+    assert len(errors) >= 8
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True), st.sampled_from([2, 3]))
+def test_minor_units_is_to_minor_for_an_accepted_number(value: Decimal, places: int) -> None:
+    units = minor_units(value, places=places, minimum=D(0), maximum=MAX_PRICE)
+    if not isinstance(units, str):
+        assert units == to_minor(value, places)
