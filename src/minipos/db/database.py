@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -94,6 +94,9 @@ statement_observer: contextvars.ContextVar[Observer | None] = contextvars.Contex
 class Connection:
     """One DBAPI connection inside a transaction, with engine differences ironed out."""
 
+    #: ``_positional``'s statements, per dialect (a wrapper lives for one job on PostgreSQL).
+    _positional_cache: ClassVar[dict[str, dict[str, str]]] = {}
+
     def __init__(
         self,
         raw: Any,
@@ -113,6 +116,7 @@ class Connection:
         #: Set when the last unit of work wrote any batch (its commit is worth announcing).
         self.wrote_batches = False
         self._translate = _to_pyformat if dialect == "postgresql" else _identity
+        self._positional_texts = self._positional_cache.setdefault(dialect, {})
         self._batches: dict[Flush, list[Any]] = {}
 
     def batch(self, flush: Flush) -> list[Any]:
@@ -140,10 +144,14 @@ class Connection:
             self._batches.clear()
 
     def execute(self, sql: str, params: Params = ()) -> Any:
+        return self._execute(sql, self._translate(sql), params)
+
+    def _execute(self, sql: str, text: str, params: Params) -> Any:
+        """Run ``text``, the engine's form of ``sql`` (which the observer sees)."""
         if self.observer is not None:
             self.observer(sql)
         try:
-            return self.raw.execute(self._translate(sql), params)
+            return self.raw.execute(text, params)
         except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation) as exc:
             if "UNIQUE" in str(exc) or isinstance(exc, psycopg.errors.UniqueViolation):
                 raise UniqueViolation(str(exc)) from exc
@@ -176,16 +184,38 @@ class Connection:
         from ``last_insert_rowid()``: a rowid table hands out max(rowid) + 1 to each row, and
         this connection is the only writer inside its transaction, so they are consecutive.
         """
+        return self._insert_many(sql, self._translate(sql), rows)
+
+    def insert_values(self, sql: str, values: Sequence[Any]) -> int:
+        """``insert`` with the values in the order the statement names its parameters (an
+        ``insert_statement``'s: column order), for hot INSERTs of many columns.
+
+        A tuple binds without a name lookup per parameter. On SQLite the id is the cursor's
+        ``lastrowid`` (``id`` is the rowid; the statement inserts one row), not RETURNING,
+        which makes SQLite buffer the row in a temporary table and hand back a result row.
+        """
+        if self.dialect == "sqlite":
+            cursor = self._execute(sql, self._positional(sql).removesuffix(" RETURNING id"), values)
+            return int(cursor.lastrowid)
+        row = self._execute(sql, self._positional(sql), values).fetchone()
+        assert row is not None, "INSERT without RETURNING id"
+        return int(row["id"])
+
+    def insert_many_values(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """``insert_many`` with each row's values in ``insert_values``' order."""
+        return self._insert_many(sql, self._positional(sql), rows)
+
+    def _insert_many(self, sql: str, text: str, rows: Sequence[Params]) -> list[int]:
         if not rows:
             return []
         if self.observer is not None:
             self.observer(sql)
         if self.dialect == "sqlite":
-            self.raw.executemany(sql.removesuffix(" RETURNING id"), rows)
+            self.raw.executemany(text.removesuffix(" RETURNING id"), rows)
             last = int(self.raw.execute("SELECT last_insert_rowid()").fetchone()[0])
             return list(range(last - len(rows) + 1, last + 1))
         cursor = self.raw.cursor()
-        cursor.executemany(self._translate(sql), rows, returning=True)
+        cursor.executemany(text, rows, returning=True)
         ids = []
         while True:
             row = cursor.fetchone()
@@ -193,6 +223,18 @@ class Connection:
             ids.append(int(row["id"]))
             if not cursor.nextset():
                 return ids
+
+    def _positional(self, sql: str) -> str:
+        """``sql`` with its ``:name`` parameters as positional ones: ``?`` on SQLite, ``%s``
+        (and ``%`` as ``%%``) on PostgreSQL; cached per statement."""
+        text = self._positional_texts.get(sql)
+        if text is None:
+            if self.dialect == "postgresql":
+                text = _NAMED.sub("%s", sql.replace("%", "%%"))
+            else:
+                text = _NAMED.sub("?", sql)
+            self._positional_texts[sql] = text
+        return text
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "sp") -> Iterator[None]:

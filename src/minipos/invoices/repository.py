@@ -4,6 +4,7 @@ claim, release, cancel, lease expiry, done). Values are in storage form (cents, 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from operator import itemgetter
 from typing import Any
 
 from minipos import db
@@ -33,6 +34,11 @@ _INSERT_STORE_HEADER = insert_statement("invoices", (*HEADER_COLUMNS, "store_id"
 _INSERT_ROW = insert_statement("invoice_rows", ROW_COLUMNS)
 _INSERT_PAYMENT = insert_statement("invoice_payments", PAYMENT_COLUMNS)
 _SELECT_HEADER = "SELECT id, " + ", ".join(HEADER_COLUMNS) + " FROM invoices"
+#: A storage-form dict's values in its INSERT's column order.
+_header_values = itemgetter(*HEADER_COLUMNS)
+_store_header_values = itemgetter(*HEADER_COLUMNS, "store_id", "down_revision")
+_row_values = itemgetter(*ROW_COLUMNS)
+_payment_values = itemgetter(*PAYMENT_COLUMNS)
 
 
 def insert(
@@ -43,13 +49,19 @@ def insert(
 ) -> None:
     """Insert an invoice with its rows and payments; fills in the new ``id``s. A header with
     ``store_id`` (and ``down_revision``) is a centre's invoice for that store."""
-    header["id"] = conn.insert(
-        _INSERT_STORE_HEADER if "store_id" in header else _INSERT_HEADER, header
-    )
-    for children, statement in ((rows, _INSERT_ROW), (payments, _INSERT_PAYMENT)):
+    # Positional values (the POST's hot path: SQLite binds ~250 named ones an invoice slower).
+    if "store_id" in header:
+        header["id"] = conn.insert_values(_INSERT_STORE_HEADER, _store_header_values(header))
+    else:
+        header["id"] = conn.insert_values(_INSERT_HEADER, _header_values(header))
+    for children, statement, values in (
+        (rows, _INSERT_ROW, _row_values),
+        (payments, _INSERT_PAYMENT, _payment_values),
+    ):
         for child in children:
             child["invoice_id"] = header["id"]
-        for child, new_id in zip(children, conn.insert_many(statement, children), strict=True):
+        new_ids = conn.insert_many_values(statement, [values(child) for child in children])
+        for child, new_id in zip(children, new_ids, strict=True):
             child["id"] = new_id
 
 
