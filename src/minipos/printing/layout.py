@@ -11,8 +11,9 @@ default). Print blocks become operations in :mod:`minipos.printing.block_layout`
 
 from __future__ import annotations
 
+import functools
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from minipos.domain.money import json_number, round_money
@@ -400,10 +401,16 @@ def _end(profile: PrinterProfile) -> list[Op]:
 # --- text helpers -------------------------------------------------------------------------------
 
 
-def _wrapped(text: str, width: int, style: Style = NORMAL) -> Iterator[TextLine]:
+# Lines and numbers are pure functions of a few strings or of a value (equal Decimals print
+# alike), and most recur from receipt to receipt (labels, the shop's and the station's
+# particulars, product names, prices): each is shaped once, and the ops, immutable, are shared.
+_SHAPED_LINES = 4096
+
+
+@functools.lru_cache(maxsize=_SHAPED_LINES)
+def _wrapped(text: str, width: int, style: Style = NORMAL) -> tuple[TextLine, ...]:
     """``text`` word-wrapped to ``width`` (longer words are broken), one op per line."""
-    for line in _wrap(clean(text), width):
-        yield TextLine(line, style)
+    return tuple(TextLine(line, style) for line in _wrap(clean(text), width))
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -412,7 +419,8 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
-def _pairs(left: str, right: str, width: int, style: Style = NORMAL) -> list[Op]:
+@functools.lru_cache(maxsize=_SHAPED_LINES)
+def _pairs(left: str, right: str, width: int, style: Style = NORMAL) -> tuple[TextLine, ...]:
     """``left`` and ``right`` on one line, ``right`` flush right.
 
     When both don't fit, ``left`` wraps and ``right`` goes to the end of its last line, or to a
@@ -430,19 +438,22 @@ def _pairs(left: str, right: str, width: int, style: Style = NORMAL) -> list[Op]
         lines[-1] = last + right.rjust(width - len(last))
     else:
         lines.append(right.rjust(width))
-    return [TextLine(line, style) for line in lines]
+    return tuple(TextLine(line, style) for line in lines)
 
 
+@functools.lru_cache(maxsize=_SHAPED_LINES)
 def _money(value: Decimal) -> str:
     """``12.30``, ``-0.35``: two places, half-up, never ``-0.00``."""
     rounded = round_money(value)
     return f"{rounded if rounded else abs(rounded):.2f}"
 
 
+@functools.lru_cache(maxsize=_SHAPED_LINES)
 def _quantity(value: Decimal) -> str:
     """``3``, ``0.532``: no trailing zeros."""
     return f"{json_number(value):f}"
 
 
+@functools.lru_cache(maxsize=_SHAPED_LINES)
 def _rate(rate: Decimal) -> str:
     return f"{json_number(rate):f}%"

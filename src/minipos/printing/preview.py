@@ -33,6 +33,7 @@ from PIL import Image, ImageDraw, ImageFont
 from minipos.domain import blocks as block_rules
 from minipos.printing.model import PrinterProfile
 from minipos.printing.ops import (
+    NORMAL,
     Align,
     Barcode,
     Cut,
@@ -93,6 +94,9 @@ def render_text(ops: Sequence[Op], profile: PrinterProfile) -> str:
     out: list[str] = []
     for op in ops:
         if isinstance(op, TextLine):
+            if op.style is NORMAL and len(op.text) <= columns:  # most lines: placed as they are
+                out.append(op.text)
+                continue
             for chunk in printed_lines(op, columns):
                 out.append(_place(_spaced(chunk, op.style.width), op.style.align, columns))
         elif isinstance(op, Separator):
@@ -106,7 +110,7 @@ def render_text(ops: Sequence[Op], profile: PrinterProfile) -> str:
         elif isinstance(op, Cut):
             out.append(("8<" + " -" * columns)[:columns])
         # RawBytes and DrawerKick print nothing visible.
-    return "".join(line.rstrip() + "\n" for line in out)
+    return "\n".join([line.rstrip() for line in out]) + "\n" if out else ""
 
 
 def _spaced(chunk: str, width: int) -> str:
