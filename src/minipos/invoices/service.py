@@ -416,46 +416,57 @@ def _optional_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _summary_fields(h: Any, ctx: ShopConfig) -> dict[str, Any]:
+def _summary_values(h: Any, ctx: ShopConfig) -> tuple[Any, ...]:
+    """An invoice's summary fields, in ``InvoiceSummary``'s field order: positional, because
+    msgspec matches keywords one by one (25 of them on every answer and every listed invoice)."""
     status = InvoiceStatus(h["status"])
     created_at = local_naive(h["created_at"], ctx.zone)
-    return {
-        "id": h["id"],
-        "mode": h["mode"],
-        "station": h["station"],
-        "invoice_no": h["invoice_no"],
-        "discount": shown_cents(h["discount"]),
-        "discount_type": h["discount_type"],
-        "created_at": created_at,
+    return (
+        h["id"],  # id
+        h["mode"],  # mode
+        h["station"],  # station
+        h["invoice_no"],  # invoice_no
+        shown_cents(h["discount"]),  # discount
+        h["discount_type"],  # discount_type
+        created_at,  # created_at
         # A new invoice's two instants are one: formatted once (strftime is not cheap).
-        "updated_at": (
+        (
             created_at
             if h["updated_at"] == h["created_at"]
             else local_naive(h["updated_at"], ctx.zone)
-        ),
-        "printed_at": local_naive(h["printed_at"], ctx.zone),
-        "print_station": h["print_station"],
-        "print_pos_id": h["print_pos_id"],
-        "print_chassis_id": h["print_chassis_id"],
-        "check_num": h["check_num"],
-        "total_sum": shown_cents(h["total_sum"]),
-        "changed_sum": shown_cents(h["changed_sum"]),
-        "status": status.value,
-        "comment": h["comment"],
-        "keep_drawer_closed": bool(h["keep_drawer_closed"]),
-        "print_paper_receipt": _optional_bool(h["print_paper_receipt"]),
-        "is_auto_open": bool(h["is_auto_open"]),
+        ),  # updated_at
+        local_naive(h["printed_at"], ctx.zone),  # printed_at
+        h["print_station"],  # print_station
+        h["print_pos_id"],  # print_pos_id
+        h["print_chassis_id"],  # print_chassis_id
+        h["check_num"],  # check_num
+        shown_cents(h["total_sum"]),  # total_sum
+        shown_cents(h["changed_sum"]),  # changed_sum
+        status.value,  # status
+        h["comment"],  # comment
+        bool(h["keep_drawer_closed"]),  # keep_drawer_closed
+        _optional_bool(h["print_paper_receipt"]),  # print_paper_receipt
+        bool(h["is_auto_open"]),  # is_auto_open
         # Only ever null or the JSON object a completion wrote (docs/money.md).
-        "report": None if h["report"] is None else msgspec.Raw(h["report"].encode()),
-        "common_id": h["common_id"],
-        "synchronized_at": local_naive(h["synchronized_at"], ctx.zone),
-        "info": msgspec.Raw(h["info"].encode()),
-        "status_name": status.label,
-    }
+        None if h["report"] is None else _raw(h["report"]),  # report
+        h["common_id"],  # common_id
+        local_naive(h["synchronized_at"], ctx.zone),  # synchronized_at
+        _raw(h["info"]),  # info
+        status.label,  # status_name
+    )
+
+
+#: Stored JSON text that is an empty object (most rows' and invoices' ``info``), as sent out.
+_EMPTY_RAW = msgspec.Raw(b"{}")
+
+
+def _raw(text: str) -> msgspec.Raw:
+    """Stored JSON text, to be written out as it is."""
+    return _EMPTY_RAW if text == "{}" else msgspec.Raw(text.encode())
 
 
 def summary(h: Any, ctx: ShopConfig) -> InvoiceSummary:
-    return InvoiceSummary(**_summary_fields(h, ctx))
+    return InvoiceSummary(*_summary_values(h, ctx))
 
 
 def detail(
@@ -465,11 +476,13 @@ def detail(
     ctx: ShopConfig,
     receipts: list[InvoiceReceiptOut] | None = None,
 ) -> InvoiceDetail:
-    return InvoiceDetail(
-        **_summary_fields(h, ctx),
-        station_group=h["station_group"],
-        rows=[_row(r, ctx) for r in rows],
-        payments=[
+    # Positional: the summary's fields, then InvoiceDetail's own, in their order. (mypy
+    # miscounts a star argument followed by more arguments.)
+    return InvoiceDetail(  # type: ignore[call-arg]
+        *_summary_values(h, ctx),
+        h["station_group"],  # station_group
+        [_row(r, ctx) for r in rows],  # rows
+        [
             PaymentOut(
                 id=p["id"],
                 invoice=p["invoice_id"],
@@ -478,8 +491,8 @@ def detail(
                 amount=None if p["amount"] is None else shown_cents(p["amount"]),
             )
             for p in payments
-        ],
-        receipts=receipts or [],
+        ],  # payments
+        receipts or [],  # receipts
     )
 
 
@@ -504,6 +517,6 @@ def _row(r: Any, ctx: ShopConfig) -> RowOut:
         shown_cents(r["discount"]),  # discount
         r["discount_type"],  # discount_type
         r["payload"],  # payload
-        msgspec.Raw(r["info"].encode()),  # info
+        _raw(r["info"]),  # info
         shown_cents(r["tax_rate"]),  # tax_rate
     )
