@@ -5,7 +5,8 @@
 Times what ``POST /api/invoice/new?validateonly=1`` does between reading the body and writing
 the answer, on the benchmark's invoice (bench/invoice_payload.py) and the shop configuration
 the app builds from default settings: decode → ``service.prepare`` → ``service.detail`` →
-``encode``, whole and stage by stage. Each figure is the best of ``--repeat`` runs of
+``encode``, whole and stage by stage, and ``validate_invoice`` (the checks and the total, part of
+``prepare``) on its own. Each figure is the best of ``--repeat`` runs of
 ``--iterations`` invoices in CPU time (the least disturbed by other work on the machine), in
 µs per invoice.
 """
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from invoice_payload import body
 from minipos.api.jsonio import decode, encode
 from minipos.config import Settings
+from minipos.domain.invoice import validate_invoice
 from minipos.invoices import service
 from minipos.invoices.schemas import InvoiceIn
 from minipos.invoices.service import PreparedInvoice, ShopConfig
@@ -57,6 +59,7 @@ def main() -> None:
     raw = body("BENCH-1")
     request = decode(raw, InvoiceIn)
     prepared = service.prepare(request, ctx, now_us(), created_by=1)
+    reference = ctx.reference.in_force(now_us(), ctx.zone)
 
     def prepare() -> PreparedInvoice:
         return service.prepare(request, ctx, now_us(), created_by=1)
@@ -72,6 +75,7 @@ def main() -> None:
 
     stages: list[tuple[str, Callable[[], object]]] = [
         ("decode", lambda: decode(raw, InvoiceIn)),
+        ("validate", lambda: validate_invoice(request, reference)),
         ("prepare", prepare),
         ("detail", detail),
         ("encode", lambda: encode(answer)),

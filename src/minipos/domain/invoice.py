@@ -146,13 +146,6 @@ class CheckedInvoice(NamedTuple):
     payments: list[int | None]
 
 
-class RowUnits(NamedTuple):
-    """A row's numbers, each within its limits, in storage units."""
-
-    line: LineUnits
-    init_quantity: int | None
-
-
 def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> CheckedInvoice:
     """Check every rule of a posted invoice and work out its amount due (docs/decisions.md
     §2–§3). Only the total: the station's sale prices the invoice whole when it completes."""
@@ -163,9 +156,9 @@ def validate_invoice(invoice: InvoiceInput, reference: ReferenceData) -> Checked
     for index, row in enumerate(invoice.rows):
         path: Path = ("rows", index)
         units = row_units(row)
-        if isinstance(units, RowUnits):
-            lines.append(units.line)
-            init_quantities.append(units.init_quantity)
+        if isinstance(units, tuple):
+            lines.append(units[0])
+            init_quantities.append(units[1])
         else:
             errors.extend(path, units)
         _check_row_references(path, row, reference, errors)
@@ -204,9 +197,10 @@ def _check_mode(invoice: InvoiceInput, errors: ErrorCollector) -> None:
         errors.add(("rows",), "This list may not be empty.")
 
 
-def row_units(row: RowInput) -> RowUnits | list[FieldError]:
-    """A row's numbers converted to storage units, or every rule on them that it breaks (paths
-    relative to the row): the row's rules that need no reference data."""
+def row_units(row: RowInput) -> tuple[LineUnits, int | None] | list[FieldError]:
+    """A row's numbers in storage units (its init_quantity apart, None if not sent), or every
+    rule on them that it breaks (paths relative to the row): the row's rules that need no
+    reference data."""
     quantity = quantity_units(row.quantity)
     init_quantity = (
         None
@@ -229,7 +223,7 @@ def row_units(row: RowInput) -> RowUnits | list[FieldError]:
         and not isinstance(init_quantity, str)
         and gross_message is None
     ):
-        return RowUnits(LineUnits(quantity, price, discount, row.discount_type), init_quantity)
+        return LineUnits(quantity, price, discount, row.discount_type), init_quantity
     problems = []
     if isinstance(quantity, str):
         problems.append(FieldError(("quantity",), quantity))
@@ -248,7 +242,7 @@ def row_problems(row: RowInput) -> list[FieldError]:
     """:func:`row_units`'s verdict only. Also checked on the rows that decoded when another part
     of the request did not, so one response names both."""
     units = row_units(row)
-    return [] if isinstance(units, RowUnits) else units
+    return [] if isinstance(units, tuple) else units
 
 
 def _check_row_references(
