@@ -7,6 +7,7 @@ together.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import defaultdict
@@ -172,8 +173,10 @@ def prepare(
         "parent_pos_id": request.parent_pos_id,
         "created_by": created_by,
     }
-    # Each used rate converted once: this is the invoice POST's hot path.
-    tax_rates = {tax: to_cents(reference.taxes[tax].rate) for tax in {r.tax for r in request.rows}}
+    # Each used rate looked up once: this is the invoice POST's hot path.
+    tax_rates = {
+        tax: _rate_cents(reference.taxes[tax].rate) for tax in {r.tax for r in request.rows}
+    }
     rows = []
     for position, (row, line, init_quantity) in enumerate(
         zip(request.rows, checked.lines, checked.init_quantities, strict=True)
@@ -217,6 +220,13 @@ def prepare(
         )
     ]
     return PreparedInvoice(header, rows, payments, auto_number)
+
+
+@functools.lru_cache(maxsize=64)
+def _rate_cents(rate: Decimal) -> int:
+    """A tax rate as stored. Cached: a shop has a handful of rates, and every invoice converted
+    them again."""
+    return to_cents(rate)
 
 
 #: The stored ``info`` of a row without print blocks (most rows): no need to encode it.
