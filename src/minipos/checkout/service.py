@@ -291,7 +291,6 @@ def _check_out(
     cashier_id, cashier_name = employees.cashier(
         conn, sale.station["id"], sale.cashier_id, sale.cashier_name
     )
-    sale = dataclasses.replace(sale, cashier_id=cashier_id, cashier_name=cashier_name)
     refund = sale.mode is ReceiptMode.REFUND
     settlement = settle(
         sale.price.total,
@@ -330,8 +329,8 @@ def _check_out(
             now_us=now_us,
             request_id=sale.request_id,
             invoice_id=completing.header["id"] if completing else None,
-            cashier_id=sale.cashier_id,
-            cashier_name=sale.cashier_name,
+            cashier_id=cashier_id,
+            cashier_name=cashier_name,
             start_time=completing.header["updated_at"] if completing else None,
             parent_station=parent["station_id"] if parent else None,
             parent_document_id=parent["document_id"] if parent else None,

@@ -8,6 +8,7 @@ decides the signs. Print blocks are :mod:`minipos.printing.blocks`' structs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -255,5 +256,8 @@ class PrinterProfile:
                 raise ValueError(f"{name} must be 0-510 (ms)")
 
 
+_HEX = re.compile("[0-9a-fA-F]*")
+
+
 def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdefABCDEF" for c in text)
+    return _HEX.fullmatch(text) is not None
