@@ -223,7 +223,7 @@ def row_units(row: RowInput) -> tuple[LineUnits, int | None] | list[FieldError]:
         and not isinstance(init_quantity, str)
         and gross_message is None
     ):
-        return LineUnits(quantity, price, discount, row.discount_type), init_quantity
+        return (quantity, price, discount, row.discount_type), init_quantity
     problems = []
     if isinstance(quantity, str):
         problems.append(FieldError(("quantity",), quantity))

@@ -178,7 +178,7 @@ def prepare(
         tax: _rate_cents(reference.taxes[tax].rate) for tax in {r.tax for r in request.rows}
     }
     rows = []
-    for position, (row, line, init_quantity) in enumerate(
+    for position, (row, (quantity, price, discount, _), init_quantity) in enumerate(
         zip(request.rows, checked.lines, checked.init_quantities, strict=True)
     ):
         rows.append(
@@ -188,18 +188,18 @@ def prepare(
                 "position": position,
                 "code": row.code,
                 "text": row.text,
-                "quantity": line.quantity,
+                "quantity": quantity,
                 "maxquantity": 0,
                 # The quantity first asked for, before any edit at the station (0 or absent: as
                 # sent).
-                "init_quantity": init_quantity or line.quantity,
-                "price": line.price,
+                "init_quantity": init_quantity or quantity,
+                "price": price,
                 "is_free_price": row.is_free_price,
                 "is_weight": row.is_weight,
                 "tax": row.tax,
                 "tax_rate": tax_rates[row.tax],
                 "fiscal_section": row.fiscal_section,
-                "discount": line.discount,
+                "discount": discount,
                 "discount_type": stored_discount_type(row.discount_type),
                 "payload": row.payload,
                 "info": _NO_INFO if row.info.blocks is msgspec.UNSET else _json(row.info),

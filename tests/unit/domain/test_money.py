@@ -117,7 +117,7 @@ def posted(lines: Sequence[Line], discount: Decimal) -> tuple[list[LineUnits], i
             and isinstance(off, int)
         ):
             return None
-        units.append(LineUnits(quantity, price, off, line.discount_type))
+        units.append((quantity, price, off, line.discount_type))
     cents = amount_units(discount)
     return None if isinstance(cents, str) else (units, cents)
 
@@ -1002,7 +1002,7 @@ def posted_lines(draw: st.DrawFn) -> LineUnits:
         )
     else:  # mostly no discount; now and then one without a type (a 400)
         off = draw(st.sampled_from([0, 0, 0, 1]))
-    return LineUnits(quantity, price, off, kind)
+    return (quantity, price, off, kind)
 
 
 @st.composite
@@ -1012,7 +1012,7 @@ def posted_documents(draw: st.DrawFn) -> tuple[list[LineUnits], int, DiscountTyp
     if kind is PERCENT:
         discount = draw(st.one_of(st.sampled_from(EDGE_PERCENTS), st.integers(0, 10_100)))
     elif kind is AMOUNT:  # up to just past the undiscounted sum, so past the base at times
-        top = sum(line.quantity * line.price for line in lines) // 1000 + 2
+        top = sum(quantity * price for quantity, price, _, _ in lines) // 1000 + 2
         discount = min(
             draw(st.one_of(st.sampled_from([0, 1, top - 2, top - 1]), st.integers(0, top))),
             MAX_PRICE_CENTS,
@@ -1030,14 +1030,8 @@ def test_posted_total_is_price_documents(
     """``document_total_cents`` gives ``price_document``'s total, or the same errors."""
     units, discount, kind = document
     lines = [
-        Line(
-            from_thousandths(u.quantity),
-            from_cents(u.price),
-            D(21),
-            from_cents(u.discount),
-            u.discount_type,
-        )
-        for u in units
+        Line(from_thousandths(quantity), from_cents(price), D(21), from_cents(off), line_kind)
+        for quantity, price, off, line_kind in units
     ]
     assert posted(lines, from_cents(discount)) == (units, discount)
     assert_posted_total(lines, from_cents(discount), kind)
@@ -1045,20 +1039,20 @@ def test_posted_total_is_price_documents(
 
 def test_posted_total_edge_cases() -> None:
     """Max values, 3-place quantities, 100 % off, a discount past the total."""
-    biggest = LineUnits(999_999_999, MAX_PRICE_CENTS, 0, None)
+    biggest = (999_999_999, MAX_PRICE_CENTS, 0, None)
     over = "The rows add up to 99999999890000 before discounts; one document may not exceed 9999999999.99."
     with pytest.raises(ValidationFailed) as caught:
         document_total_cents([biggest], 0, None)
     assert caught.value.errors == (FieldError(("rows",), over),)
-    at_limit = [LineUnits(1000, MAX_PRICE_CENTS, 0, None)] * 100 + [LineUnits(1000, 99, 0, None)]
+    at_limit = [(1000, MAX_PRICE_CENTS, 0, None)] * 100 + [(1000, 99, 0, None)]
     assert document_total_cents(at_limit, 0, None) == 999_999_999_999
     # 0.125 × 1.00 at 100 %: the discount rounds to 0.13 past the gross, the amount stops at 0.
-    assert document_total_cents([LineUnits(125, 100, 10_000, PERCENT)], 0, None) == 0
-    assert document_total_cents([LineUnits(1235, 249, 0, None)], 10_000, PERCENT) == 0
+    assert document_total_cents([(125, 100, 10_000, PERCENT)], 0, None) == 0
+    assert document_total_cents([(1235, 249, 0, None)], 10_000, PERCENT) == 0
     # 1.235 × 2.49 = 3.07515 -> 3.08; 10 % of 3.07515 = 0.307515 -> 0.31; 3.07515 - 0.31 -> 2.77.
-    assert document_total_cents([LineUnits(1235, 249, 1000, PERCENT)], 0, None) == 277
+    assert document_total_cents([(1235, 249, 1000, PERCENT)], 0, None) == 277
     with pytest.raises(ValidationFailed) as caught:
-        document_total_cents([LineUnits(1235, 249, 0, None)], 309, AMOUNT)
+        document_total_cents([(1235, 249, 0, None)], 309, AMOUNT)
     assert caught.value.errors == (FieldError(("discount",), OVER_DOC),)
 
 
