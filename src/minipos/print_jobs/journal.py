@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -200,7 +201,7 @@ def _append(
 ) -> None:
     seq, previous = numbered or repository.next_journal_number(conn, station_id)
     columns = printers.profile_of(conn, station_id).columns
-    render = _render_params(journal, columns)
+    render, render_json = _render_params(journal, columns)
     entry: dict[str, Any] = {
         "station_id": station_id,
         "seq": seq,
@@ -210,9 +211,11 @@ def _append(
         "supporting_number": supporting_number,
         "document_no": document_no,
         "issued_at": now_us,
-        "render": json.dumps(render, sort_keys=True, ensure_ascii=False),
+        "render": render_json,
     }
-    document = _document(conn, entry, render, source)
+    # The journal's own context is what ``render`` was made from (the same values, so the same
+    # text); ``verify`` rebuilds it from the stored ``render``, as the settings may change.
+    document = _document(conn, entry, render, source, journal.context)
     entry["chassis_id"] = document.chassis_id  # the station's, as the document prints it
     entry["text"] = _text(document, render)
     entry["prev_hash"] = previous
@@ -220,9 +223,12 @@ def _append(
     repository.append_journal(conn, entry)
 
 
-def _render_params(journal: JournalContext, columns: int) -> dict[str, Any]:
+@lru_cache(maxsize=16)
+def _render_params(journal: JournalContext, columns: int) -> tuple[dict[str, Any], str]:
+    """``render`` and its stored JSON, made once per context and width (a few per server): the
+    dict is shared between entries, so nothing may change it."""
     ctx = journal.context
-    return {
+    render = {
         "shop": {
             "name": ctx.shop.name,
             "address_lines": list(ctx.shop.address_lines),
@@ -237,6 +243,7 @@ def _render_params(journal: JournalContext, columns: int) -> dict[str, Any]:
         "columns": columns,
         "language": journal.language,
     }
+    return render, json.dumps(render, sort_keys=True, ensure_ascii=False)
 
 
 def hash_content(entry: Any) -> dict[str, Any]:
@@ -262,11 +269,29 @@ def _text(document: Document, render: dict[str, Any]) -> str:
 
 
 def _document(
-    conn: Connection, entry: Any, render: dict[str, Any], source: ReceiptSource | None = None
+    conn: Connection,
+    entry: Any,
+    render: dict[str, Any],
+    source: ReceiptSource | None = None,
+    context: PrintContext | None = None,
 ) -> PrintableReceipt | PrintableZReport:
-    """An entry's document; a receipt's from ``source`` when given, else read back."""
+    """An entry's document; a receipt's from ``source`` when given, else read back; drawn with
+    ``context`` when given (the one ``render`` was made from), else with ``render``'s."""
+    context = context or _print_context(render)
+    kind = JournalKind(entry["kind"])
+    if kind is JournalKind.Z_REPORT:
+        return documents.z_report_document(conn, entry["shift_id"], context)
+    return documents.printable_receipt(
+        source or documents.receipt_source(conn, entry["receipt_id"]),
+        context,
+        is_copy=kind is JournalKind.SUPPORTING,
+        supporting_number=entry["supporting_number"],
+    )
+
+
+def _print_context(render: dict[str, Any]) -> PrintContext:
     shop = render["shop"]
-    context = PrintContext(
+    return PrintContext(
         shop=ShopInfo(
             shop["name"],
             tuple(shop["address_lines"]),
@@ -278,15 +303,6 @@ def _document(
         profile=FiscalProfile(render["profile"]),
         software_version=render["software_version"],
         fiscal_version=render["fiscal_version"],
-    )
-    kind = JournalKind(entry["kind"])
-    if kind is JournalKind.Z_REPORT:
-        return documents.z_report_document(conn, entry["shift_id"], context)
-    return documents.printable_receipt(
-        source or documents.receipt_source(conn, entry["receipt_id"]),
-        context,
-        is_copy=kind is JournalKind.SUPPORTING,
-        supporting_number=entry["supporting_number"],
     )
 
 
