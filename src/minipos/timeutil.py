@@ -15,12 +15,23 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+#: The last conversion, ``(us, zone, datetime)``: one request converts its ``now_us`` several
+#: times (invoice, receipt, journal, answer). Replaced whole, so threads never see it half made.
+_last: tuple[int, ZoneInfo, datetime] | None = None
+
+
 def to_datetime(us: int, zone: ZoneInfo) -> datetime:
-    return (
+    global _last  # noqa: PLW0603 - one tuple, replaced whole: a reader sees old or new
+    last = _last
+    if last is not None and last[0] == us and last[1] is zone:
+        return last[2]
+    moment = (
         datetime.fromtimestamp(us / 1_000_000, UTC)
         .replace(microsecond=us % 1_000_000)
         .astimezone(zone)
     )
+    _last = (us, zone, moment)
+    return moment
 
 
 def local_naive(us: int | None, zone: ZoneInfo) -> str | None:

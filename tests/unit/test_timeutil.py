@@ -1,0 +1,26 @@
+"""The conversion of a stored timestamp to shop time, and its memo of the last conversion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from minipos.timeutil import to_datetime
+
+RIGA = ZoneInfo("Europe/Riga")
+#: 2026-11-30 14:08:47.123456 UTC
+US = 1_796_047_727_123_456
+
+
+def test_a_timestamp_in_shop_time_to_the_microsecond() -> None:
+    moment = to_datetime(US, RIGA)
+    assert moment == datetime(2026, 11, 30, 14, 8, 47, 123456, tzinfo=UTC)
+    assert moment.isoformat() == "2026-11-30T16:08:47.123456+02:00"
+
+
+def test_the_memo_answers_only_the_same_moment_in_the_same_zone() -> None:
+    first = to_datetime(US, RIGA)
+    assert to_datetime(US, RIGA) is first
+    assert to_datetime(US, ZoneInfo("UTC")).isoformat() == "2026-11-30T14:08:47.123456+00:00"
+    assert to_datetime(US + 1, RIGA).microsecond == 123457
+    assert to_datetime(US, RIGA) == first
