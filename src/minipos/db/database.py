@@ -293,20 +293,23 @@ def search(
 _CHUNK = 512
 
 
-def select_in(conn: Connection, sql: str, values: Collection[Any]) -> Iterator[Row]:
+def select_in(conn: Connection, sql: str, values: Collection[Any]) -> list[Row]:
     """Rows of ``sql`` (with ``{}`` where the ``IN`` list goes) for every value, in chunks.
 
     Each list is padded to a power of two with its last value, so only a few statement
-    texts ever exist: each is prepared and cached once, not once per list length.
+    texts ever exist: each is prepared and cached once, not once per list length. A list,
+    not a generator: a yield per row cost more than the rows' conversion on a feed's read.
     """
     ordered = sorted(values)
+    found: list[Row] = []
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
         size = 1 << (len(chunk) - 1).bit_length()
         padded = chunk + [chunk[-1]] * (size - len(chunk))
-        yield from conn.fetchall(
+        found += conn.fetchall(
             _in_sql(sql, size), {f"v{i}": value for i, value in enumerate(padded)}
         )
+    return found
 
 
 @functools.lru_cache(maxsize=128)
