@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from minipos.domain.reference import ReferenceData
+from minipos.invoices.repository import HEADER_COLUMNS
 from minipos.invoices.schemas import InvoiceSummary
 from minipos.invoices.service import ShopConfig, detail, summary
 
@@ -17,6 +18,9 @@ from minipos.invoices.service import ShopConfig, detail, summary
 _AT = 1_771_339_813_428_620
 
 STORED = {
+    # The columns the answer does not show, each a value of its own (read by position, a
+    # shifted one would turn up in a field).
+    **{column: f"<{column}>" for column in HEADER_COLUMNS},
     "id": 7,
     "mode": 2,
     "station": 4,

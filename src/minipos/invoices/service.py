@@ -359,10 +359,16 @@ def get(
     conn: Connection, invoice_id: int, ctx: ShopConfig, seen_by: int | None = None
 ) -> InvoiceDetail:
     """One invoice; with ``seen_by``, only if that station may see it (else not found)."""
-    header = repository.get(conn, invoice_id, seen_by)
+    header = repository.get_tuple(conn, invoice_id, seen_by)
     if header is None:
         raise NotFound()
-    return load(conn, header, ctx)
+    return _detail(
+        header,
+        repository.row_tuples_of(conn, invoice_id),
+        repository.payment_tuples_of(conn, invoice_id),
+        ctx,
+        receipt_service.for_invoice(conn, invoice_id, ctx.zone),
+    )
 
 
 def load(conn: Connection, header: Row, ctx: ShopConfig) -> InvoiceDetail:
@@ -370,18 +376,18 @@ def load(conn: Connection, header: Row, ctx: ShopConfig) -> InvoiceDetail:
 
 
 def load_many(conn: Connection, headers: Sequence[Row], ctx: ShopConfig) -> list[InvoiceDetail]:
-    """Invoices in the detail shape; a constant number of queries for any number of them."""
-    ids = [h["id"] for h in headers]
-    rows: dict[int, list[Row]] = defaultdict(list)
-    payments: dict[int, list[Row]] = defaultdict(list)
-    for row in repository.rows_of_many(conn, ids):
-        rows[row["invoice_id"]].append(row)
-    for payment in repository.payments_of_many(conn, ids):
-        payments[payment["invoice_id"]].append(payment)
+    """Invoices in the detail shape; a constant number of queries for any number of them.
+    ``headers`` as the repository reads them (the id, then ``HEADER_COLUMNS``)."""
+    found = repository.tuples(conn, headers)
+    ids = [h[0] for h in found]
+    rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    payments: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in repository.tuples(conn, repository.rows_of_many(conn, ids)):
+        rows[row[1]].append(row)  # invoice_id
+    for payment in repository.tuples(conn, repository.payments_of_many(conn, ids)):
+        payments[payment[1]].append(payment)
     receipts = receipt_service.for_invoices(conn, ids, ctx.zone)
-    return [
-        detail(h, rows[h["id"]], payments[h["id"]], ctx, receipts.get(h["id"])) for h in headers
-    ]
+    return [_detail(h, rows[h[0]], payments[h[0]], ctx, receipts.get(h[0])) for h in found]
 
 
 def search(
@@ -416,7 +422,7 @@ def search(
                     (name,), "Datetime has wrong format. Use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss."
                 ) from None
     rows, total = repository.search(conn, filters, limit=query.limit, offset=query.offset)
-    return [summary(row, ctx) for row in rows], total
+    return [InvoiceSummary(*_summary_values(h, ctx)) for h in repository.tuples(conn, rows)], total
 
 
 # --- storage form → response ----------------------------------------------------------------
@@ -426,42 +432,69 @@ def _optional_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _summary_values(h: Any, ctx: ShopConfig) -> tuple[Any, ...]:
-    """An invoice's summary fields, in ``InvoiceSummary``'s field order: positional, because
-    msgspec matches keywords one by one (25 of them on every answer and every listed invoice)."""
-    status = InvoiceStatus(h["status"])
-    created_at = local_naive(h["created_at"], ctx.zone)
+def _summary_values(h: tuple[Any, ...], ctx: ShopConfig) -> tuple[Any, ...]:
+    """An invoice's summary fields from its ``repository.header_tuple``, in
+    ``InvoiceSummary``'s field order: positional, because msgspec matches keywords one by one
+    (25 of them on every answer and every listed invoice)."""
+    (
+        id_,
+        invoice_no,
+        mode,
+        status_value,
+        _pos_id,
+        _station_group,
+        station,
+        discount,
+        discount_type,
+        comment,
+        print_paper_receipt,
+        keep_drawer_closed,
+        is_auto_open,
+        info,
+        total_sum,
+        changed_sum,
+        printed_at,
+        print_station,
+        print_pos_id,
+        print_chassis_id,
+        check_num,
+        report,
+        common_id,
+        synchronized_at,
+        created_at_us,
+        updated_at_us,
+        *_,
+    ) = h
+    status = InvoiceStatus(status_value)
+    zone = ctx.zone
+    created_at = local_naive(created_at_us, zone)
     return (
-        h["id"],  # id
-        h["mode"],  # mode
-        h["station"],  # station
-        h["invoice_no"],  # invoice_no
-        shown_cents(h["discount"]),  # discount
-        h["discount_type"],  # discount_type
-        created_at,  # created_at
+        id_,
+        mode,
+        station,
+        invoice_no,
+        shown_cents(discount),
+        discount_type,
+        created_at,
         # A new invoice's two instants are one: formatted once (strftime is not cheap).
-        (
-            created_at
-            if h["updated_at"] == h["created_at"]
-            else local_naive(h["updated_at"], ctx.zone)
-        ),  # updated_at
-        local_naive(h["printed_at"], ctx.zone),  # printed_at
-        h["print_station"],  # print_station
-        h["print_pos_id"],  # print_pos_id
-        h["print_chassis_id"],  # print_chassis_id
-        h["check_num"],  # check_num
-        shown_cents(h["total_sum"]),  # total_sum
-        shown_cents(h["changed_sum"]),  # changed_sum
-        status.value,  # status
-        h["comment"],  # comment
-        bool(h["keep_drawer_closed"]),  # keep_drawer_closed
-        _optional_bool(h["print_paper_receipt"]),  # print_paper_receipt
-        bool(h["is_auto_open"]),  # is_auto_open
+        created_at if updated_at_us == created_at_us else local_naive(updated_at_us, zone),
+        local_naive(printed_at, zone),
+        print_station,
+        print_pos_id,
+        print_chassis_id,
+        check_num,
+        shown_cents(total_sum),
+        shown_cents(changed_sum),
+        status.value,
+        comment,
+        bool(keep_drawer_closed),
+        _optional_bool(print_paper_receipt),
+        bool(is_auto_open),
         # Only ever null or the JSON object a completion wrote (docs/money.md).
-        None if h["report"] is None else _raw(h["report"]),  # report
-        h["common_id"],  # common_id
-        local_naive(h["synchronized_at"], ctx.zone),  # synchronized_at
-        _raw(h["info"]),  # info
+        None if report is None else _raw(report),
+        common_id,
+        local_naive(synchronized_at, zone),
+        _raw(info),
         status.label,  # status_name
     )
 
@@ -476,57 +509,97 @@ def _raw(text: str) -> msgspec.Raw:
 
 
 def summary(h: Any, ctx: ShopConfig) -> InvoiceSummary:
-    return InvoiceSummary(*_summary_values(h, ctx))
+    """A stored invoice's header (a row or dict, by column name) as listed."""
+    return InvoiceSummary(*_summary_values(repository.header_tuple(h), ctx))
 
 
 def detail(
     h: Any,
-    rows: list[Any],
-    payments: list[Any],
+    rows: Sequence[Any],
+    payments: Sequence[Any],
     ctx: ShopConfig,
     receipts: list[InvoiceReceiptOut] | None = None,
 ) -> InvoiceDetail:
+    """An invoice's answer from its header, rows and payments by column name (dicts or rows)."""
+    return _detail(
+        repository.header_tuple(h),
+        [repository.row_tuple(r) for r in rows],
+        [repository.payment_tuple(p) for p in payments],
+        ctx,
+        receipts,
+    )
+
+
+def _detail(
+    h: tuple[Any, ...],
+    rows: list[tuple[Any, ...]],
+    payments: list[tuple[Any, ...]],
+    ctx: ShopConfig,
+    receipts: list[InvoiceReceiptOut] | None,
+) -> InvoiceDetail:
+    """``detail`` from the ``repository.*_tuple`` tuples."""
     # Positional: the summary's fields, then InvoiceDetail's own, in their order. (mypy
     # miscounts a star argument followed by more arguments.)
     return InvoiceDetail(  # type: ignore[call-arg]
         *_summary_values(h, ctx),
-        h["station_group"],  # station_group
+        h[5],  # station_group
         [_row(r, ctx) for r in rows],  # rows
         [
             PaymentOut(
-                id=p["id"],
-                invoice=p["invoice_id"],
-                method_id=p["method_id"],
-                method_name=p["method_name"],
-                amount=None if p["amount"] is None else shown_cents(p["amount"]),
+                id=id_,
+                invoice=invoice,
+                method_id=method_id,
+                method_name=method_name,
+                amount=None if amount is None else shown_cents(amount),
             )
-            for p in payments
+            for id_, invoice, _position, method_id, method_name, amount in payments
         ],  # payments
         receipts or [],  # receipts
     )
 
 
-def _row(r: Any, ctx: ShopConfig) -> RowOut:
-    section = ctx.reference.fiscal_sections.get(r["fiscal_section"])
+def _row(r: tuple[Any, ...], ctx: ShopConfig) -> RowOut:
+    """An invoice row's answer from its ``repository.row_tuple``."""
+    (
+        id_,
+        invoice,
+        _position,
+        code,
+        text,
+        quantity,
+        maxquantity,
+        init_quantity,
+        price,
+        is_free_price,
+        is_weight,
+        tax,
+        tax_rate,
+        fiscal_section,
+        discount,
+        discount_type,
+        payload,
+        info,
+    ) = r
+    section = ctx.reference.fiscal_sections.get(fiscal_section)
     # Positional, in RowOut's field order: msgspec matches keywords one by one, and with 18
     # fields on every row of every answer that cost about a microsecond a row.
     return RowOut(
-        r["id"],  # id
-        r["invoice_id"],  # invoice
-        r["code"],  # code
-        r["text"],  # text
-        shown_thousandths(r["quantity"]),  # quantity
-        shown_thousandths(r["maxquantity"]),  # maxquantity
-        shown_thousandths(r["init_quantity"]),  # init_quantity
-        shown_cents(r["price"]),  # price
-        bool(r["is_free_price"]),  # is_free_price
-        bool(r["is_weight"]),  # is_weight
-        r["tax"],  # tax
-        r["fiscal_section"],  # fiscal_section
-        section.name if section else f"Nodaļa {r['fiscal_section']}",  # fiscal_section_name
-        shown_cents(r["discount"]),  # discount
-        r["discount_type"],  # discount_type
-        r["payload"],  # payload
-        _raw(r["info"]),  # info
-        shown_cents(r["tax_rate"]),  # tax_rate
+        id_,
+        invoice,
+        code,
+        text,
+        shown_thousandths(quantity),
+        shown_thousandths(maxquantity),
+        shown_thousandths(init_quantity),
+        shown_cents(price),
+        bool(is_free_price),
+        bool(is_weight),
+        tax,
+        fiscal_section,
+        section.name if section else f"Nodaļa {fiscal_section}",  # fiscal_section_name
+        shown_cents(discount),
+        discount_type,
+        payload,
+        _raw(info),
+        shown_cents(tax_rate),
     )

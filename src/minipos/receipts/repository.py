@@ -78,17 +78,16 @@ def by_document(conn: Connection, station_id: int, document_id: str) -> Row | No
 
 def of_invoices(conn: Connection, invoice_ids: Sequence[int]) -> list[Row]:
     """The receipts of several invoices in one query; each invoice's in issue order."""
-    return list(
-        select_in(
-            conn,
-            _SELECT + " WHERE r.invoice_id IN ({}) ORDER BY r.invoice_id, r.id",
-            set(invoice_ids),
-        )
+    return select_in(
+        conn,
+        _SELECT + " WHERE r.invoice_id IN ({}) ORDER BY r.invoice_id, r.id",
+        set(invoice_ids),
     )
 
 
 def of_invoice(conn: Connection, invoice_id: int) -> list[Row]:
-    return of_invoices(conn, [invoice_id])
+    # A plain ``= :id``: cheaper than select_in's IN list on every read of an invoice by id.
+    return conn.fetchall(_SELECT + " WHERE r.invoice_id = :id ORDER BY r.id", {"id": invoice_id})
 
 
 def ids_of_invoice(conn: Connection, invoice_id: int) -> list[int]:
@@ -116,13 +115,11 @@ def _children(
     conn: Connection, table: str, columns: Sequence[str], ids: Sequence[int]
 ) -> list[Row]:
     # select_in asks in ascending chunks of ids, so the rows come back in receipt order.
-    return list(
-        select_in(
-            conn,
-            f"SELECT id, {', '.join(columns)} FROM {table} WHERE receipt_id IN ({{}})"
-            " ORDER BY receipt_id, position",
-            set(ids),
-        )
+    return select_in(
+        conn,
+        f"SELECT id, {', '.join(columns)} FROM {table} WHERE receipt_id IN ({{}})"
+        " ORDER BY receipt_id, position",
+        set(ids),
     )
 
 

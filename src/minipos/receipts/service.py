@@ -321,6 +321,15 @@ def for_invoices(
     return found
 
 
+def for_invoice(conn: Connection, invoice_id: int, zone: ZoneInfo) -> list[InvoiceReceiptOut]:
+    """``for_invoices`` of one invoice (its read by id, the API's hottest)."""
+    receipts = repository.of_invoice(conn, invoice_id)
+    if not receipts:
+        return []
+    rows, payments = children(conn, receipts)
+    return [shaped(INVOICE_RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone) for r in receipts]
+
+
 def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[ReceiptOut], int]:
     pos = int(query.pos_id) if query.pos_id and query.pos_id.isdigit() else None
     if query.pos_id and pos is None:
@@ -410,4 +419,4 @@ def of_invoice(
     as it is once the invoice completes (no read of the receipt back)."""
     if issued is not None and repository.ids_of_invoice(conn, invoice_id) == [issued.receipt["id"]]:
         return [shaped(INVOICE_RECEIPTS, issued.receipt, issued.rows, issued.payments, zone)]
-    return for_invoices(conn, [invoice_id], zone).get(invoice_id, [])
+    return for_invoice(conn, invoice_id, zone)
