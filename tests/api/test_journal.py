@@ -241,3 +241,24 @@ def test_lv_retry_of_a_printed_receipt_is_a_supporting_document(
     assert same["supporting_number"] == 1
     kinds = [e["kind"] for e in _journal(api, station_id=station.id)]
     assert kinds == ["receipt", "supporting_document"]
+
+
+def test_entries_are_drawn_at_the_station_printers_width(
+    api: Api, station: Station, settings: Settings
+) -> None:
+    """The width comes with the journal's number (one statement): a 32-column printer's
+    receipt and supporting document are journaled at 32 columns, as its previews print them."""
+    printer = {"kind": "none", "columns": 32}
+    put = api.as_(Role.ADMIN).put(f"/api/stations/{station.id}/printer", json=printer)
+    assert put.status_code == 200, put.text
+    sale = _sell(station)
+    copy = api.as_(Role.ADMIN).post(f"/api/receipts/{sale['id']}/reprint")
+    assert copy.status_code == 201, copy.text
+
+    entries = _journal(api, station_id=station.id)
+    assert [e["kind"] for e in entries] == ["receipt", "supporting_document"]
+    preview = api.as_(Role.ADMIN).get(f"/api/receipts/{sale['id']}/preview")
+    assert entries[0]["text"] == preview.text
+    for entry in entries:
+        assert max(len(line) for line in entry["text"].splitlines()) == 32
+    assert verify_database(settings.database_url) == []

@@ -134,7 +134,7 @@ def issue_supporting_document(
     if receipt is None or (station_id is not None and receipt["station_id"] != station_id):
         raise NotFound()
     # The journal's number locks the station row first: two requests cannot take one number.
-    seq, head = repository.next_journal_number(conn, receipt["station_id"])
+    numbered = repository.next_journal_number(conn, receipt["station_id"])
     number = repository.supporting_documents(conn, receipt_id) + 1
     if number > journal.supporting_limit:
         raise Conflict(
@@ -150,7 +150,7 @@ def issue_supporting_document(
         supporting_number=number,
         document_no=receipt["document_id"],
         now_us=now_us,
-        numbered=(seq, head),
+        numbered=numbered,
     )
     job_id = enqueue(
         conn,
@@ -196,11 +196,12 @@ def _append(
     receipt_id: int | None = None,
     shift_id: int | None = None,
     supporting_number: int | None = None,
-    numbered: tuple[int, str] | None = None,
+    numbered: tuple[int, str, int | None] | None = None,
     source: ReceiptSource | None = None,
 ) -> None:
-    seq, previous = numbered or repository.next_journal_number(conn, station_id)
-    columns = printers.profile_of(conn, station_id).columns
+    seq, previous, columns = numbered or repository.next_journal_number(conn, station_id)
+    if columns is None:  # no printer: drawn as its previews are
+        columns = printers.DEFAULT_PROFILE.columns
     render, render_json = _render_params(journal, columns)
     entry: dict[str, Any] = {
         "station_id": station_id,

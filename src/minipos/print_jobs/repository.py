@@ -241,16 +241,18 @@ _JOURNAL_FILTERS = {
 }
 
 
-def next_journal_number(conn: Connection, station_id: int) -> tuple[int, str]:
-    """The station's next journal number and its journal head; locks the station row (the
-    receipt's numbering already holds it inside a sale)."""
+def next_journal_number(conn: Connection, station_id: int) -> tuple[int, str, int | None]:
+    """The station's next journal number, its journal head and its printer's columns (``None``
+    without a printer: what the entry is drawn at, read in the same statement); locks the
+    station row (the receipt's numbering already holds it inside a sale)."""
     row = conn.fetchone(
         "UPDATE stations SET journal_seq = journal_seq + 1 WHERE id = :id"
-        " RETURNING journal_seq, journal_head",
+        " RETURNING journal_seq, journal_head,"
+        " (SELECT columns FROM printers WHERE station_id = :id) AS printer_columns",
         {"id": station_id},
     )
     assert row is not None
-    return int(row["journal_seq"]), str(row["journal_head"])
+    return int(row["journal_seq"]), str(row["journal_head"]), row["printer_columns"]
 
 
 def append_journal(conn: Connection, entry: dict[str, Any]) -> int:
