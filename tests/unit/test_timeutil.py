@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from minipos import timeutil
 from minipos.timeutil import to_datetime
 
 RIGA = ZoneInfo("Europe/Riga")
@@ -24,3 +25,10 @@ def test_the_memo_answers_only_the_same_moment_in_the_same_zone() -> None:
     assert to_datetime(US, ZoneInfo("UTC")).isoformat() == "2026-11-30T14:08:47.123456+00:00"
     assert to_datetime(US + 1, RIGA).microsecond == 123457
     assert to_datetime(US, RIGA) == first
+
+
+def test_the_memo_stays_small_and_right() -> None:
+    moments = [to_datetime(US + n, RIGA) for n in range(200)]
+    assert len(timeutil._RECENT) <= timeutil._RECENT_SIZE
+    assert [to_datetime(US + n, RIGA) for n in range(200)] == moments
+    assert {m.microsecond - 123456 for m in moments} == set(range(200))
