@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from minipos.domain.reference import ReferenceData
-from minipos.invoices.repository import row_tuple
+from minipos.invoices.repository import ROWS
 from minipos.invoices.service import ShopConfig, _row
 
 
@@ -35,7 +35,7 @@ def test_each_stored_column_lands_in_its_field() -> None:
         "tax_rate": 500,
     }
     ctx = ShopConfig(ReferenceData.default(), ZoneInfo("Europe/Riga"), "default")
-    assert msgspec.structs.asdict(_row(row_tuple(stored), ctx)) == {
+    assert msgspec.structs.asdict(_row(ROWS.as_tuple(stored), ctx)) == {
         "id": 7,
         "invoice": 3,
         "code": "4750000000012",

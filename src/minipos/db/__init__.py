@@ -6,11 +6,13 @@ from minipos.db.database import (
     DatabaseFull,
     DatabaseUnavailable,
     Row,
+    Table,
     UniqueViolation,
     insert_statement,
     open_database,
     search,
     select_in,
+    tuples,
 )
 
 __all__ = [
@@ -19,9 +21,11 @@ __all__ = [
     "DatabaseFull",
     "DatabaseUnavailable",
     "Row",
+    "Table",
     "UniqueViolation",
     "insert_statement",
     "open_database",
     "search",
     "select_in",
+    "tuples",
 ]

@@ -31,7 +31,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -254,6 +255,32 @@ def insert_statement(table: str, columns: Sequence[str]) -> str:
     names = ", ".join(columns)
     values = ", ".join(f":{c}" for c in columns)
     return f"INSERT INTO {table} ({names}) VALUES ({values}) RETURNING id"  # noqa: S608
+
+
+class Table:
+    """The positional statements and getters built from one list of a table's columns (all but
+    ``id``), so that writing and reading agree on one order: ``insert`` (``RETURNING id``)
+    binds ``values(d)``; ``select`` reads ``id`` and then the columns, the order in which
+    ``as_tuple(d)`` gives a dict's or row's values by name and ``tuples`` gives its rows'."""
+
+    __slots__ = ("as_tuple", "insert", "select", "values")
+
+    def __init__(self, name: str, columns: tuple[str, ...]) -> None:
+        self.insert = insert_statement(name, columns)
+        self.select = f"SELECT id, {', '.join(columns)} FROM {name}"  # noqa: S608
+        getter = itemgetter(*columns)  # one name would give a bare value, not a 1-tuple
+        self.values: Callable[[Any], tuple[Any, ...]] = (
+            getter if len(columns) > 1 else lambda mapping: (getter(mapping),)
+        )
+        self.as_tuple: Callable[[Any], tuple[Any, ...]] = itemgetter("id", *columns)
+
+
+def tuples(conn: Connection, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
+    """Result rows as tuples of their values in the SELECT's column order: a ``sqlite3.Row``
+    looks a name up by comparing it with each column's in turn, a tuple is indexed at once."""
+    if conn.dialect == "sqlite":
+        return [tuple(r) for r in rows]  # type: ignore[arg-type]  # iterates its values
+    return [tuple(r.values()) for r in rows]  # type: ignore[attr-defined]  # dicts keep order
 
 
 def search(

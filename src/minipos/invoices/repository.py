@@ -3,13 +3,12 @@ claim, release, cancel, lease expiry, done). Values are in storage form (cents, 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from operator import itemgetter
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from minipos import db
 from minipos.auth.access import INVOICE_SEEN_BY
-from minipos.db import Connection, Row, insert_statement, select_in
+from minipos.db import Connection, Row, Table, select_in, tuples
 from minipos.domain.invoice import InvoiceStatus
 
 HEADER_COLUMNS = (
@@ -28,26 +27,13 @@ ROW_COLUMNS = (
 PAYMENT_COLUMNS = ("invoice_id", "position", "method_id", "method_name", "amount")
 
 
-_INSERT_HEADER = insert_statement("invoices", HEADER_COLUMNS)
+#: Each table's columns once: the POST inserts positionally (SQLite binds ~250 named values
+#: an invoice slower) and the reads below give tuples in the same order, ``id`` first.
+HEADERS = Table("invoices", HEADER_COLUMNS)
 #: At a chain's centre: an invoice posted for a store (its number is unique in that store).
-_INSERT_STORE_HEADER = insert_statement("invoices", (*HEADER_COLUMNS, "store_id", "down_revision"))
-_INSERT_ROW = insert_statement("invoice_rows", ROW_COLUMNS)
-_INSERT_PAYMENT = insert_statement("invoice_payments", PAYMENT_COLUMNS)
-_SELECT_HEADER = "SELECT id, " + ", ".join(HEADER_COLUMNS) + " FROM invoices"
-#: A storage-form dict's values in its INSERT's column order.
-_header_values = itemgetter(*HEADER_COLUMNS)
-_store_header_values = itemgetter(*HEADER_COLUMNS, "store_id", "down_revision")
-_row_values = itemgetter(*ROW_COLUMNS)
-_payment_values = itemgetter(*PAYMENT_COLUMNS)
-
-#: What the read functions below give, positionally: the id, then the columns (the answer
-#: builder reads tuples, since a ``sqlite3.Row`` looks a name up by comparing it with each
-#: column's in turn). ``header_tuple`` & co. give the same from a row or dict by name.
-header_tuple = itemgetter("id", *HEADER_COLUMNS)
-row_tuple = itemgetter("id", *ROW_COLUMNS)
-payment_tuple = itemgetter("id", *PAYMENT_COLUMNS)
-_SELECT_ROWS = "SELECT id, " + ", ".join(ROW_COLUMNS) + " FROM invoice_rows"
-_SELECT_PAYMENTS = "SELECT id, " + ", ".join(PAYMENT_COLUMNS) + " FROM invoice_payments"
+STORE_HEADERS = Table("invoices", (*HEADER_COLUMNS, "store_id", "down_revision"))
+ROWS = Table("invoice_rows", ROW_COLUMNS)
+PAYMENTS = Table("invoice_payments", PAYMENT_COLUMNS)
 
 
 def insert(
@@ -58,18 +44,19 @@ def insert(
 ) -> None:
     """Insert an invoice with its rows and payments; fills in the new ``id``s. A header with
     ``store_id`` (and ``down_revision``) is a centre's invoice for that store."""
-    # Positional values (the POST's hot path: SQLite binds ~250 named ones an invoice slower).
-    if "store_id" in header:
-        header["id"] = conn.insert_values(_INSERT_STORE_HEADER, _store_header_values(header))
-    else:
-        header["id"] = conn.insert_values(_INSERT_HEADER, _header_values(header))
-    for children, statement, values in (
-        (rows, _INSERT_ROW, _row_values),
-        (payments, _INSERT_PAYMENT, _payment_values),
-    ):
+    table = STORE_HEADERS if "store_id" in header else HEADERS
+    header["id"] = conn.insert_values(table.insert, table.values(header))
+    insert_children(conn, header["id"], rows, payments)
+
+
+def insert_children(
+    conn: Connection, invoice_id: int, rows: list[dict[str, Any]], payments: list[dict[str, Any]]
+) -> None:
+    """An invoice's rows and payments, a statement each; fills in their ``id``s."""
+    for children, table in ((rows, ROWS), (payments, PAYMENTS)):
         for child in children:
-            child["invoice_id"] = header["id"]
-        new_ids = conn.insert_many_values(statement, [values(child) for child in children])
+            child["invoice_id"] = invoice_id
+        new_ids = conn.insert_many_values(table.insert, [table.values(c) for c in children])
         for child, new_id in zip(children, new_ids, strict=True):
             child["id"] = new_id
 
@@ -77,45 +64,38 @@ def insert(
 def get(conn: Connection, invoice_id: int, seen_by: int | None = None) -> Row | None:
     """The invoice; with ``seen_by``, only if that station may see it."""
     if seen_by is None:
-        return conn.fetchone(_SELECT_HEADER + " WHERE id = :id", {"id": invoice_id})
+        return conn.fetchone(HEADERS.select + " WHERE id = :id", {"id": invoice_id})
     return conn.fetchone(
-        f"{_SELECT_HEADER} WHERE id = :id AND {INVOICE_SEEN_BY}",
+        f"{HEADERS.select} WHERE id = :id AND {INVOICE_SEEN_BY}",
         {"id": invoice_id, "seen_by": seen_by},
     )
-
-
-def tuples(conn: Connection, rows: Iterable[Any]) -> list[tuple[Any, ...]]:
-    """Result rows as tuples of their values in column order."""
-    if conn.dialect == "sqlite":
-        return [tuple(r) for r in rows]  # a sqlite3.Row iterates over its values
-    return [tuple(r.values()) for r in rows]  # psycopg's dict rows keep the column order
 
 
 def get_tuple(
     conn: Connection, invoice_id: int, seen_by: int | None = None
 ) -> tuple[Any, ...] | None:
-    """``get`` as ``header_tuple`` gives it."""
+    """``get`` as ``HEADERS.as_tuple`` gives it."""
     row = get(conn, invoice_id, seen_by)
     return None if row is None else tuples(conn, [row])[0]
 
 
 def row_tuples_of(conn: Connection, invoice_id: int) -> list[tuple[Any, ...]]:
-    """One invoice's rows in order (``row_tuple``). A plain ``= :id``: one invoice's read is
+    """One invoice's rows in order (as ``ROWS.as_tuple``). A plain ``= :id``: one invoice's read is
     the API's hottest, and ``select_in``'s padded IN list costs more to bind and run."""
     return tuples(
         conn,
         conn.fetchall(
-            _SELECT_ROWS + " WHERE invoice_id = :id ORDER BY position", {"id": invoice_id}
+            ROWS.select + " WHERE invoice_id = :id ORDER BY position", {"id": invoice_id}
         ),
     )
 
 
 def payment_tuples_of(conn: Connection, invoice_id: int) -> list[tuple[Any, ...]]:
-    """One invoice's payments in order (``payment_tuple``)."""
+    """One invoice's payments in order (as ``PAYMENTS.as_tuple``)."""
     return tuples(
         conn,
         conn.fetchall(
-            _SELECT_PAYMENTS + " WHERE invoice_id = :id ORDER BY position", {"id": invoice_id}
+            PAYMENTS.select + " WHERE invoice_id = :id ORDER BY position", {"id": invoice_id}
         ),
     )
 
@@ -124,10 +104,10 @@ def get_by_number(conn: Connection, invoice_no: str, store_id: int | None = None
     """The invoice with this number: numbers are unique per store at a centre."""
     if store_id is None:
         return conn.fetchone(
-            _SELECT_HEADER + " WHERE invoice_no = :no AND store_id IS NULL", {"no": invoice_no}
+            HEADERS.select + " WHERE invoice_no = :no AND store_id IS NULL", {"no": invoice_no}
         )
     return conn.fetchone(
-        _SELECT_HEADER + " WHERE invoice_no = :no AND store_id = :store",
+        HEADERS.select + " WHERE invoice_no = :no AND store_id = :store",
         {"no": invoice_no, "store": store_id},
     )
 
@@ -210,21 +190,18 @@ def payments_of(conn: Connection, invoice_id: int) -> list[Row]:
 
 def rows_of_many(conn: Connection, invoice_ids: Collection[int]) -> list[Row]:
     """The rows of several invoices in one query (no N+1 on lists), each invoice's in order."""
-    return _children(conn, "invoice_rows", ROW_COLUMNS, invoice_ids)
+    return _children(conn, ROWS, invoice_ids)
 
 
 def payments_of_many(conn: Connection, invoice_ids: Collection[int]) -> list[Row]:
-    return _children(conn, "invoice_payments", PAYMENT_COLUMNS, invoice_ids)
+    return _children(conn, PAYMENTS, invoice_ids)
 
 
-def _children(
-    conn: Connection, table: str, columns: tuple[str, ...], invoice_ids: Collection[int]
-) -> list[Row]:
+def _children(conn: Connection, table: Table, invoice_ids: Collection[int]) -> list[Row]:
     # select_in asks in ascending chunks of ids, so the rows come back grouped by invoice.
     return select_in(
         conn,
-        f"SELECT id, {', '.join(columns)} FROM {table} WHERE invoice_id IN ({{}})"
-        " ORDER BY invoice_id, position",
+        table.select + " WHERE invoice_id IN ({}) ORDER BY invoice_id, position",
         set(invoice_ids),
     )
 
@@ -247,11 +224,11 @@ _FILTERS = {
 
 def search(
     conn: Connection, filters: Mapping[str, Any], *, limit: int, offset: int
-) -> tuple[list[Row], int]:
-    """One page of invoices in id order, and how many match in all."""
-    return db.search(
+) -> tuple[list[tuple[Any, ...]], int]:
+    """One page of invoices in id order (as ``HEADERS.as_tuple``), and how many match in all."""
+    rows, total = db.search(
         conn,
-        select=_SELECT_HEADER,
+        select=HEADERS.select,
         count_from="invoices",
         conditions=_FILTERS,
         filters=filters,
@@ -259,6 +236,7 @@ def search(
         limit=limit,
         offset=offset,
     )
+    return tuples(conn, rows), total
 
 
 # --- the lifecycle ------------------------------------------------------------------------------
@@ -297,13 +275,15 @@ def _station_params(station: Row, now_us: int) -> dict[str, Any]:
     }
 
 
-def waiting_for(conn: Connection, station: Row, now_us: int, limit: int) -> list[Row]:
-    """The invoices a station may take, and those it holds, oldest first (one statement)."""
-    return conn.fetchall(
-        f"{_SELECT_HEADER} WHERE id IN"
+def waiting_for(conn: Connection, station: Row, now_us: int, limit: int) -> list[tuple[Any, ...]]:
+    """The invoices a station may take, and those it holds, oldest first (one statement; as
+    ``HEADERS.as_tuple``)."""
+    found = conn.fetchall(
+        f"{HEADERS.select} WHERE id IN"
         f" (SELECT id FROM ({_WAITING}) AS waiting ORDER BY id LIMIT :limit) ORDER BY id",
         {**_station_params(station, now_us), "limit": limit},
     )
+    return tuples(conn, found)
 
 
 def claim(conn: Connection, invoice_id: int, station: Row, now_us: int, lease_us: int) -> bool:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from minipos.db import Connection, Row, UniqueViolation
+from minipos.db import Connection, Row, UniqueViolation, tuples
 from minipos.domain.errors import NotFound, ValidationFailed
 from minipos.domain.events import EventType
 from minipos.domain.invoice import InvoiceStatus, validate_invoice
@@ -259,7 +259,7 @@ def create(conn: Connection, invoice: PreparedInvoice, ctx: ShopConfig) -> msgsp
             raise ValidationFailed.single(
                 ("invoice_no",), "An invoice with this invoice_no already exists."
             ) from exc
-        return events.encoded(load(conn, existing, ctx))
+        return events.encoded(load_many(conn, [repository.HEADERS.as_tuple(existing)], ctx)[0])
     return _created(conn, invoice, ctx)
 
 
@@ -371,23 +371,20 @@ def get(
     )
 
 
-def load(conn: Connection, header: Row, ctx: ShopConfig) -> InvoiceDetail:
-    return load_many(conn, [header], ctx)[0]
-
-
-def load_many(conn: Connection, headers: Sequence[Row], ctx: ShopConfig) -> list[InvoiceDetail]:
+def load_many(
+    conn: Connection, headers: Sequence[tuple[Any, ...]], ctx: ShopConfig
+) -> list[InvoiceDetail]:
     """Invoices in the detail shape; a constant number of queries for any number of them.
-    ``headers`` as the repository reads them (the id, then ``HEADER_COLUMNS``)."""
-    found = repository.tuples(conn, headers)
-    ids = [h[0] for h in found]
+    ``headers`` as ``repository.HEADERS.as_tuple`` gives them (the id, then the columns)."""
+    ids = [h[0] for h in headers]
     rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     payments: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in repository.tuples(conn, repository.rows_of_many(conn, ids)):
+    for row in tuples(conn, repository.rows_of_many(conn, ids)):
         rows[row[1]].append(row)  # invoice_id
-    for payment in repository.tuples(conn, repository.payments_of_many(conn, ids)):
+    for payment in tuples(conn, repository.payments_of_many(conn, ids)):
         payments[payment[1]].append(payment)
     receipts = receipt_service.for_invoices(conn, ids, ctx.zone)
-    return [_detail(h, rows[h[0]], payments[h[0]], ctx, receipts.get(h[0])) for h in found]
+    return [_detail(h, rows[h[0]], payments[h[0]], ctx, receipts.get(h[0])) for h in headers]
 
 
 def search(
@@ -422,7 +419,7 @@ def search(
                     (name,), "Datetime has wrong format. Use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss."
                 ) from None
     rows, total = repository.search(conn, filters, limit=query.limit, offset=query.offset)
-    return [InvoiceSummary(*_summary_values(h, ctx)) for h in repository.tuples(conn, rows)], total
+    return [InvoiceSummary(*_summary_values(h, ctx)) for h in rows], total
 
 
 # --- storage form → response ----------------------------------------------------------------
@@ -433,7 +430,7 @@ def _optional_bool(value: Any) -> bool | None:
 
 
 def _summary_values(h: tuple[Any, ...], ctx: ShopConfig) -> tuple[Any, ...]:
-    """An invoice's summary fields from its ``repository.header_tuple``, in
+    """An invoice's summary fields from its ``repository.HEADERS.as_tuple``, in
     ``InvoiceSummary``'s field order: positional, because msgspec matches keywords one by one
     (25 of them on every answer and every listed invoice)."""
     (
@@ -510,7 +507,7 @@ def _raw(text: str) -> msgspec.Raw:
 
 def summary(h: Any, ctx: ShopConfig) -> InvoiceSummary:
     """A stored invoice's header (a row or dict, by column name) as listed."""
-    return InvoiceSummary(*_summary_values(repository.header_tuple(h), ctx))
+    return InvoiceSummary(*_summary_values(repository.HEADERS.as_tuple(h), ctx))
 
 
 def detail(
@@ -522,9 +519,9 @@ def detail(
 ) -> InvoiceDetail:
     """An invoice's answer from its header, rows and payments by column name (dicts or rows)."""
     return _detail(
-        repository.header_tuple(h),
-        [repository.row_tuple(r) for r in rows],
-        [repository.payment_tuple(p) for p in payments],
+        repository.HEADERS.as_tuple(h),
+        [repository.ROWS.as_tuple(r) for r in rows],
+        [repository.PAYMENTS.as_tuple(p) for p in payments],
         ctx,
         receipts,
     )
@@ -559,7 +556,7 @@ def _detail(
 
 
 def _row(r: tuple[Any, ...], ctx: ShopConfig) -> RowOut:
-    """An invoice row's answer from its ``repository.row_tuple``."""
+    """An invoice row's answer from its ``repository.ROWS.as_tuple``."""
     (
         id_,
         invoice,

@@ -311,10 +311,8 @@ def receipt_by_document(conn: Connection, station_id: int, document_id: str) -> 
 
 # --- invoices -----------------------------------------------------------------------------------
 
-_INVOICE_COPY_COLUMNS = (*invoice_repository.HEADER_COLUMNS, "store_id")
-_INSERT_INVOICE = insert_statement("invoices", _INVOICE_COPY_COLUMNS)
-_INSERT_INVOICE_ROW = insert_statement("invoice_rows", invoice_repository.ROW_COLUMNS)
-_INSERT_INVOICE_PAYMENT = insert_statement("invoice_payments", invoice_repository.PAYMENT_COLUMNS)
+#: A store's invoice as the centre keeps it.
+_INSERT_INVOICE = insert_statement("invoices", (*invoice_repository.HEADER_COLUMNS, "store_id"))
 
 
 def insert_invoice(
@@ -326,12 +324,7 @@ def insert_invoice(
     invoice_id = conn.insert(_INSERT_INVOICE, header)
     # At the centre an invoice's common_id is its own id, whoever posted it.
     conn.execute("UPDATE invoices SET common_id = id WHERE id = :id", {"id": invoice_id})
-    for row in rows:
-        row["invoice_id"] = invoice_id
-    for payment in payments:
-        payment["invoice_id"] = invoice_id
-    conn.execute_many(_INSERT_INVOICE_ROW.removesuffix(" RETURNING id"), rows)
-    conn.execute_many(_INSERT_INVOICE_PAYMENT.removesuffix(" RETURNING id"), payments)
+    invoice_repository.insert_children(conn, invoice_id, rows, payments)
     return invoice_id
 
 
