@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minipos import db
-from minipos.db import Connection, Row, insert_statement, select_in
+from minipos.db import Connection, Row, Table, insert_statement, select_in
 from minipos.domain.receipt import ReceiptMode
 
 REFUND_MODE = int(ReceiptMode.REFUND)
@@ -28,8 +28,8 @@ PAYMENT_COLUMNS = (
     "transaction_id", "psp_reference", "poiid", "sale_id", "card_no",
 )  # fmt: skip
 _INSERT_RECEIPT = insert_statement("receipts", RECEIPT_COLUMNS)
-_INSERT_ROW = insert_statement("receipt_rows", ROW_COLUMNS)
-_INSERT_PAYMENT = insert_statement("receipt_payments", PAYMENT_COLUMNS)
+ROWS = Table("receipt_rows", ROW_COLUMNS)
+PAYMENTS = Table("receipt_payments", PAYMENT_COLUMNS)
 #: A receipt with what its shapes repeat from the station and the shift.
 _SELECT = (
     "SELECT r.id, " + ", ".join(f"r.{c}" for c in RECEIPT_COLUMNS) + ", st.name AS station_name,"
@@ -46,10 +46,10 @@ def insert(
 ) -> None:
     """Insert a receipt with its rows and payments; fills in the new ``id``s."""
     receipt["id"] = conn.insert(_INSERT_RECEIPT, receipt)
-    for children, statement in ((rows, _INSERT_ROW), (payments, _INSERT_PAYMENT)):
+    for children, table in ((rows, ROWS), (payments, PAYMENTS)):
         for child in children:
             child["receipt_id"] = receipt["id"]
-        for child, new_id in zip(children, conn.insert_many(statement, children), strict=True):
+        for child, new_id in zip(children, conn.insert_many(table.insert, children), strict=True):
             child["id"] = new_id
 
 
@@ -111,25 +111,20 @@ def of_station(conn: Connection, station_id: int) -> list[Row]:
     )
 
 
-def _children(
-    conn: Connection, table: str, columns: Sequence[str], ids: Sequence[int]
-) -> list[Row]:
+def _children(conn: Connection, table: Table, ids: Sequence[int]) -> list[Row]:
     # select_in asks in ascending chunks of ids, so the rows come back in receipt order.
     return select_in(
-        conn,
-        f"SELECT id, {', '.join(columns)} FROM {table} WHERE receipt_id IN ({{}})"
-        " ORDER BY receipt_id, position",
-        set(ids),
+        conn, table.select + " WHERE receipt_id IN ({}) ORDER BY receipt_id, position", set(ids)
     )
 
 
 def rows_of(conn: Connection, receipt_ids: Sequence[int]) -> list[Row]:
     """The rows of several receipts in one query (no N+1 on lists)."""
-    return _children(conn, "receipt_rows", ROW_COLUMNS, receipt_ids)
+    return _children(conn, ROWS, receipt_ids)
 
 
 def payments_of(conn: Connection, receipt_ids: Sequence[int]) -> list[Row]:
-    return _children(conn, "receipt_payments", PAYMENT_COLUMNS, receipt_ids)
+    return _children(conn, PAYMENTS, receipt_ids)
 
 
 def lower_refundable(conn: Connection, row_id: int, quantity: int, amount: int) -> None:

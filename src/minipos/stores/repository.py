@@ -267,8 +267,6 @@ _INSERT_RECEIPT = insert_statement(
     "receipts",
     (*receipt_repository.RECEIPT_COLUMNS, "common_id", "synchronized_at", "flags", "chain_ids"),
 )
-_INSERT_RECEIPT_ROW = insert_statement("receipt_rows", receipt_repository.ROW_COLUMNS)
-_INSERT_RECEIPT_PAYMENT = insert_statement("receipt_payments", receipt_repository.PAYMENT_COLUMNS)
 
 
 def insert_receipts(
@@ -287,9 +285,9 @@ def insert_receipts(
         children += ({**row, "receipt_id": receipt_id} for row in own_rows)
         paid += ({**payment, "receipt_id": receipt_id} for payment in own_payments)
     if children:
-        conn.execute_many(_INSERT_RECEIPT_ROW.removesuffix(" RETURNING id"), children)
+        conn.execute_many(receipt_repository.ROWS.insert.removesuffix(" RETURNING id"), children)
     if paid:
-        conn.execute_many(_INSERT_RECEIPT_PAYMENT.removesuffix(" RETURNING id"), paid)
+        conn.execute_many(receipt_repository.PAYMENTS.insert.removesuffix(" RETURNING id"), paid)
     return ids
 
 
