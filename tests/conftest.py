@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import psycopg
 import pytest
 from starlette.testclient import TestClient
@@ -23,6 +24,11 @@ from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import migrate, open_database
 from support import Api, StatementLog
+
+# No property test fails for being slow: speed is measured in bench/, and a loaded CI machine
+# (or a second pytest worker beside it) would turn Hypothesis's 200 ms deadline into flakes.
+hypothesis.settings.register_profile("minipos", deadline=None)
+hypothesis.settings.load_profile("minipos")
 
 PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TABLES = (

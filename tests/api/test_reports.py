@@ -369,7 +369,6 @@ def test_report_figures_equal_the_sum_of_the_receipts(
 
     @settings(
         max_examples=12,
-        deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(SALES)

@@ -37,7 +37,6 @@ SOAK = os.environ.get("MINIPOS_SOAK") == "1"
 RUN = run_settings(
     max_examples=300 if SOAK else 15,
     stateful_step_count=50 if SOAK else 20,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 

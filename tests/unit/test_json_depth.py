@@ -57,7 +57,7 @@ _TOKENS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     body_type=st.sampled_from(BODY_TYPES),
     head=st.lists(_TOKENS, max_size=40),
