@@ -299,8 +299,11 @@ def claim(conn: Connection, invoice_id: int, station: Row, now_us: int, lease_us
 
 
 def lock(conn: Connection, invoice_id: int) -> None:
-    """Take the invoice's row lock for the rest of the transaction (a no-op write)."""
-    conn.execute("UPDATE invoices SET status = status WHERE id = :id", {"id": invoice_id})
+    """Take the invoice's row lock for the rest of the transaction. Only PostgreSQL runs
+    writers side by side; SQLite's one writer runs each job alone, so it needs no statement."""
+    if conn.dialect == "postgresql":
+        # FOR UPDATE locks the row without writing a new version of it, as UPDATE would.
+        conn.execute("SELECT id FROM invoices WHERE id = :id FOR UPDATE", {"id": invoice_id})
 
 
 def set_status(
