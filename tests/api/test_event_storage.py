@@ -1,6 +1,6 @@
-"""How PostgreSQL keeps an event's data, the answer it carries (migration 0017): an invoice's
-answer stays in the row as it is, so a POST does not pay for compressing it; an answer larger
-than a page is still compressed, as PostgreSQL does by default."""
+"""How PostgreSQL keeps the answers that the event log and ``Idempotency-Key`` store (migration
+0017): an invoice's answer stays in its row as it is, so a POST does not pay for compressing it;
+an answer larger than a page is still compressed, as PostgreSQL does by default (over 2 KB)."""
 
 from __future__ import annotations
 
@@ -9,40 +9,46 @@ import json
 import psycopg
 import pytest
 
+from minipos.auth.principal import Role
 from minipos.db import Connection
 from minipos.events import repository
+from support import Api
+
+PG = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-def answer(rows: int) -> str:
-    """An invoice-like answer of ``rows`` rows (about 60 bytes each), as compressible as one."""
-    return json.dumps(
-        {
-            "rows": [
-                {"text": f"Kafija {i}", "quantity": "2.000", "price": "1.80"} for i in range(rows)
-            ]
-        }
+def rows(count: int) -> list[dict[str, object]]:
+    return [{"text": f"Kafija {i}", "quantity": 2, "price": "1.80"} for i in range(count)]
+
+
+@PG
+def test_an_invoice_answer_is_stored_as_it_is(api: Api, database_url: str) -> None:
+    posted = api.as_(Role.INTEGRATOR).post(
+        "/api/invoice/new", json={"rows": rows(12)}, headers={"Idempotency-Key": "order-1"}
     )
+    assert posted.status_code == 200, posted.text
+    with psycopg.connect(database_url) as session:
+        stored = session.execute(
+            "SELECT pg_column_compression(data), octet_length(data) FROM events"
+            " UNION ALL SELECT pg_column_compression(body), octet_length(body)"
+            " FROM idempotency_keys"
+        ).fetchall()
+    # Both over the 2 KB at which PostgreSQL would compress them by default, and not compressed.
+    assert [(method, size > 2_000) for method, size in stored] == [(None, True), (None, True)]
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_an_invoice_answer_is_kept_uncompressed_and_a_huge_one_compressed(
-    database_url: str,
-) -> None:
-    invoice, huge = answer(75), answer(400)
-    assert 4_000 < len(invoice) < 8_000 < len(huge)
+@PG
+def test_an_answer_larger_than_a_page_is_still_compressed(database_url: str) -> None:
+    huge = json.dumps({"rows": rows(400)})
+    assert len(huge) > 8_000
     with psycopg.connect(database_url) as session:
         repository.append(
             Connection(session, "postgresql"),
-            [
-                {"type": "invoice.created", "resource": "invoice", "resource_id": n,
-                 "created_at": 0, "data": data}
-                for n, data in ((1, invoice), (2, huge))
-            ],
+            [{"type": "invoice.created", "resource": "invoice", "resource_id": 1,
+              "created_at": 0, "data": huge}],
         )  # fmt: skip
-        stored = session.execute(
-            "SELECT resource_id, pg_column_compression(data), data FROM events ORDER BY resource_id"
-        ).fetchall()
-    assert [(n, method is None, data) for n, method, data in stored] == [
-        (1, True, invoice),
-        (2, False, huge),
-    ]
+        method, data = session.execute(
+            "SELECT pg_column_compression(data), data FROM events"
+        ).fetchone() or (None, None)
+    assert method is not None
+    assert data == huge
