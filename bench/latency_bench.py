@@ -51,7 +51,7 @@ from run import (
     ours_environment,
 )
 from servers import HOST, run_cli
-from stations_bench import open_stations, start_server
+from stations_bench import PAYMENTS, open_stations, start_server
 from wrk_runner import BenchError
 
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latency.json"
@@ -63,8 +63,6 @@ FEED_LIMIT = 4
 #: Idle connections older than this are closed, not reused (see Pool.call).
 IDLE_S = 2.0
 DONE = 30  # InvoiceStatus.DONE
-#: Two tenders of the cycle: part by card, the rest in cash.
-PAYMENTS = [{"method_id": 2, "amount": 5.0}, {"method_id": 1}]
 POST, FEED, CLAIM, COMPLETE, CYCLE = (
     "POST /api/invoice/new",
     "GET feed",

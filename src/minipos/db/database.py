@@ -260,13 +260,15 @@ def insert_statement(table: str, columns: Sequence[str]) -> str:
 class Table:
     """The positional statements and getters built from one list of a table's columns (all but
     ``id``), so that writing and reading agree on one order: ``insert`` (``RETURNING id``)
-    binds ``values(d)``; ``select`` reads ``id`` and then the columns, the order in which
-    ``as_tuple(d)`` gives a dict's or row's values by name and ``tuples`` gives its rows'."""
+    binds ``values(d)``; ``append`` is the same INSERT for ``execute_many`` when nobody needs
+    the ids; ``select`` reads ``id`` and then the columns, the order in which ``as_tuple(d)``
+    gives a dict's or row's values by name and ``tuples`` gives its rows'."""
 
-    __slots__ = ("as_tuple", "insert", "select", "values")
+    __slots__ = ("append", "as_tuple", "insert", "select", "values")
 
     def __init__(self, name: str, columns: tuple[str, ...]) -> None:
         self.insert = insert_statement(name, columns)
+        self.append = self.insert.removesuffix(" RETURNING id")
         self.select = f"SELECT id, {', '.join(columns)} FROM {name}"  # noqa: S608
         getter = itemgetter(*columns)  # one name would give a bare value, not a 1-tuple
         self.values: Callable[[Any], tuple[Any, ...]] = (

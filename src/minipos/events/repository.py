@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, TypedDict, cast
 
-from minipos.db import Connection, insert_statement
+from minipos.db import Connection, Table
 
-_COLUMNS = ("type", "resource", "resource_id", "created_at", "data")
-_INSERT = insert_statement("events", _COLUMNS).removesuffix(" RETURNING id")
+_INSERT = Table("events", ("type", "resource", "resource_id", "created_at", "data")).append
 #: The PostgreSQL transaction lock that makes numbering steps take turns (readers only).
 _NUMBERING_LOCK = 0x4D504F5345  # "MPOSE"
 #: The newest event's ``xact`` is the horizon of the step that numbered it: every transaction

@@ -285,9 +285,9 @@ def insert_receipts(
         children += ({**row, "receipt_id": receipt_id} for row in own_rows)
         paid += ({**payment, "receipt_id": receipt_id} for payment in own_payments)
     if children:
-        conn.execute_many(receipt_repository.ROWS.insert.removesuffix(" RETURNING id"), children)
+        conn.execute_many(receipt_repository.ROWS.append, children)
     if paid:
-        conn.execute_many(receipt_repository.PAYMENTS.insert.removesuffix(" RETURNING id"), paid)
+        conn.execute_many(receipt_repository.PAYMENTS.append, paid)
     return ids
 
 
