@@ -238,11 +238,18 @@ def bench_ours(bench: Bench) -> list[Scenario]:
             lambda phase: [str(low), str(high), str(secrets.randbelow(1_000_000))],
             server,
         )
+        health = load_health(bench, server, "ours GET /health")
     post.rows = _rows_check(db_path, 1 + post.warmup.ok + post.measured.ok)
-    return [post, validate, get]
+    return [post, validate, get, health]
 
 
-def bench_baseline(bench: Bench) -> Scenario:
+def load_health(bench: Bench, server: Server, label: str) -> Scenario:
+    """``GET /health``, which does no application work: the per-request cost of the stack
+    (uvicorn, middleware, routing, the answer's write), held against the baseline's."""
+    return bench.load(label, server.base_url + "/health", "health", {}, lambda phase: [], server)
+
+
+def bench_baseline(bench: Bench) -> list[Scenario]:
     """``bench/baseline_app.py`` under uvicorn: same schema, durability and group commit."""
     db_path = bench.tmp / "baseline.sqlite3"
     env = _clean_env() | {"MINIPOS_DATABASE_URL": f"sqlite:///{db_path}"}
@@ -283,8 +290,9 @@ def bench_baseline(bench: Bench) -> Scenario:
             ],
             server,
         )
+        health = load_health(bench, server, "baseline GET /health")
     post.rows = _rows_check(db_path, 1 + post.warmup.ok + post.measured.ok)
-    return post
+    return [post, health]
 
 
 def _check_post(url: str, headers: dict[str, str], invoice_no: str, *, want_id: bool) -> None:
@@ -351,10 +359,14 @@ def summarize(scenarios: dict[str, Scenario]) -> dict[str, Any]:
     baseline = scenarios["baseline POST"].measured
     vs_baseline = _ratio(post.rps, baseline.rps)
     vo_vs_post = _ratio(validate.rps, post.rps)
+    health = _ratio(
+        scenarios["ours GET /health"].measured.rps, scenarios["baseline GET /health"].measured.rps
+    )
     return {
         "ratios": {
             "ours_post_vs_baseline_post": vs_baseline,
             "ours_validateonly_vs_ours_post": vo_vs_post,
+            "ours_health_vs_baseline_health": health,
         },
         "targets": {
             "post_rps": {"target": TARGET_POST_RPS, "value": post.rps,
@@ -377,6 +389,7 @@ def print_report(scenarios: dict[str, Scenario], summary: dict[str, Any]) -> Non
     print()
     print(f"ours POST / baseline POST       = {_fmt(ratios['ours_post_vs_baseline_post'])}")
     print(f"ours validateonly / ours POST   = {_fmt(ratios['ours_validateonly_vs_ours_post'])}")
+    print(f"ours /health / baseline /health = {_fmt(ratios['ours_health_vs_baseline_health'])}")
     print()
     print("targets:")
     lines = (
@@ -593,8 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(wrk, tmp, args.duration, args.warmup, args.connections, pin)
         print(f"benchmark in {tmp} (run id {bench.prefix})", file=sys.stderr)
         try:
-            scenarios = {s.name: s for s in bench_ours(bench)}
-            scenarios["baseline POST"] = bench_baseline(bench)
+            scenarios = {s.name: s for s in [*bench_ours(bench), *bench_baseline(bench)]}
         finally:
             if args.keep_tmp:
                 print(f"kept {tmp}", file=sys.stderr)

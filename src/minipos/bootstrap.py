@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 import minipos
 from minipos.api import errors, openapi
 from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
-from minipos.api.routing import Operation, build_routes
+from minipos.api.routing import IndexedRouter, Operation, build_routes
 from minipos.api.security import authenticate
 from minipos.appcontext import AppContext, context
 from minipos.auth.principal import Role
@@ -355,12 +355,14 @@ def create_app(settings: Settings) -> Starlette:
         Route("/favicon.ico", StaticFiles(packages=[("minipos.web", "static")])),
         *office_routes.routes(),  # /office/: the back office's sign-in and pages
     ]
-    return Starlette(
-        routes=routes,
-        lifespan=lifespan,
+    app = Starlette(
         exception_handlers=errors.HANDLERS,
         middleware=[Middleware(RequestObserver, metrics=metrics, access_log=settings.access_log)],
     )
+    # Starlette takes no router of another kind: this one, given before the first request
+    # builds the middleware stack, is the one it serves with.
+    app.router = IndexedRouter(routes, lifespan=lifespan)
+    return app
 
 
 async def health(request: Request) -> Response:
