@@ -348,9 +348,6 @@ def _in_sql(sql: str, size: int) -> str:
 
 class Database(Protocol):
     dialect: str
-    #: One writer runs every write in turn (SQLite), so a job that would only refuse still
-    #: waits for the others' writes; PostgreSQL runs writes side by side.
-    serial_writes: bool
     #: Write changes to the event log (``Connection.events``).
     events: bool
     #: Called (from any thread) after a commit that wrote batch rows, e.g. to wake event readers.
@@ -468,7 +465,6 @@ class _Job:
 
 class SQLiteDatabase(_Announcer):
     dialect = "sqlite"
-    serial_writes = True
 
     def __init__(self, path: Path, *, exclusive: bool = False) -> None:
         self.path = path
@@ -723,7 +719,6 @@ def one_line(exc: BaseException) -> str:
 
 class PostgresDatabase(_Announcer):
     dialect = "postgresql"
-    serial_writes = False
 
     def __init__(self, conninfo: str, *, pool_size: int = 10) -> None:
         self._pool = psycopg_pool.ConnectionPool(

@@ -169,14 +169,9 @@ async def claim_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     station_id = acting_station(request, principal)
     invoice_id: int = request.path_params["id"]
-    if ctx.db.serial_writes:
-        # Stations racing for one invoice hear "taken" from a read instead of queueing for the
-        # one writer. PostgreSQL refuses in a write as cheaply as in a read: there, the read
-        # would only add a round trip to every claim.
-        await ctx.db.read(
-            lambda conn: lifecycle.refuse_taken(conn, station_id, invoice_id, now_us()),
-            quick=True,
-        )
+    await ctx.db.read(
+        lambda conn: lifecycle.refuse_taken(conn, station_id, invoice_id, now_us()), quick=True
+    )
     found = await ctx.db.write(
         lambda conn: lifecycle.claim(
             conn, station_id, invoice_id, ctx.invoices, now_us(), lease_us=ctx.stations.lease_us
