@@ -12,7 +12,7 @@ import pytest
 
 from minipos.auth.principal import Role
 from minipos.db import open_database
-from support import Api, StatementLog, Station, post_invoice, register, run_sql, verify_database
+from support import Api, Station, post_invoice, register, run_sql, verify_database
 
 EXAMPLES = Path(__file__).with_name("examples")
 SHIFT_KEYS = [
@@ -574,61 +574,3 @@ def test_walk_in_bad_rows_name_the_row_and_write_nothing(api: Api, pos1: Station
         f"/api/stations/{pos3.id}/receipts", {"request_id": "x", "rows": [{"code": 12}]}
     )
     assert no_shift.status_code == 409
-
-
-# A claim that what has committed already refuses is answered from a read
-# (``lifecycle.refuse_taken``): the same 409, without a job for the writer. Everything else still
-# goes through the claim's atomic UPDATE.
-
-
-def writes(statements: list[str]) -> list[str]:
-    return [s for s in statements if s.split()[0] in ("UPDATE", "INSERT", "DELETE")]
-
-
-def test_an_invoice_another_station_holds_is_refused_without_a_write(
-    api: Api, statements: StatementLog, pos1: Station, pos2: Station
-) -> None:
-    invoice = post_invoice(api)
-    assert pos1.claim(invoice["id"]).status_code == 200
-    with statements.recording() as seen:
-        refused = pos2.claim(invoice["id"])
-    assert refused.status_code == 409
-    assert refused.json() == {"detail": f"Invoice {invoice['id']} is open at station {pos1.id}."}
-    assert seen  # the read ran inside the recording
-    assert writes(seen) == []
-    # The holder renews its claim: that is a write.
-    with statements.recording() as seen:
-        assert pos1.claim(invoice["id"]).status_code == 200
-    assert writes(seen)
-
-
-def test_a_cancelled_invoice_is_refused_without_a_write(
-    api: Api, statements: StatementLog, pos1: Station
-) -> None:
-    invoice = post_invoice(api)
-    assert api.as_(Role.INTEGRATOR).post(f"/api/invoice/{invoice['id']}/cancel").status_code == 200
-    with statements.recording() as seen:
-        refused = pos1.claim(invoice["id"])
-    assert refused.json() == {
-        "detail": f"Invoice {invoice['id']} is Cancelled and cannot be opened."
-    }
-    assert writes(seen) == []
-
-
-def test_an_invoice_of_another_group_is_still_not_found(api: Api, pos1: Station) -> None:
-    # Held by a station of group 1: a station of group 2 must not learn that (404, not 409).
-    other_group = register(api, "POS3", "03", group="2")
-    invoice = post_invoice(api)
-    assert pos1.claim(invoice["id"]).status_code == 200
-    assert other_group.claim(invoice["id"]).status_code == 404
-
-
-def test_a_disabled_station_is_refused_as_before(api: Api, pos1: Station, pos2: Station) -> None:
-    invoice = post_invoice(api)
-    assert pos1.claim(invoice["id"]).status_code == 200
-    disabled = api.as_(Role.ADMIN).patch(f"/api/stations/{pos2.id}", json={"disabled": True})
-    assert disabled.status_code == 200, disabled.text
-    # Its own key no longer works; an admin acting for it gets the station's 403.
-    assert pos2.claim(invoice["id"]).status_code in (401, 403)
-    acting = api.as_(Role.ADMIN).post(f"/api/invoice/{invoice['id']}/claim?station_id={pos2.id}")
-    assert acting.status_code == 403, acting.text

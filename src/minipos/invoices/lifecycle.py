@@ -66,40 +66,12 @@ def claim(
 ) -> InvoiceDetail:
     station = get_station(conn, station_id)
     if not repository.claim(conn, invoice_id, station, now_us, lease_us):
-        raise _taken(visible(conn, station, invoice_id))
+        invoice = visible(conn, station, invoice_id)
+        status = InvoiceStatus(invoice["status"])
+        if status is InvoiceStatus.OPENED:
+            raise Conflict(f"Invoice {invoice_id} is open at station {invoice['station']}.")
+        raise Conflict(f"Invoice {invoice_id} is {status.label} and cannot be opened.")
     return _changed(conn, EventType.INVOICE_OPENED, invoice_id, ctx, now_us)
-
-
-def refuse_taken(conn: Connection, station_id: int, invoice_id: int, now_us: int) -> None:
-    """Raise the claim's 409 when what has committed already refuses it, before the write.
-
-    Stations racing for one invoice then hear "taken" from a read, instead of queueing a job
-    for the writer that changes nothing and waiting for its group's commit. Anything else (a
-    claim that may succeed, an invoice the station may not see) is left to :func:`claim`, which
-    decides atomically. A refusal read now is one the writer would have given a moment later,
-    but for a lease that ran out in between: the station's next try gets it."""
-    invoice = repository.get(conn, invoice_id)
-    if invoice is None or invoice["status"] == InvoiceStatus.NEW:
-        return
-    station = get_station(conn, station_id)
-    if not may_take(station, invoice):
-        return  # the writer answers 404, as for an invoice that does not exist
-    # What the claim's UPDATE takes besides New (invoices.repository._CLAIMABLE): held by this
-    # station already, or under a lease that ran out.
-    lease = invoice["lease_expires_at"]
-    if invoice["status"] == InvoiceStatus.OPENED and (
-        invoice["station"] == station_id or (lease is not None and lease < now_us)
-    ):
-        return
-    raise _taken(invoice)
-
-
-def _taken(invoice: Row) -> Conflict:
-    """The 409 of a claim on an invoice its station may see but not take."""
-    status = InvoiceStatus(invoice["status"])
-    if status is InvoiceStatus.OPENED:
-        return Conflict(f"Invoice {invoice['id']} is open at station {invoice['station']}.")
-    return Conflict(f"Invoice {invoice['id']} is {status.label} and cannot be opened.")
 
 
 def release(

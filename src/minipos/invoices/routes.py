@@ -169,9 +169,6 @@ async def claim_invoice(request: Request, principal: Principal) -> Response:
     ctx = context(request)
     station_id = acting_station(request, principal)
     invoice_id: int = request.path_params["id"]
-    await ctx.db.read(
-        lambda conn: lifecycle.refuse_taken(conn, station_id, invoice_id, now_us()), quick=True
-    )
     found = await ctx.db.write(
         lambda conn: lifecycle.claim(
             conn, station_id, invoice_id, ctx.invoices, now_us(), lease_us=ctx.stations.lease_us
