@@ -44,8 +44,6 @@ def test_the_pull_uses_a_partial_index(database_url: str) -> None:
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_invoices_down'"
             ).fetchone() or ("",)
             session.execute("SET enable_seqscan = off")  # an empty table: take what is usable
-            pg_sql = sql.replace(":store", "%(store)s").replace(":after", "%(after)s")
-            pg_sql = pg_sql.replace(":limit", "%(limit)s")
-            plan = str(session.execute("EXPLAIN " + pg_sql, params).fetchall())
+            plan = str(Connection(session, "postgresql").fetchall("EXPLAIN " + sql, params))
     assert "store_id IS NOT NULL" in definition
     assert "ix_invoices_down" in plan

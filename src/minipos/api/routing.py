@@ -167,7 +167,7 @@ def _starlette_path(path: str) -> str:
 class IndexedRouter(StarletteRouter):
     """Starlette's router with an index in front of its walk.
 
-    Starlette tries every route in order, a regular expression each: with some 90 routes the
+    Starlette tries every route in order, a regular expression each: with some 80 routes the
     walk cost more than everything else in a ``GET /health``, and a station's calls sat some
     25 routes deep. The index maps a path's first two segments (``/api/invoice`` for
     ``/api/invoice/7/claim``) to the routes that could take such a path, in their order. A path
