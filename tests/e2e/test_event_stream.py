@@ -151,7 +151,7 @@ class Stream:
 @contextmanager
 def stream(shop: Shop, query: str = "", last_event_id: int | None = None) -> Iterator[Stream]:
     """Open the stream and wait until it is live; it is closed on the way out, before the
-    server is stopped (uvicorn would wait for an open stream at shutdown)."""
+    server is stopped."""
     headers = dict(shop.integrator)
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)

@@ -15,6 +15,7 @@ import functools
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from minipos.api.draining import DRAINING
 from minipos.config import Settings
 
 
@@ -40,6 +41,11 @@ class HeadDeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+
+    def shutdown(self) -> None:
+        # uvicorn calls this on every open connection when its graceful shutdown begins.
+        DRAINING.set()
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from minipos.api import jsonio
+from minipos.api.draining import DRAINING
 from minipos.api.jsonio import encode
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
@@ -115,6 +116,8 @@ async def _stream(
             cursor = event.id
         if len(batch) == STREAM_BATCH:
             continue
+        if DRAINING.is_set():
+            return  # the server is shutting down: the client reconnects with Last-Event-ID
         if batch:
             quiet_since = loop.time()
         elif loop.time() - quiet_since >= KEEPALIVE_SECONDS:

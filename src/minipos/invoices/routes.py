@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from minipos.api import jsonio
+from minipos.api.draining import DRAINING
 from minipos.api.jsonio import JSONResponse, decode, encode, read_body, require_json
 from minipos.api.paging import paged_response
 from minipos.api.routing import Router
@@ -152,7 +153,9 @@ async def station_feed(request: Request, principal: Principal) -> Response:
             )
         )
         remaining = deadline - clock()
-        if items or remaining <= 0:
+        # The answer is due, or the server is shutting down, or nobody waits for it any more
+        # (a closed screen must not keep a read a second going, nor hold a shutdown).
+        if items or remaining <= 0 or DRAINING.is_set() or await request.is_disconnected():
             return JSONResponse(encode(items))
         # Woken at once by a new invoice in this process; re-checks each second for others.
         await ctx.feed.wait(min(remaining, 1.0))
