@@ -53,6 +53,7 @@ from run import (
     Scenario,
     _interrupt,
     _wait_quiet,
+    add_drain_argument,
     load_post,
     machine_info,
     ours_environment,
@@ -321,6 +322,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    add_drain_argument(parser)
     parser.add_argument("--rounds", type=int, default=2, help="pairs of runs (on, off, off, on, …)")
     add_database_url(parser, "each run")
     parser.add_argument(
@@ -372,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         machine = machine_info(wrk, tmp_root)
         machine["cpu_busy_before_pct"] = _wait_quiet(args.wait_quiet)
         tmp = Path(tempfile.mkdtemp(prefix="minipos-events-bench-", dir=tmp_root))
-        bench = Bench(wrk, tmp, args.duration, args.warmup, args.connections, pin)
+        bench = Bench(wrk, tmp, args.duration, args.warmup, args.connections, pin, args.drain)
         print(f"benchmark in {tmp} (run id {bench.prefix})", file=sys.stderr)
         extra = dict(item.partition("=")[::2] for item in args.env)
         runs: list[tuple[bool, Scenario]] = []

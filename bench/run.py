@@ -31,7 +31,7 @@ from typing import Any
 import cpustat
 import invoice_payload
 from servers import HOST, Server, free_port, minipos_command, request, run_cli
-from wrk_runner import BenchError, WrkResult, ensure_wrk, run_wrk, write_script
+from wrk_runner import DRAIN_SECONDS, BenchError, WrkResult, ensure_wrk, run_wrk, write_script
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = BENCH_DIR / "results" / "latest.json"
@@ -107,6 +107,7 @@ class Bench:
     warmup: float
     connections: int
     pin: bool
+    drain: int = DRAIN_SECONDS
     prefix: str = field(default_factory=lambda: f"b{secrets.token_hex(4)}")
 
     @property
@@ -141,6 +142,7 @@ class Bench:
                     script=script,
                     script_args=script_args(phase),
                     seconds=seconds,
+                    drain=self.drain,
                     connections=self.connections,
                     headers=headers,
                     cpu=LOAD_CPU if self.pin else None,
@@ -536,11 +538,22 @@ def _fs_type(path: Path) -> str:
 # --- main -----------------------------------------------------------------------------------
 
 
+def add_drain_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--drain",
+        type=int,
+        default=DRAIN_SECONDS,
+        metavar="SECONDS",
+        help="idle seconds after each run for the answers in flight (the smoke test uses 1)",
+    )
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--duration", type=float, default=10, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    add_drain_argument(parser)
     parser.add_argument(
         "--tmp-dir", type=Path, default=None, help="where the temporary databases go"
     )
@@ -603,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
                   "use --tmp-dir on a disk to measure durable writes", file=sys.stderr)  # fmt: skip
         machine["cpu_busy_before_pct"] = _wait_quiet(args.wait_quiet)
         tmp = Path(tempfile.mkdtemp(prefix="minipos-bench-", dir=tmp_root))
-        bench = Bench(wrk, tmp, args.duration, args.warmup, args.connections, pin)
+        bench = Bench(wrk, tmp, args.duration, args.warmup, args.connections, pin, args.drain)
         print(f"benchmark in {tmp} (run id {bench.prefix})", file=sys.stderr)
         try:
             scenarios = {s.name: s for s in [*bench_ours(bench), *bench_baseline(bench)]}

@@ -16,7 +16,8 @@ from typing import Any
 
 LUA_DIR = Path(__file__).with_name("lua")
 
-#: Idle seconds after the active window for the answers still in flight (see lua/common.lua).
+#: Idle seconds after the active window for the answers still in flight (see lua/common.lua);
+#: the default of ``--drain``. A smoke run at two connections needs far less.
 DRAIN_SECONDS = 3
 #: wrk counts a slower answer as a timeout error and leaves it out of the latency histogram.
 #: wrk allocates the histogram up to this bound (8 bytes per µs), so it is not set higher.
@@ -88,6 +89,7 @@ def run_wrk(
     script: Path,
     script_args: list[str],
     seconds: float,
+    drain: int,
     connections: int,
     headers: dict[str, str],
     cpu: int | None,
@@ -99,7 +101,7 @@ def run_wrk(
         wrk,
         "-t1",
         f"-c{connections}",
-        f"-d{math.ceil(seconds) + DRAIN_SECONDS}s",
+        f"-d{math.ceil(seconds) + drain}s",
         f"--timeout={TIMEOUT_SECONDS}s",
         "-s",
         str(script),
@@ -117,7 +119,7 @@ def run_wrk(
             check=False,
             capture_output=True,
             text=True,
-            timeout=seconds + DRAIN_SECONDS + 60,
+            timeout=seconds + drain + 60,
         )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"wrk did not finish in time: {' '.join(command)}") from exc

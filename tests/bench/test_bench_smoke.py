@@ -20,12 +20,15 @@ OUT = ["--output", "{out}"]
 SMOKE = [
     (
         "run.py",
-        ["--duration", "1", "--warmup", "1", "--connections", "2", *OUT],
+        ["--duration", "1", "--warmup", "1", "--connections", "2", "--drain", "1", *OUT],
         "POST vs baseline",
     ),
     (
         "events_bench.py",
-        ["--duration", "1", "--warmup", "1", "--connections", "2", "--rounds", "1", *OUT],
+        [
+            *("--duration", "1", "--warmup", "1", "--connections", "2", "--drain", "1"),
+            *("--rounds", "1", *OUT),
+        ],
         "events on / events off",
     ),
     (
