@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,17 @@ def test_a_store_day_is_stored_once_and_reconciles(
     assert invoice["id"] == invoice["common_id"] == results[1]["common_id"]
     assert (invoice["status"], invoice["store_id"]) == (30, 1)
     assert invoice["check_num"] is not None
+    # Its rows and payments are the store's, each once (the wire carries thousandths and cents).
+    sent = json.loads(shop_items[1]["body"])
+    kept = centre.as_(Role.ADMIN).get(f"/api/invoice/{invoice['id']}").json()
+    assert [
+        (r["text"], Decimal(str(r["quantity"])), Decimal(str(r["price"]))) for r in kept["rows"]
+    ] == [
+        (r["text"], Decimal(r["quantity"]) / 1000, Decimal(r["price"]) / 100) for r in sent["rows"]
+    ]
+    assert [Decimal(str(p["amount"])) for p in kept["payments"]] == [
+        Decimal(p["amount"]) / 100 for p in sent["payments"]
+    ]
     receipts = query(url, "SELECT id, invoice_id, flags, common_id FROM receipts ORDER BY id")
     assert [r["id"] for r in receipts] == [r["common_id"] for r in results[4:7]]
     assert receipts[0]["invoice_id"] == invoice["id"]

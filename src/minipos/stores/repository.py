@@ -309,20 +309,19 @@ def receipt_by_document(conn: Connection, station_id: int, document_id: str) -> 
 
 # --- invoices -----------------------------------------------------------------------------------
 
-#: A store's invoice as the centre keeps it.
-_INSERT_INVOICE = insert_statement("invoices", (*invoice_repository.HEADER_COLUMNS, "store_id"))
-
-
 def insert_invoice(
     conn: Connection,
     header: dict[str, Any],
     rows: list[dict[str, Any]],
     payments: list[dict[str, Any]],
 ) -> int:
-    invoice_id = conn.insert(_INSERT_INVOICE, header)
+    """A store's invoice as the centre keeps it (``header`` names the store). It was posted at
+    the store, so it has no ``down_revision``: nothing of it goes back down."""
+    kept = {**header, "down_revision": None}
+    invoice_repository.insert(conn, kept, rows, payments)
+    invoice_id: int = kept["id"]
     # At the centre an invoice's common_id is its own id, whoever posted it.
     conn.execute("UPDATE invoices SET common_id = id WHERE id = :id", {"id": invoice_id})
-    invoice_repository.insert_children(conn, invoice_id, rows, payments)
     return invoice_id
 
 
