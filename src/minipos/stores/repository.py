@@ -309,6 +309,7 @@ def receipt_by_document(conn: Connection, station_id: int, document_id: str) -> 
 
 # --- invoices -----------------------------------------------------------------------------------
 
+
 def insert_invoice(
     conn: Connection,
     header: dict[str, Any],
