@@ -8,7 +8,7 @@ import inspect
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,9 +19,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from minipos.api.routing import Operation
 from minipos.auth.principal import Role
 from minipos.db import open_database
-from minipos.db.database import statement_observer
+from minipos.db.database import SQLiteDatabase, statement_observer
 from minipos.print_jobs import journal
 from minipos.receipts.audit import verify
+
+#: The ``bare_sqlite`` fixture (tests/unit/conftest.py): a table's DDL in, an open database out.
+BareSQLite = Callable[[str], SQLiteDatabase]
 
 
 class Api:

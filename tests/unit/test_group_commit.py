@@ -12,24 +12,21 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from minipos.db import Connection, UniqueViolation
 from minipos.db.database import SQLiteDatabase
+from support import BareSQLite
 
 Job = Callable[[Connection], Any]
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[SQLiteDatabase]:
-    found = SQLiteDatabase(tmp_path / "group.sqlite3")
-    found.run(lambda conn: conn.execute("CREATE TABLE t (x TEXT UNIQUE)"))
-    yield found
-    found.close()
+def db(bare_sqlite: BareSQLite) -> SQLiteDatabase:
+    return bare_sqlite("CREATE TABLE t (x TEXT UNIQUE)")
 
 
 def insert(value: str) -> Job:

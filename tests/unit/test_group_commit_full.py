@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from minipos.db import Connection, DatabaseFull
-from minipos.db.database import SQLiteDatabase
+from support import BareSQLite
 
 
 def insert(value: bytes) -> Callable[[Connection], None]:
@@ -27,10 +26,9 @@ def insert(value: bytes) -> Callable[[Connection], None]:
 
 
 def test_a_full_file_mid_group_refuses_the_whole_group_and_the_writer_goes_on(
-    tmp_path: Path,
+    bare_sqlite: BareSQLite,
 ) -> None:
-    db = SQLiteDatabase(tmp_path / "full.sqlite3")
-    db.run(lambda conn: conn.execute("CREATE TABLE t (x BLOB)"))
+    db = bare_sqlite("CREATE TABLE t (x BLOB)")
     release = threading.Event()
 
     def hold_the_writer(conn: Connection) -> None:
@@ -53,33 +51,26 @@ def test_a_full_file_mid_group_refuses_the_whole_group_and_the_writer_goes_on(
         await first
         return list(await asyncio.gather(*group, return_exceptions=True))
 
-    try:
-        outcomes = asyncio.run(scenario())
-        assert [type(o) for o in outcomes] == [DatabaseFull] * 3
-        assert "database or disk is full" in str(outcomes[1])
-        stored = db.run(lambda conn: [bytes(r["x"]) for r in conn.fetchall("SELECT x FROM t")])
-        assert stored == []  # nothing of the group, in particular not the job after the failure
+    outcomes = asyncio.run(scenario())
+    assert [type(o) for o in outcomes] == [DatabaseFull] * 3
+    assert "database or disk is full" in str(outcomes[1])
+    stored = db.run(lambda conn: [bytes(r["x"]) for r in conn.fetchall("SELECT x FROM t")])
+    assert stored == []  # nothing of the group, in particular not the job after the failure
 
-        async def later() -> None:
-            await db.write(insert(b"small"))
+    async def later() -> None:
+        await db.write(insert(b"small"))
 
-        asyncio.run(later())  # the writer survived
-        stored = db.run(lambda conn: [bytes(r["x"]) for r in conn.fetchall("SELECT x FROM t")])
-        assert stored == [b"small"]
-    finally:
-        db.close()
+    asyncio.run(later())  # the writer survived
+    stored = db.run(lambda conn: [bytes(r["x"]) for r in conn.fetchall("SELECT x FROM t")])
+    assert stored == [b"small"]
 
 
-def test_a_single_job_too_big_for_the_file_is_refused_as_full(tmp_path: Path) -> None:
-    db = SQLiteDatabase(tmp_path / "full.sqlite3")
-    db.run(lambda conn: conn.execute("CREATE TABLE t (x BLOB)"))
+def test_a_single_job_too_big_for_the_file_is_refused_as_full(bare_sqlite: BareSQLite) -> None:
+    db = bare_sqlite("CREATE TABLE t (x BLOB)")
 
     def too_big(conn: Connection) -> None:
         conn.raw.execute("PRAGMA max_page_count = 16")
         conn.execute("INSERT INTO t (x) VALUES (:x)", {"x": b"x" * 200_000})
 
-    try:
-        with pytest.raises(DatabaseFull, match="database or disk is full"):
-            asyncio.run(db.write(too_big))
-    finally:
-        db.close()
+    with pytest.raises(DatabaseFull, match="database or disk is full"):
+        asyncio.run(db.write(too_big))

@@ -3,22 +3,17 @@ read it back, all in one order, on a real SQLite file (what the invoice reposito
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from minipos.db import Connection, Table, tuples
 from minipos.db.database import SQLiteDatabase
+from support import BareSQLite
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[SQLiteDatabase]:
-    found = SQLiteDatabase(tmp_path / "table.sqlite3")
+def db(bare_sqlite: BareSQLite) -> SQLiteDatabase:
     # The table's own column order differs from the Table's on purpose.
-    found.run(lambda conn: conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, b, a, c)"))
-    yield found
-    found.close()
+    return bare_sqlite("CREATE TABLE t (id INTEGER PRIMARY KEY, b, a, c)")
 
 
 def test_written_values_read_back_in_one_order(db: SQLiteDatabase) -> None:
