@@ -46,10 +46,10 @@ def insert(
     ``store_id`` (and ``down_revision``) is a centre's invoice for that store."""
     table = STORE_HEADERS if "store_id" in header else HEADERS
     header["id"] = conn.insert_values(table.insert, table.values(header))
-    insert_children(conn, header["id"], rows, payments)
+    _insert_children(conn, header["id"], rows, payments)
 
 
-def insert_children(
+def _insert_children(
     conn: Connection, invoice_id: int, rows: list[dict[str, Any]], payments: list[dict[str, Any]]
 ) -> None:
     """An invoice's rows and payments, a statement each; fills in their ``id``s."""
