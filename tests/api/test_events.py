@@ -14,6 +14,7 @@ from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import open_database
 from minipos.events import repository
+from minipos.events import routes as event_routes
 from minipos.timeutil import now_us
 from support import Api, Station, post_invoice, register
 
@@ -256,3 +257,26 @@ def test_a_reader_following_the_cursor_misses_nothing_under_concurrent_writes(
         db.close()
     assert len(every) == writers * per_writer
     assert seen == every
+
+
+def test_the_stream_ends_after_what_has_committed_when_the_server_shuts_down(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shutdown ends an open stream once it has sent what is committed (docs/events.md); the
+    client reconnects with Last-Event-ID. The process is tested in tests/e2e."""
+    invoice = post_invoice(api)
+    draining = threading.Event()
+    draining.set()
+    monkeypatch.setattr(event_routes, "DRAINING", draining)
+    read: list[bytes] = []
+    with api.as_(Role.ADMIN).stream("GET", "/api/events/stream?after=0") as stream:
+        assert stream.status_code == 200
+        reader = threading.Thread(target=lambda: read.append(stream.read()))
+        reader.start()
+        reader.join(timeout=10)
+    # Leaving the block closes a stream that did not end by itself, so this fails, not hangs.
+    assert read, "the stream did not end"
+    frames = [f for f in read[0].decode().split("\n\n") if f]
+    assert frames[0].startswith("retry: ")
+    assert [f.split("\n")[1] for f in frames[1:]] == ["event: invoice.created"]
+    assert f'"resource_id":{invoice["id"]},' in frames[1]

@@ -12,6 +12,7 @@ import pytest
 
 from minipos.auth.principal import Role
 from minipos.db import open_database
+from minipos.invoices import routes as invoice_routes
 from support import Api, Station, post_invoice, register, run_sql, verify_database
 
 EXAMPLES = Path(__file__).with_name("examples")
@@ -366,6 +367,20 @@ def test_long_poll_wakes_when_an_invoice_arrives(api: Api, pos1: Station) -> Non
     waiter.join(timeout=30)
     assert [i["id"] for i in result["items"]] == [invoice["id"]]
     assert result["seconds"] < 20  # woke up, did not run into the timeout
+
+
+def test_long_poll_answers_at_once_while_the_server_shuts_down(
+    api: Api, pos1: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shutdown ends a long-poll with what it has (docs/deploy.md, "Stopping"); the process
+    itself is tested in tests/e2e/test_graceful_shutdown.py."""
+    draining = threading.Event()
+    draining.set()
+    monkeypatch.setattr(invoice_routes, "DRAINING", draining)
+    started = time.monotonic()
+    answer = pos1.get(f"/api/stations/{pos1.id}/feed?wait=20")
+    assert (answer.status_code, answer.json()) == (200, [])
+    assert time.monotonic() - started < 5
 
 
 def test_a_station_key_finds_its_own_station(api: Api, pos1: Station) -> None:
