@@ -589,3 +589,24 @@ def test_walk_in_bad_rows_name_the_row_and_write_nothing(api: Api, pos1: Station
         f"/api/stations/{pos3.id}/receipts", {"request_id": "x", "rows": [{"code": 12}]}
     )
     assert no_shift.status_code == 409
+
+
+def test_an_invoice_another_station_holds_is_not_found_by_another_group(
+    api: Api, pos1: Station
+) -> None:
+    # Held by a station of group 1: a station of group 2 must not learn that (404, not 409).
+    other_group = register(api, "POS3", "03", group="2")
+    invoice = post_invoice(api)
+    assert pos1.claim(invoice["id"]).status_code == 200
+    assert other_group.claim(invoice["id"]).status_code == 404
+
+
+def test_a_disabled_station_cannot_claim(api: Api, pos1: Station, pos2: Station) -> None:
+    invoice = post_invoice(api)
+    assert pos1.claim(invoice["id"]).status_code == 200
+    disabled = api.as_(Role.ADMIN).patch(f"/api/stations/{pos2.id}", json={"disabled": True})
+    assert disabled.status_code == 200, disabled.text
+    # Its own key no longer works; an admin acting for it gets the station's 403.
+    assert pos2.claim(invoice["id"]).status_code in (401, 403)
+    acting = api.as_(Role.ADMIN).post(f"/api/invoice/{invoice['id']}/claim?station_id={pos2.id}")
+    assert acting.status_code == 403, acting.text

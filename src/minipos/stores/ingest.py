@@ -472,6 +472,7 @@ class Push:
             "complete_request_id": None,
             "created_by": None,
             "store_id": self.store_id,
+            "down_revision": None,  # posted at the store: nothing of it goes back down
         }
         try:
             with self.conn.savepoint("invoice"):

@@ -316,11 +316,10 @@ def insert_invoice(
     rows: list[dict[str, Any]],
     payments: list[dict[str, Any]],
 ) -> int:
-    """A store's invoice as the centre keeps it (``header`` names the store). It was posted at
-    the store, so it has no ``down_revision``: nothing of it goes back down."""
-    kept = {**header, "down_revision": None}
-    invoice_repository.insert(conn, kept, rows, payments)
-    invoice_id: int = kept["id"]
+    """A store's invoice as the centre keeps it (``header`` names the store, and has no
+    ``down_revision``: it was posted at the store, so nothing of it goes back down)."""
+    invoice_repository.insert(conn, header, rows, payments)
+    invoice_id: int = header["id"]
     # At the centre an invoice's common_id is its own id, whoever posted it.
     conn.execute("UPDATE invoices SET common_id = id WHERE id = :id", {"id": invoice_id})
     return invoice_id
