@@ -18,6 +18,7 @@ from selenium.common.exceptions import (
     NoSuchElementException,
     StaleElementReferenceException,
     TimeoutException,
+    WebDriverException,
 )
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -66,6 +67,21 @@ def chrome(profile: Path) -> webdriver.Chrome:
     return driver
 
 
+#: How some ChromeDriver builds (156.0.8078.114) report an element the page has just replaced,
+#: instead of a StaleElementReferenceException.
+_DETACHED = "does not belong to the document"
+
+
+def _checked(condition: Any) -> Any:
+    """``condition()``, with ChromeDriver's other word for a stale element made the usual one."""
+    try:
+        return condition()
+    except WebDriverException as exc:
+        if _DETACHED in (exc.msg or ""):
+            raise StaleElementReferenceException(exc.msg) from exc
+        raise
+
+
 class Page:
     """One browser window on the cashier screen."""
 
@@ -91,7 +107,7 @@ class Page:
             seconds,
             poll_frequency=0.05,
             ignored_exceptions=[StaleElementReferenceException, NoSuchElementException],
-        ).until(lambda _: condition(), message)
+        ).until(lambda _: _checked(condition), message)
 
     def wait_visible(self, element_id: str, seconds: float = 10) -> WebElement:
         self.wait(lambda: self.visible(element_id), seconds, f"#{element_id} never showed")
