@@ -13,6 +13,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +131,27 @@ def test_every_caller_gets_its_own_result(db: SQLiteDatabase) -> None:
         else:
             assert isinstance(outcome, ValueError)
     assert stored(db) == [v for i, v in enumerate(values) if i % 7]
+
+
+def test_a_large_job_rolls_back_alone_without_a_temporary_file(db: SQLiteDatabase) -> None:
+    """A job's SAVEPOINT keeps a copy of each stored page it changes (its statement journal).
+    Past 64 KiB SQLite moves that journal to a temporary file, unless ``temp_store`` is MEMORY:
+    an open, some fifteen page writes and a close more in a station's completion. The writer
+    keeps it in memory."""
+    filler = "x" * 1000
+    db.run(lambda conn: conn.execute("CREATE TABLE big (y TEXT)"))
+    db.run(lambda conn: conn.execute_many("INSERT INTO big VALUES (:y)", [{"y": filler}] * 200))
+    files: list[str] = []
+
+    def large_then_fails(conn: Connection) -> None:
+        conn.execute("UPDATE big SET y = 'changed'")  # some 50 stored pages, 200 KiB
+        fds = Path("/proc/self/fd")
+        files.extend(str(fd.readlink()) for fd in fds.iterdir() if fd.is_symlink())
+        raise ValueError("bad input")
+
+    outcomes = in_one_group(db, [insert("a"), large_then_fails, insert("b")])
+    assert isinstance(outcomes[1], ValueError)
+    assert stored(db) == ["a", "b"]
+    ys = db.run(lambda conn: conn.fetchall("SELECT DISTINCT y FROM big"))
+    assert [row["y"] for row in ys] == [filler]  # rolled back from the journal in memory
+    assert [f for f in files if "etilqs_" in f] == []  # the prefix of SQLite's temporary files

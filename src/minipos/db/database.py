@@ -565,6 +565,10 @@ class SQLiteDatabase(_Announcer):
     def _writer(self) -> None:
         conn = _sqlite_connect(self.path, readonly=False)
         conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
+        # Each job's SAVEPOINT journals the stored pages it changes; past 64 KiB SQLite spills
+        # that to a temporary file (an open, page writes and a close per commit, for data a
+        # crash never needs). In memory it costs at most the pages one job changes.
+        conn.execute("PRAGMA temp_store=MEMORY")
         wrapper = Connection(conn, self.dialect, events=self.events, on_change=self.on_change)
         while True:
             first = self._queue.get()
