@@ -44,7 +44,7 @@ import baseline_app
 from invoice_payload import body
 from minipos.api.jsonio import decode, encode
 from minipos.db import Connection, migrate
-from minipos.db.database import SQLiteDatabase, _Job, _sqlite_connect
+from minipos.db.database import SQLiteDatabase, _Job, writer_connection
 from minipos.idempotency.service import StoredResponse
 from minipos.invoices import repository, service
 from minipos.invoices.schemas import InvoiceIn
@@ -132,9 +132,7 @@ def ours(
     *,
     events: bool = True,
 ) -> Contender:
-    # The server's writer connection (SQLiteDatabase._writer).
-    conn = _sqlite_connect(fresh_file(tmp, name.replace(" ", "-").replace(",", "")), readonly=False)
-    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn = writer_connection(fresh_file(tmp, name.replace(" ", "-").replace(",", "")))
     wrapper = Connection(conn, "sqlite", events=events)
 
     def make(invoice_no: str) -> _Job:

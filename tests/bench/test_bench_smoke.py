@@ -50,6 +50,7 @@ SMOKE = [
     ("webhook_bench.py", ["--events", "50"], "webhook delivery:"),
     ("request_cpu_bench.py", ["--iterations", "5", "--repeat", "1"], "whole request:"),
     ("write_cpu_bench.py", ["--iterations", "20", "--repeat", "1"], "ours / baseline inserts"),
+    ("cycle_write_bench.py", ["--cycles", "10", "--repeat", "1", "--pages"], "WAL frames a commit"),
     (
         "reports_bench.py",
         ["--receipts", "2000", "--days", "40", "--repeat", "2", *OUT],
