@@ -298,6 +298,23 @@ def claim(conn: Connection, invoice_id: int, station: Row, now_us: int, lease_us
     return int(cursor.rowcount) == 1
 
 
+#: The first key of the advisory locks on automatic invoice numbers (its own key space).
+_NUMBER_LOCKS = 0x4D504F49  # "MPOI"
+
+
+def reserve_number(conn: Connection, invoice_no: str) -> bool:
+    """Claim ``invoice_no`` for this transaction, or ``False`` at once if another transaction
+    is trying it now. Only PostgreSQL runs writers side by side; with SQLite's one writer the
+    number is always free of others in flight."""
+    if conn.dialect != "postgresql":
+        return True
+    row = conn.fetchone(
+        "SELECT pg_try_advisory_xact_lock(:space, hashtext(:number)) AS ours",
+        {"space": _NUMBER_LOCKS, "number": invoice_no},
+    )
+    return bool(row and row["ours"])
+
+
 def lock(conn: Connection, invoice_id: int) -> None:
     """Take the invoice's row lock for the rest of the transaction. Only PostgreSQL runs
     writers side by side; SQLite's one writer runs each job alone, so it needs no statement."""

@@ -49,27 +49,31 @@ _AUTO_NUMBER_TRIES = 1000
 
 
 class NumberHint:
-    """Where to start looking for a free automatic ``invoice_no`` suffix.
+    """Hands out automatic ``invoice_no`` suffixes.
 
     Numbers are ``YYYYMMDD_HHMMSS``, then ``_2``, ``_3``… for more invoices in the same second.
-    Probing from 1 every time would cost n tries for the n-th invoice of a busy second; this
-    remembers the last suffix taken for the current second. It is only a hint: the unique
-    index decides, so another process taking a number just means one more try.
+    Each call reserves the next suffix of its second, so requests running side by side in this
+    process never try the same number. The last few seconds keep their counters: a request
+    of the second before, still running, must not start that second again from 1 and try
+    every number already taken. It is only a hint: the unique index decides, so a number taken
+    by another process (or before a restart) just means one more try.
     """
+
+    #: Seconds whose counters are kept (more than any request takes to store its invoice).
+    KEPT = 16
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._base = ""
-        self._last = 0
+        self._last: dict[str, int] = {}
 
-    def start(self, base: str) -> int:
+    def reserve(self, base: str, after: int = 0) -> int:
+        """A suffix of ``base`` above ``after`` (a number found taken) that no caller of this
+        process got yet."""
         with self._lock:
-            return self._last + 1 if base == self._base else 1
-
-    def taken(self, base: str, suffix: int) -> None:
-        with self._lock:
-            if base != self._base or suffix > self._last:
-                self._base, self._last = base, suffix
+            last = self._last[base] = max(self._last.get(base, 0), after) + 1
+            if len(self._last) > self.KEPT:
+                del self._last[min(self._last)]  # the oldest: bases sort by time
+            return last
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,9 +277,15 @@ def _created(conn: Connection, invoice: PreparedInvoice, ctx: ShopConfig) -> msg
 
 def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: NumberHint) -> None:
     base = invoice.header["invoice_no"]
-    first = hint.start(base)
-    for attempt in range(first, first + _AUTO_NUMBER_TRIES):
-        invoice.header["invoice_no"] = base if attempt == 1 else f"{base}_{attempt}"
+    attempt = 0
+    for _ in range(_AUTO_NUMBER_TRIES):
+        attempt = hint.reserve(base, after=attempt)
+        number = base if attempt == 1 else f"{base}_{attempt}"
+        # Another process's request may be storing this number right now: skip it rather than
+        # wait on the unique index for that request's commit and then fail.
+        if not repository.reserve_number(conn, number):
+            continue
+        invoice.header["invoice_no"] = number
         try:
             with conn.savepoint("invoice"):
                 repository.insert(conn, invoice.header, invoice.rows, invoice.payments)
@@ -283,7 +293,6 @@ def _insert_with_free_number(conn: Connection, invoice: PreparedInvoice, hint: N
             if not exc.involves("invoice_no"):
                 raise
             continue
-        hint.taken(base, attempt)
         return
     raise ValidationFailed.single(("invoice_no",), "No free automatic invoice number; send one.")
 
