@@ -298,7 +298,8 @@ def claim(conn: Connection, invoice_id: int, station: Row, now_us: int, lease_us
     return int(cursor.rowcount) == 1
 
 
-#: The first key of the advisory locks on automatic invoice numbers (its own key space).
+#: The first of the two int4 keys of the advisory locks on automatic invoice numbers. Locks on
+#: two int4 keys never meet locks on one bigint key (the event log's numbering lock).
 _NUMBER_LOCKS = 0x4D504F49  # "MPOI"
 
 
