@@ -40,7 +40,6 @@ from typing import Any
 import msgspec
 
 import baseline_app
-from invoice_payload import body
 from minipos.api.jsonio import decode, encode
 from minipos.checkout import service as checkout
 from minipos.checkout.schemas import CompleteIn
@@ -58,7 +57,7 @@ from minipos.stations.service import StationContext
 from minipos.timeutil import now_us
 from request_cpu_bench import shop
 from servers import DEMO_SHOP
-from write_cpu_bench import fresh_file, temp_dir
+from write_cpu_bench import baseline_connection, baseline_job, fresh_file, temp_dir
 
 LEASE_US = 3_600_000_000
 #: stations_bench.py's invoice and payments: two rows; 5.00 by card, the rest in cash.
@@ -157,20 +156,13 @@ class Baseline:
     """The baseline app's writer connection and group commit, one invoice a commit."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
-            self.conn.execute(f"PRAGMA {pragma}")
-        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self.conn = baseline_connection(path)
         self.loop = asyncio.new_event_loop()
         self.made = 0
 
     def cycles(self, count: int) -> Callable[[], None]:
-        jobs = []
-        for _ in range(count):
-            self.made += 1
-            raw = body(f"B-{self.made}")
-            invoice = baseline_app.Prepared(msgspec.json.decode(raw), raw)
-            jobs.append(baseline_app._Job(invoice, self.loop.create_future()))
+        jobs = [baseline_job(f"B-{self.made + n}", self.loop) for n in range(1, count + 1)]
+        self.made += count
 
         def run() -> None:
             for job in jobs:
@@ -202,13 +194,13 @@ def pages(ours: Ours, count: int) -> None:
     """WAL frames a claim's and a completion's commit write, by table or index."""
     wal = Path(f"{ours.path}-wal")
     ids = ours.waiting(count)
+    frame = FRAME_HEADER + ours.conn.execute("PRAGMA page_size").fetchone()[0]
     for label, step in (("claim", ours.claim), ("completion", ours.complete)):
         written: Counter[str] = Counter()
         for invoice_id in ids:
             ours.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             step(invoice_id)
             data = wal.read_bytes()
-            frame = FRAME_HEADER + ours.conn.execute("PRAGMA page_size").fetchone()[0]
             numbers = [
                 struct.unpack_from(">I", data, at)[0] for at in range(WAL_HEADER, len(data), frame)
             ]

@@ -105,18 +105,27 @@ def fresh_file(tmp: Path, name: str) -> Path:
     return path
 
 
-def baseline(tmp: Path, loop: asyncio.AbstractEventLoop) -> Contender:
-    # The baseline writer's connection (baseline_app.GroupWriter._run), without its automatic
-    # checkpoints, which would land in the clock.
-    conn = sqlite3.connect(fresh_file(tmp, "baseline"), isolation_level=None)
+def baseline_connection(path: Path) -> sqlite3.Connection:
+    """The baseline writer's connection (baseline_app.GroupWriter._run), without its automatic
+    checkpoints, which would land in the clock."""
+    conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000"):
         conn.execute(f"PRAGMA {pragma}")
     conn.execute("PRAGMA wal_autocheckpoint=0")
+    return conn
+
+
+def baseline_job(invoice_no: str, loop: asyncio.AbstractEventLoop) -> baseline_app._Job:
+    """The benchmark invoice as the baseline app's writer gets it."""
+    raw = body(invoice_no)
+    return baseline_app._Job(baseline_app.Prepared(json.loads(raw), raw), loop.create_future())
+
+
+def baseline(tmp: Path, loop: asyncio.AbstractEventLoop) -> Contender:
+    conn = baseline_connection(fresh_file(tmp, "baseline"))
 
     def make(invoice_no: str) -> baseline_app._Job:
-        raw = body(invoice_no)
-        invoice = baseline_app.Prepared(json.loads(raw), raw)
-        return baseline_app._Job(invoice, loop.create_future())
+        return baseline_job(invoice_no, loop)
 
     def commit(conn: sqlite3.Connection, group: Group) -> list[bool]:
         return [isinstance(o, int) for o in baseline_app.GroupWriter._commit(conn, group)]

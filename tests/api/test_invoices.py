@@ -411,24 +411,21 @@ def created(db: Database, invoice: service.PreparedInvoice, ctx: ShopConfig) -> 
     return number
 
 
-def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -> None:
-    ctx = ShopConfig(settings.reference(), settings.zone(), "1")
+def _auto_numbered(ctx: ShopConfig) -> service.PreparedInvoice:
+    """An example invoice without ``invoice_no``, posted at 2026-02-17 17:08:47 in Riga."""
     request = json.loads(example("sales_basic"))
     request["invoice_no"] = None
-    same_second = 1_771_340_927_000_000  # 2026-02-17 17:08:47 in Riga
+    return service.prepare(_decoded(request), ctx, 1_771_340_927_000_000, created_by=None)
+
+
+def test_invoices_in_the_same_second_get_numbered_suffixes(settings: Settings) -> None:
+    ctx = ShopConfig(settings.reference(), settings.zone(), "1")
     db = open_database(settings.database_url)
     try:
-        numbers = [
-            created(db, service.prepare(_decoded(request), ctx, same_second, created_by=None), ctx)
-            for _ in range(3)
-        ]
+        numbers = [created(db, _auto_numbered(ctx), ctx) for _ in range(3)]
         # A restarted server (a fresh hint) still finds the next free number.
         fresh = ShopConfig(settings.reference(), settings.zone(), "1")
-        numbers.append(
-            created(
-                db, service.prepare(_decoded(request), fresh, same_second, created_by=None), fresh
-            )
-        )
+        numbers.append(created(db, _auto_numbered(fresh), fresh))
     finally:
         db.close()
     assert numbers == [
@@ -450,13 +447,10 @@ def test_automatic_numbers_of_one_second_do_not_wait_for_each_other(
     Here each process has its own hint, so both try the first number of the second; the second
     must skip the number in flight instead of waiting. (SQLite's one writer runs the jobs one
     after the other.)"""
-    request = json.loads(example("sales_basic"))
-    request["invoice_no"] = None
-    same_second = 1_771_340_927_000_000  # 2026-02-17 17:08:47 in Riga
 
     def create(conn: psycopg.Connection[dict[str, Any]]) -> str:
         ctx = ShopConfig(settings.reference(), settings.zone(), "1")  # a process's own hint
-        invoice = service.prepare(_decoded(request), ctx, same_second, created_by=None)
+        invoice = _auto_numbered(ctx)
         body = Connection(conn, "postgresql").unit(lambda c: service.create(c, invoice, ctx))
         number: str = json.loads(bytes(body))["invoice_no"]
         return number
@@ -488,6 +482,7 @@ def test_a_process_hands_out_each_automatic_suffix_once() -> None:
     assert sorted(got) == list(range(1, 401))
     assert hint.reserve(base, after=1000) == 1001  # past a number found taken
     assert hint.reserve("20260217_170848") == 1  # a new second starts again
+    assert hint.reserve(base) == 1002  # a request of the second before goes on from its last
 
 
 def _decoded(body: dict[str, Any]) -> InvoiceIn:
