@@ -30,6 +30,15 @@ from support import Api, StatementLog
 hypothesis.settings.register_profile("minipos", deadline=None)
 hypothesis.settings.load_profile("minipos")
 
+# The README's first command exports the seller's identity for `scripts/serve`, and a user then
+# runs `scripts/test` in the same shell. Every test sets the settings it needs itself, so none
+# may inherit the caller's: MINIPOS_* go, except MINIPOS_TEST_*, the suite's own (and imported
+# before any test, so pytest-xdist's workers start without them too).
+for _name in [
+    n for n in os.environ if n.startswith("MINIPOS_") and not n.startswith("MINIPOS_TEST_")
+]:
+    del os.environ[_name]
+
 PG_ADMIN_URL = os.environ.get("MINIPOS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TABLES = (
     # Not catalogue_revision: its one row must stay (revisions only ever grow).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,23 @@ def test_readme_runs_in_order_on_a_fresh_database(tmp_path: Path) -> None:
         assert len(invoices) == 4
     finally:
         server.stop()
+
+
+def test_the_tests_ignore_the_seller_the_readme_exports_for_serving() -> None:
+    """The README's first command exports a seller for `scripts/serve`; a user then runs
+    `scripts/test` in the same shell. A test that prints the seller its own settings name must
+    still see its own (it failed on "DEMO SIA" instead of "DEMO SIA (test)" before conftest.py
+    dropped the caller's MINIPOS_* variables)."""
+    text = README.read_text(encoding="utf-8")
+    export = next(line for line in text.splitlines() if line.startswith("export MINIPOS_SHOP_"))
+    test = "tests/printing/test_receipt_particulars.py::test_every_layout_prints_every_particular"
+    script = f'{export}\nexec "$0" -m pytest -q -p no:xdist -p no:cacheprovider "$1"'
+    done = subprocess.run(
+        ["bash", "-c", script, sys.executable, f"{test}[sqlite]"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
