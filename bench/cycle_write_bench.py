@@ -15,7 +15,12 @@ Contenders, each on a fresh copy of a migrated file with the product's durabilit
 - **ours**: the cycle on the server's writer connection (``writer_connection``);
 - **ours, temp_store default**: the same with SQLite's default ``temp_store``, under which a
   job's savepoint journal spills into a temporary file past 64 KiB (the writer before
-  2026-12-01).
+  2026-12-01);
+- **statements replayed**: the very statements and parameters ours sent for the same cycles
+  (recorded, unclocked, on another copy), replayed by a bare loop on a copy of the file as it
+  was before them, through ``writer_connection`` and with the same commits: what the data model
+  costs SQLite with none of our Python around it, the floor our cycle could reach by Python
+  work alone.
 
 Per cycle (per commit for the baseline): the thread's CPU time, best of ``--repeat`` runs of
 ``--cycles``; and the write system calls and bytes of the process (``/proc/self/io``), which
@@ -28,12 +33,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sqlite3
 import struct
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +159,80 @@ class Ours:
         return run
 
 
+class Recorder:
+    """Stands in for the writer's sqlite3 connection inside ``Connection`` and notes every
+    statement and its parameters (``executemany``'s rows as they were given)."""
+
+    def __init__(self, raw: sqlite3.Connection, into: list[tuple[str, str, Any]]) -> None:
+        self.raw = raw
+        self.into = into
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        self.into.append(("execute", sql, params))
+        return self.raw.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        rows = list(rows)
+        self.into.append(("executemany", sql, rows))
+        return self.raw.executemany(sql, rows)
+
+    def cursor(self) -> Recorder:
+        return self
+
+
+class Replay:
+    """Ours's statements for the same cycles, replayed with none of our Python around them."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.recording = Ours(fresh_file(tmp, "recorded"), None)
+        self.path = tmp / "replayed.sqlite3"
+        self.conn = writer_connection(self.path)  # replaced by each ``cycles``
+
+    def cycles(self, count: int) -> Callable[[], None]:
+        ours = self.recording
+        ids = ours.waiting(count)
+        self.conn.close()
+        shutil.copyfile(ours.path, self.path)  # checkpointed by ``waiting``: the whole state
+        Path(f"{self.path}-wal").unlink(missing_ok=True)
+        self.conn = writer_connection(self.path)
+        commits: list[list[tuple[str, str, Any]]] = []
+        raw = ours.wrapper.raw
+        try:
+            for invoice_id in ids:
+                for step in (ours.claim, ours.complete):
+                    commits.append([])
+                    ours.wrapper.raw = Recorder(raw, commits[-1])
+                    step(invoice_id)
+        finally:
+            ours.wrapper.raw = raw
+        conn = self.conn
+
+        def run() -> None:
+            for statements in commits:
+                conn.execute("BEGIN IMMEDIATE")
+                for method, sql, params in statements:
+                    getattr(conn, method)(sql, params)
+                conn.execute("COMMIT")
+
+        return run
+
+    def check(self) -> None:
+        """Fail unless the replay left every table as the recorded cycles did."""
+        with closing(sqlite3.connect(self.recording.path)) as recorded:
+            tables = [
+                name
+                for (name,) in recorded.execute(
+                    "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            for table in tables:
+                query = f'SELECT * FROM "{table}" ORDER BY 1'
+                replayed = [tuple(row) for row in self.conn.execute(query)]  # sqlite3.Row
+                if recorded.execute(query).fetchall() != replayed:
+                    raise SystemExit(f"the replay left {table} unlike the recorded cycles")
+
+
 class Baseline:
     """The baseline app's writer connection and group commit, one invoice a commit."""
 
@@ -178,7 +259,7 @@ def io_counts() -> tuple[int, int]:
     return int(fields["syscw"]), int(fields["wchar"])
 
 
-def measure(contender: Ours | Baseline, count: int) -> tuple[float, int, int]:
+def measure(contender: Ours | Replay | Baseline, count: int) -> tuple[float, int, int]:
     """CPU seconds, write calls and bytes of ``count`` cycles."""
     run = contender.cycles(count)
     calls, written = io_counts()
@@ -220,13 +301,17 @@ def main() -> None:
 
     with temp_dir(args.tmp_dir) as tmp:
         ours = Ours(fresh_file(tmp, "ours"), None)
-        contenders: dict[str, Ours | Baseline] = {
+        contenders: dict[str, Ours | Replay | Baseline] = {
             "baseline commit": Baseline(fresh_file(tmp, "baseline")),
             "ours": ours,
             "ours, temp_store default": Ours(fresh_file(tmp, "default"), "DEFAULT"),
+            "statements replayed": Replay(tmp),
         }
         for contender in contenders.values():
             measure(contender, 20)  # statement caches, as a server's
+        replay = contenders["statements replayed"]
+        assert isinstance(replay, Replay)
+        replay.check()  # the floor did the same work
         best: dict[str, tuple[float, int, int]] = {}
         for _ in range(args.repeat):
             for name, contender in contenders.items():
@@ -245,6 +330,12 @@ def main() -> None:
             )
         base = best["baseline commit"][0]
         print(f"ours / baseline commit = {best['ours'][0] / base:.2f} (CPU)")
+        floor = best["statements replayed"][0]
+        print(
+            f"ours / statements replayed = {best['ours'][0] / floor:.2f} (CPU): the rest of a"
+            f" cycle is our Python; replayed alone, the writer would top out at"
+            f" {args.cycles / floor:.0f} cycles/s on this machine"
+        )
         if args.pages:
             pages(ours, min(args.cycles, 200))
         for contender in contenders.values():
