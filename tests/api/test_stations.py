@@ -151,6 +151,23 @@ def test_documented_flow_slip_after_payment(api: Api, pos1: Station) -> None:
     assert jobs[0]["status"] == 30
 
 
+@pytest.mark.parametrize("pos_id", ["99999999999999999999", "9223372036854775808", "²", "١"])
+def test_a_pos_number_no_station_can_have_lists_no_receipts(
+    api: Api, pos1: Station, pos_id: str
+) -> None:
+    """Digits outside ASCII (``str.isdigit`` takes them) and numbers past a stored integer were
+    a 500 (OverflowError, ValueError): they match no station."""
+    assert pos1.open_shift().status_code == 200
+    pos1.sell(
+        api,
+        {"rows": [{"text": "Maize", "quantity": 1, "price": "1.00"}]},
+        payments=[{"method_id": 1}],
+    )
+    listed = api.as_(Role.INTEGRATOR).get("/api/receipts", params={"pos_id": pos_id})
+    assert (listed.status_code, listed.json()) == (200, [])
+    assert api.as_(Role.INTEGRATOR).get("/api/receipts?pos_id=1").json() != []
+
+
 def test_only_one_station_wins_a_claim(api: Api, pos1: Station, pos2: Station) -> None:
     invoice = post_invoice(api)
     assert pos1.claim(invoice["id"]).status_code == 200

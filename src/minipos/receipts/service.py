@@ -330,10 +330,19 @@ def for_invoice(conn: Connection, invoice_id: int, zone: ZoneInfo) -> list[Invoi
     return [shaped(INVOICE_RECEIPTS, r, rows[r["id"]], payments[r["id"]], zone) for r in receipts]
 
 
+def _pos_number(text: str | None) -> int | None:
+    """``text`` as a POS number, or None: ASCII digits only (``str.isdigit`` also takes "²")
+    and no more than a stored integer holds."""
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number < 2**63 else None  # SQLite's and PostgreSQL's bigint
+
+
 def search(conn: Connection, query: ReceiptQuery, zone: ZoneInfo) -> tuple[list[ReceiptOut], int]:
-    pos = int(query.pos_id) if query.pos_id and query.pos_id.isdigit() else None
+    pos = _pos_number(query.pos_id)
     if query.pos_id and pos is None:
-        return [], 0  # POS numbers are digits: nothing else can match
+        return [], 0  # POS numbers are digits that fit the column: nothing else can match
     from_us, to_us = period(query.from_, query.to, zone)
     receipts, total = repository.search(
         conn,
