@@ -573,6 +573,51 @@ def test_walk_in_sale_by_barcode_code_and_text(api: Api, pos1: Station) -> None:
     assert listed[0]["rows"][1]["max_quantity"] == 0
 
 
+def test_a_walk_in_refund_names_its_original_by_number_and_pos(api: Api, pos1: Station) -> None:
+    """A refund naming only the original's number was checked against POS "0", another till:
+    it refunded that till's receipt. Now half a reference is refused, as on an invoice."""
+    till0 = register(api, "Kase 0", "0")
+    assert till0.open_shift().status_code == 200
+    row = {"text": "Maize", "price": "1.10"}
+    sold = till0.post(
+        f"/api/stations/{till0.id}/receipts",
+        {"request_id": "s0", "rows": [row], "payments": [{"method_id": 1}]},
+    )
+    assert sold.status_code == 201, sold.text
+    assert pos1.open_shift().status_code == 200
+
+    def refund(request_id: str, mode: int = 3, **parent: str) -> Any:
+        return pos1.post(
+            f"/api/stations/{pos1.id}/receipts",
+            {
+                "request_id": request_id,
+                "mode": mode,
+                "rows": [row],
+                "payments": [{"method_id": 1}],
+                **parent,
+            },
+        )
+
+    half = {"parent_pos_id": ["Give both parent_document_id and parent_pos_id."]}
+    assert (
+        refund("r1", parent_document_id="1").json(),
+        refund("r2", parent_pos_id="0").json(),
+    ) == (
+        half,
+        half,
+    )
+    not_a_refund = refund("r3", mode=1, parent_document_id="1", parent_pos_id="0")
+    assert not_a_refund.json() == {"parent_document_id": ["Only a refund (mode 3) has a parent."]}
+    original = api.as_(Role.ADMIN).get(f"/api/receipts?station_id={till0.id}").json()[0]
+    assert original["rows"][0]["max_quantity"] == 1
+    assert api.as_(Role.ADMIN).get(f"/api/receipts?station_id={pos1.id}").json() == []
+
+    named = refund("r4", parent_document_id="1", parent_pos_id="0")
+    assert named.status_code == 201, named.text
+    original = api.as_(Role.ADMIN).get(f"/api/receipts?station_id={till0.id}").json()[0]
+    assert original["rows"][0]["max_quantity"] == 0
+
+
 def test_walk_in_bad_rows_name_the_row_and_write_nothing(api: Api, pos1: Station) -> None:
     _product(api, name="Maize", price="1.10", code=12)
     pos1.open_shift()

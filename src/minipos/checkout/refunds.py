@@ -39,7 +39,9 @@ def check_against_original(
     """Check a refund against what its original receipt still allows, and lower that."""
     if not document_id:
         return None
-    parent_station = stations.get_station_by_pos(conn, pos_id or "0")
+    # Both or neither: ``parent_problems`` refused half a reference before this.
+    assert pos_id is not None, "a refund's parent named without its POS"
+    parent_station = stations.get_station_by_pos(conn, pos_id)
     original = None
     if parent_station is not None:
         original = receipts.by_document(conn, parent_station["id"], document_id)

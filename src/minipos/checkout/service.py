@@ -33,7 +33,7 @@ from minipos.domain.money import (
     to_cents,
     to_thousandths,
 )
-from minipos.domain.receipt import ReceiptMode, TenderInput, settle
+from minipos.domain.receipt import ReceiptMode, TenderInput, parent_problems, settle
 from minipos.employees import service as employees
 from minipos.ereceipts.service import queue_receipt
 from minipos.events import service as events
@@ -200,8 +200,13 @@ def sell(
         if (line := walk_in_line(conn, ("rows", index), row, reference, errors)) is not None
     ]
     check_amount(("discount",), request.discount, errors)
-    if request.parent_document_id is not None and mode is not ReceiptMode.REFUND:
-        errors.add(("parent_document_id",), "Only a refund (mode 3) has a parent.")
+    for problem in parent_problems(
+        mode is ReceiptMode.REFUND,
+        ReceiptMode.REFUND,
+        request.parent_document_id,
+        request.parent_pos_id,
+    ):
+        errors.add(problem.path, problem.message)
     errors.raise_if_any()
     receipt, _ = _check_out(
         conn,

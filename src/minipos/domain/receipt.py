@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Protocol
 
-from minipos.domain.errors import ErrorCollector, ValidationFailed
+from minipos.domain.errors import ErrorCollector, FieldError, ValidationFailed
 from minipos.domain.money import (
     MAX_PRICE,
     MAX_TOTAL,
@@ -35,6 +35,22 @@ class ReceiptMode(IntEnum):
     SALE = 1  # walk-in sale at the station
     INVOICE_SALE = 2  # sale from an integrator's invoice
     REFUND = 3
+
+
+def parent_problems(
+    is_refund: bool, refund_mode: int, document_id: str | None, pos_id: str | None
+) -> Iterator[FieldError]:
+    """A refund's original is named by both its number and its POS, and only a refund names
+    one (decisions §6): half a reference would be matched against a POS nobody named.
+    ``refund_mode`` is the refund's number in the caller's own modes (invoice 2, receipt 3)."""
+    if document_id is None and pos_id is None:
+        return
+    if not is_refund:
+        yield FieldError(
+            ("parent_document_id",), f"Only a refund (mode {int(refund_mode)}) has a parent."
+        )
+    elif document_id is None or pos_id is None:
+        yield FieldError(("parent_pos_id",), "Give both parent_document_id and parent_pos_id.")
 
 
 class ReceiptState(IntEnum):

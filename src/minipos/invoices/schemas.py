@@ -19,6 +19,7 @@ from minipos.api.fields import QueryInt
 from minipos.domain.errors import FieldError, Path
 from minipos.domain.invoice import InvoiceMode, row_problems
 from minipos.domain.money import DiscountType
+from minipos.domain.receipt import parent_problems
 from minipos.printing.blocks import Block
 from minipos.receipts.schemas import InvoiceReceiptOut
 
@@ -129,13 +130,12 @@ class InvoiceIn(Struct, kw_only=True, forbid_unknown_fields=True):
                     yield ("info", section, index), block
 
     def other_problems(self) -> Iterable[FieldError]:
-        if self.parent_document_id is not None or self.parent_pos_id is not None:
-            if self.mode is not InvoiceMode.REFUND:
-                yield FieldError(("parent_document_id",), "Only a refund (mode 2) has a parent.")
-            elif self.parent_document_id is None or self.parent_pos_id is None:
-                yield FieldError(
-                    ("parent_pos_id",), "Give both parent_document_id and parent_pos_id."
-                )
+        yield from parent_problems(
+            self.mode is InvoiceMode.REFUND,
+            InvoiceMode.REFUND,
+            self.parent_document_id,
+            self.parent_pos_id,
+        )
         if isinstance(self.info.customer, Customer):
             for problem in self.info.customer.problems():
                 yield FieldError(("info", "customer", *problem.path), problem.message)
