@@ -302,6 +302,55 @@ def test_only_rows_that_allow_it_can_be_edited(api: Api, pos1: Station) -> None:
     assert done.json()["rows"][0]["init_quantity"] == 1
 
 
+def test_an_edit_is_named_at_its_own_row_and_a_row_edited_twice_is_refused(
+    api: Api, pos1: Station
+) -> None:
+    """Two edits of one row were taken, the last silently winning; and a weight edit under the
+    row's money-off discount was named at the invoice row's position and ``discount``, neither
+    of which the request had sent."""
+    invoice = post_invoice(
+        api,
+        {
+            "rows": [
+                {"text": "Maize", "quantity": 1, "price": 2},
+                {
+                    "text": "Siers",
+                    "quantity": 1,
+                    "price": 10,
+                    "is_weight": True,
+                    "discount": 5,
+                    "discount_type": "amount",
+                },
+            ]
+        },
+    )
+    cheese = invoice["rows"][1]["id"]
+    pos1.open_shift()
+    pos1.claim(invoice["id"])
+    twice = pos1.complete(
+        invoice["id"],
+        rows=[{"id": cheese, "quantity": "0.6"}, {"id": cheese, "quantity": "0.7"}],
+        payments=[{"method_id": 1}],
+    )
+    assert (twice.status_code, twice.json()) == (
+        400,
+        {"rows": [{}, {"id": ["This row is listed more than once."]}]},
+    )
+    under = pos1.complete(
+        invoice["id"], rows=[{"id": cheese, "quantity": "0.1"}], payments=[{"method_id": 1}]
+    )
+    assert (under.status_code, under.json()) == (
+        400,
+        {"rows": [{"quantity": ["The discount cannot exceed the line amount at this quantity."]}]},
+    )
+    assert api.as_(Role.INTEGRATOR).get(f"/api/invoice/{invoice['id']}").json()["status"] == 20
+    done = pos1.complete(
+        invoice["id"], rows=[{"id": cheese, "quantity": "0.6"}], payments=[{"method_id": 1}]
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["total_sum"] == 3  # 2 + 0.6 × 10 − 5
+
+
 def test_refund_against_the_original_receipt(api: Api, pos1: Station) -> None:
     sale = post_invoice(api, {"rows": [{"text": "Kafija", "quantity": 3, "price": 2}]})
     pos1.open_shift()

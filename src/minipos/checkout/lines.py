@@ -14,6 +14,7 @@ from minipos.domain.money import (
     amount_error,
     from_cents,
     from_thousandths,
+    line_discount_error,
     line_gross_error,
     quantity_error,
     stored_discount_type,
@@ -34,6 +35,9 @@ def edited_lines(rows: Sequence[Row], request: CompleteIn) -> list[SaleLine]:
         row = by_id.get(edit.id)
         if row is None:
             errors.add(("rows", index, "id"), "No such row on this invoice.")
+            continue
+        if edit.id in edits:  # two edits of one row: neither may silently win
+            errors.add(("rows", index, "id"), "This row is listed more than once.")
             continue
         if edit.quantity is not None:
             if not row["is_weight"]:
@@ -70,8 +74,15 @@ def edited_lines(rows: Sequence[Row], request: CompleteIn) -> list[SaleLine]:
     position = {row["id"]: n for n, row in enumerate(rows)}
     for index, edit in enumerate(request.rows):
         line = lines[position[edit.id]]
+        # Named at the request's own row and the field it edited; pricing would name the
+        # invoice row's position and its discount, which the request never sent.
+        edited = "quantity" if edit.quantity is not None else "price"
         if message := line_gross_error(line.quantity, line.price):
             errors.add(("rows", index, "quantity"), message)
+        elif message := line_discount_error(
+            line.quantity, line.price, line.discount, line.discount_type
+        ):
+            errors.add(("rows", index, edited), f"{message.rstrip('.')} at this {edited}.")
     errors.raise_if_any()
     return lines
 

@@ -241,6 +241,16 @@ def line_gross_error(quantity: Decimal, price: Decimal) -> str | None:
     return row_gross_error(thousandths, cents)
 
 
+def line_discount_error(
+    quantity: Decimal, price: Decimal, discount: Decimal, discount_type: str | None
+) -> str | None:
+    """Why a row's money-off discount is more than its gross, or None: a completion's edit can
+    lower the gross under the discount its invoice was created with."""
+    if discount_type == DiscountType.AMOUNT and discount > quantity * price:
+        return _MSG_LINE_OVER
+    return None
+
+
 def row_gross_error(thousandths: int, cents: int) -> str | None:
     """:func:`line_gross_error` for a quantity and a price already checked and converted (the
     invoice validator converts each once, then this)."""

@@ -43,6 +43,7 @@ from minipos.domain.money import (
     from_thousandths,
     json_number,
     line_discount,
+    line_discount_error,
     line_gross_error,
     minor_units,
     price_document,
@@ -1075,3 +1076,19 @@ def test_minor_units_is_to_minor_for_an_accepted_number(value: Decimal, places: 
     units = minor_units(value, places=places, minimum=D(0), maximum=MAX_PRICE)
     if not isinstance(units, str):
         assert units == to_minor(value, places)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price", "discount", "kind", "over"),
+    [
+        ("0.5", "10", "5", "amount", False),  # exactly the gross
+        ("0.499", "10", "5", "amount", True),
+        ("0.1", "10", "100", "percent", False),  # a percentage never exceeds its line
+        ("1", "10", "11", None, False),  # no type: another rule's error
+    ],
+)
+def test_a_money_off_discount_is_held_to_the_lines_gross(
+    quantity: str, price: str, discount: str, kind: str | None, over: bool
+) -> None:
+    error = line_discount_error(Decimal(quantity), Decimal(price), Decimal(discount), kind)
+    assert (error is not None) is over
