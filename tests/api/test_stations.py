@@ -695,6 +695,20 @@ def test_walk_in_bad_rows_name_the_row_and_write_nothing(api: Api, pos1: Station
         ]
     }
     assert api.as_(Role.ADMIN).get("/api/receipts").json() == []
+    # A receipt keeps no fiscal section: the field was taken, never checked, and lost.
+    sectioned = pos1.post(
+        f"/api/stations/{pos1.id}/receipts",
+        {
+            "request_id": "sectioned",
+            "rows": [{"text": "F", "price": "1", "fiscal_section": 999}],
+            "payments": [{"method_id": 1}],
+        },
+    )
+    assert (sectioned.status_code, sectioned.json()) == (
+        400,
+        {"rows": [{"fiscal_section": ["Unknown field."]}]},
+    )
+    assert api.as_(Role.ADMIN).get("/api/receipts").json() == []
     pos3 = register(api, "POS3", "03")
     no_shift = pos3.post(
         f"/api/stations/{pos3.id}/receipts", {"request_id": "x", "rows": [{"code": 12}]}

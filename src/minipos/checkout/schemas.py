@@ -55,9 +55,9 @@ class SaleRowIn(Struct, kw_only=True, forbid_unknown_fields=True):
     quantity: Decimal | None = None
     #: Only for free text and ``is_free_price`` products.
     price: Decimal | None = None
-    #: For free text (products carry their own): default 0 and 1.
+    #: For free text (products carry their own): default 0. No ``fiscal_section``: a receipt
+    #: keeps none, so the field would be taken and lost (an unknown field is a 400).
     tax: int | None = None
-    fiscal_section: int | None = None
     #: A cashier's line discount; default: the barcode's own discount.
     discount: Decimal | None = None
     discount_type: DiscountType | None = None
