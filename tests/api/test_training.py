@@ -158,3 +158,24 @@ def test_training_without_a_shift_and_its_switch(api: Api) -> None:
         f"/api/stations/{pos.id}", json={"training": False}, headers=pos.headers
     )
     assert by_station.status_code == 403
+
+
+def test_a_training_refund_is_held_to_a_real_ones_reference_rules(api: Api) -> None:
+    """A training sale naming a parent, and a training refund naming a receipt that does not
+    exist, were issued: the walk-in's rules are now one piece for both."""
+    pos = register(api, "Kase 1", "01")
+    _training(api, pos, True)
+    sale_with_parent = _sell(pos, "t-1", parent_document_id="1", parent_pos_id="01")
+    assert sale_with_parent.json() == {
+        "parent_document_id": ["Only a refund (mode 3) has a parent."]
+    }
+    half = _sell(pos, "t-2", mode=3, parent_document_id="1")
+    assert half.json() == {"parent_pos_id": ["Give both parent_document_id and parent_pos_id."]}
+    missing = _sell(pos, "t-3", mode=3, parent_document_id="999", parent_pos_id="01")
+    assert missing.json() == {
+        "parent_document_id": ["No sale receipt with this number at that POS."]
+    }
+    # A refund without an original, as at a real station.
+    unnamed = _sell(pos, "t-4", mode=3, payments=[{"method_id": 1}])
+    assert unnamed.status_code == 201, unnamed.text
+    assert unnamed.json()["training_number"] == 1

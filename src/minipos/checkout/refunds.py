@@ -29,16 +29,8 @@ class Refunded:
     price: DocumentPrice
 
 
-def check_against_original(
-    conn: Connection,
-    document_id: str | None,
-    pos_id: str | None,
-    refunded: Refunded,
-    now_us: int,
-) -> Row | None:
-    """Check a refund against what its original receipt still allows, and lower that."""
-    if not document_id:
-        return None
+def original_receipt(conn: Connection, document_id: str, pos_id: str | None) -> Row:
+    """The sale receipt a refund names, or a 400 on ``parent_document_id``."""
     # Both or neither: ``parent_problems`` refused half a reference before this.
     assert pos_id is not None, "a refund's parent named without its POS"
     parent_station = stations.get_station_by_pos(conn, pos_id)
@@ -49,6 +41,20 @@ def check_against_original(
         raise ValidationFailed.single(
             ("parent_document_id",), "No sale receipt with this number at that POS."
         )
+    return original
+
+
+def check_against_original(
+    conn: Connection,
+    document_id: str | None,
+    pos_id: str | None,
+    refunded: Refunded,
+    now_us: int,
+) -> Row | None:
+    """Check a refund against what its original receipt still allows, and lower that."""
+    if not document_id:
+        return None
+    original = original_receipt(conn, document_id, pos_id)
     lines, price = refunded.lines, refunded.price
     matched = []
     errors = ErrorCollector()

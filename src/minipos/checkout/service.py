@@ -19,7 +19,12 @@ import msgspec
 
 from minipos.checkout import training
 from minipos.checkout.lines import check_amount, edited_lines, walk_in_line
-from minipos.checkout.refunds import Refunded, check_against_original, matching_rows
+from minipos.checkout.refunds import (
+    Refunded,
+    check_against_original,
+    matching_rows,
+    original_receipt,
+)
 from minipos.checkout.schemas import CompleteIn, SaleIn, TenderIn, TrainingReceiptOut
 from minipos.db import Connection, Row
 from minipos.domain.errors import ErrorCollector, ValidationFailed
@@ -191,23 +196,7 @@ def sell(
             journal=journal,
         )
     shift = current_shift(conn, station_id)
-    mode = ReceiptMode(request.mode)
-    errors = ErrorCollector()
-    reference = ctx.reference.in_force(now_us, ctx.zone)  # the rates of this moment
-    lines = [
-        line
-        for index, row in enumerate(request.rows)
-        if (line := walk_in_line(conn, ("rows", index), row, reference, errors)) is not None
-    ]
-    check_amount(("discount",), request.discount, errors)
-    for problem in parent_problems(
-        mode is ReceiptMode.REFUND,
-        ReceiptMode.REFUND,
-        request.parent_document_id,
-        request.parent_pos_id,
-    ):
-        errors.add(problem.path, problem.message)
-    errors.raise_if_any()
+    mode, lines = _walk_in_lines(conn, request, ctx, now_us)
     receipt, _ = _check_out(
         conn,
         Sale(
@@ -234,6 +223,31 @@ def sell(
     return receipt
 
 
+def _walk_in_lines(
+    conn: Connection, request: SaleIn, ctx: ShopConfig, now_us: int
+) -> tuple[ReceiptMode, list[SaleLine]]:
+    """A walk-in's mode and lines, every rule of its request checked (the same for a real sale
+    and a training one): the rows found or typed, the discount, the refund's reference."""
+    mode = ReceiptMode(request.mode)
+    errors = ErrorCollector()
+    reference = ctx.reference.in_force(now_us, ctx.zone)  # the rates of this moment
+    lines = [
+        line
+        for index, row in enumerate(request.rows)
+        if (line := walk_in_line(conn, ("rows", index), row, reference, errors)) is not None
+    ]
+    check_amount(("discount",), request.discount, errors)
+    for problem in parent_problems(
+        mode is ReceiptMode.REFUND,
+        ReceiptMode.REFUND,
+        request.parent_document_id,
+        request.parent_pos_id,
+    ):
+        errors.add(problem.path, problem.message)
+    errors.raise_if_any()
+    return mode, lines
+
+
 def _train(
     conn: Connection,
     station: Row,
@@ -250,16 +264,10 @@ def _train(
     _, cashier_name = employees.cashier(
         conn, station["id"], request.cashier_id, request.cashier_name
     )
-    mode = ReceiptMode(request.mode)
-    errors = ErrorCollector()
-    reference = ctx.reference.in_force(now_us, ctx.zone)  # as a real sale of this moment
-    lines = [
-        line
-        for index, row in enumerate(request.rows)
-        if (line := walk_in_line(conn, ("rows", index), row, reference, errors)) is not None
-    ]
-    check_amount(("discount",), request.discount, errors)
-    errors.raise_if_any()
+    mode, lines = _walk_in_lines(conn, request, ctx, now_us)
+    if request.parent_document_id is not None:
+        # A training refund lowers nothing on its original, but the original must exist.
+        original_receipt(conn, request.parent_document_id, request.parent_pos_id)
     price = price_lines(lines, request.discount, request.discount_type)
     settlement = settle(
         price.total,
