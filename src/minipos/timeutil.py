@@ -62,9 +62,11 @@ def parse_local(text: str, zone: ZoneInfo) -> int:
 PERIOD_FORMAT = "Datetime has wrong format. Use YYYY-MM-DD or YYYY-MM-DDThh:mm:ss."
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PERIOD_RANGE = "Ensure this date is between 1970-01-02 and 9999-12-29."
-#: The moments a period may name: 1970-01-02 to 9999-12-30 (UTC), dates in every zone.
-_EARLIEST_US = 86_400_000_000
-_LATEST_US = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp()) * 1_000_000
+#: The moments a period may name, in the shop's own time (as the message shows them): far
+#: enough inside datetime's years that shown back in any zone they stay dates.
+#: Wall times, compared as if in UTC.
+_EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)  # a plain ``to`` of 9999-12-29 ends here
 
 
 def parse_period(
@@ -87,9 +89,10 @@ def parse_period(
             elif day_after:
                 moment += timedelta(microseconds=1)
             us = (moment - _EPOCH) // timedelta(microseconds=1)  # exact, no float
+            local = moment.astimezone(zone).replace(tzinfo=UTC)  # the shop's wall time
         except (ValueError, OverflowError):
             raise ValueError(name, PERIOD_FORMAT) from None
-        if not _EARLIEST_US <= us <= _LATEST_US:  # shown back as dates: keep them dates
+        if not _EARLIEST <= local <= _LATEST:
             raise ValueError(name, PERIOD_RANGE)
         found.append(us)
     return found[0], found[1]

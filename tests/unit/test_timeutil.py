@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from minipos import timeutil
-from minipos.timeutil import to_datetime
+from minipos.timeutil import parse_period, to_datetime
 
 RIGA = ZoneInfo("Europe/Riga")
 #: 2026-11-30 14:08:47.123456 UTC
@@ -32,3 +34,19 @@ def test_the_memo_stays_small_and_right() -> None:
     assert len(timeutil._RECENT) <= timeutil._RECENT_SIZE
     assert [to_datetime(US + n, RIGA) for n in range(200)] == moments
     assert {m.microsecond - 123456 for m in moments} == set(range(200))
+
+
+@pytest.mark.parametrize("zone", ["Europe/Riga", "Pacific/Kiritimati", "Etc/GMT+12"])
+def test_a_period_takes_the_dates_its_message_names_in_every_zone(zone: str) -> None:
+    """``from=1970-01-02`` was refused in Riga with "Ensure this date is between 1970-01-02
+    and 9999-12-29": the bound was UTC's, the date the shop's."""
+    shop = ZoneInfo(zone)
+    names = ("from", "to")
+    first, last = parse_period("1970-01-02", "9999-12-29", shop, names)
+    assert first is not None
+    assert last is not None
+    assert 0 < first < last
+    assert to_datetime(first, shop).replace(tzinfo=None) == datetime(1970, 1, 2)
+    for early, late in (("1970-01-01T23:59", None), (None, "9999-12-30")):
+        with pytest.raises(ValueError, match="between 1970-01-02 and 9999-12-29"):
+            parse_period(early, late, shop, names)
