@@ -48,9 +48,21 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"Ensure this field has no more than \1 characters.",
         ),
         (r"^Expected `str` of length >= 1$", "This field may not be blank."),
-        (r"^Expected `int` >= (-?\d+)$", r"Ensure this value is greater than or equal to \1."),
-        (r"^Expected `int` <= (-?\d+)$", r"Ensure this value is less than or equal to \1."),
+        (
+            r"^Expected `str` of length >= (\d+)$",
+            r"Ensure this field has at least \1 characters.",
+        ),
+        (
+            r"^Expected `(?:int|float)` >= (-?\d+(?:\.\d*[1-9])?)(?:\.0+)?0*$",
+            r"Ensure this value is greater than or equal to \1.",
+        ),
+        (
+            r"^Expected `(?:int|float)` <= (-?\d+(?:\.\d*[1-9])?)(?:\.0+)?0*$",
+            r"Ensure this value is less than or equal to \1.",
+        ),
         (r"^Expected `array` of length <= (\d+)$", r"Ensure this list has no more than \1 items."),
+        (r"^Expected `array` of length >= 1$", "This list may not be empty."),
+        (r"^Expected `array` of length >= (\d+)$", r"Ensure this field has at least \1 elements."),
         (r"^Invalid enum value (.*)$", r"\1 is not a valid choice."),
         (r"^Invalid value (.*)$", r"\1 is not a valid choice."),
         (r"^Expected `str` matching regex .*$", "Enter a valid value."),

@@ -20,7 +20,8 @@ from minipos.bootstrap import create_app
 from minipos.config import ConfigError, Settings, load_env
 from minipos.domain.errors import ValidationFailed
 from minipos.invoices.schemas import InvoiceIn
-from support import Api
+from minipos.jsoncodec import field_error
+from support import Api, register
 
 REQUIRED = ["This field is required."]
 UNKNOWN = ["Unknown field."]
@@ -123,6 +124,34 @@ def test_every_bad_query_value_at_once(api: Api) -> None:
         "mode": ["Ensure this value is greater than or equal to 0."],
         "limit": ["Ensure this value is less than or equal to 1000."],
     }
+
+
+@pytest.mark.parametrize(
+    ("message", "drf"),
+    [
+        (
+            "Expected `float` >= 0.0 - at `$.wait`",
+            "Ensure this value is greater than or equal to 0.",
+        ),
+        ("Expected `float` <= 60.0", "Ensure this value is less than or equal to 60."),
+        ("Expected `float` >= 0.5", "Ensure this value is greater than or equal to 0.5."),
+        ("Expected `array` of length >= 1", "This list may not be empty."),
+        ("Expected `array` of length >= 2", "Ensure this field has at least 2 elements."),
+        ("Expected `str` of length >= 3", "Ensure this field has at least 3 characters."),
+    ],
+)
+def test_bounds_of_floats_and_lists_read_as_drf_says_them(message: str, drf: str) -> None:
+    """A feed's ``wait=-1`` answered "Expected `float` >= 0.0", an empty walk-in "Expected
+    `array` of length >= 1": msgspec's words where every other bound reads as DRF's."""
+    assert field_error(message).message == drf
+
+
+def test_an_empty_walk_in_and_a_negative_wait_in_drf_words(api: Api) -> None:
+    station = register(api, "Kase 1", "01")
+    empty = station.post(f"/api/stations/{station.id}/receipts", {"request_id": "e", "rows": []})
+    assert empty.json() == {"rows": ["This list may not be empty."]}
+    waited = station.get(f"/api/stations/{station.id}/feed", wait="-1")
+    assert waited.json() == {"wait": ["Ensure this value is greater than or equal to 0."]}
 
 
 def test_a_syntax_error_after_an_unknown_field_is_still_a_parse_error() -> None:

@@ -396,6 +396,14 @@ def test_refund_against_the_original_receipt(api: Api, pos1: Station) -> None:
 def test_non_fiscal_slip_completes_without_a_receipt(api: Api, pos1: Station) -> None:
     slip = post_invoice(api, json.loads((EXAMPLES / "non_fiscal_slip.json").read_text()))
     pos1.claim(slip["id"])
+    paid = pos1.complete(slip["id"], payments=[{"method_id": 1}], rows=[{"id": 1}])
+    assert (paid.status_code, paid.json()) == (
+        400,
+        {
+            "payments": ["A non-fiscal slip takes no payments: it issues no receipt."],
+            "rows": ["A non-fiscal slip takes no rows: it issues no receipt."],
+        },
+    )
     done = pos1.complete(slip["id"])
     assert done.status_code == 200
     assert (done.json()["status"], done.json()["check_num"], done.json()["receipts"]) == (

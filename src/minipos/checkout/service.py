@@ -27,7 +27,7 @@ from minipos.checkout.refunds import (
 )
 from minipos.checkout.schemas import CompleteIn, SaleIn, TenderIn, TrainingReceiptOut
 from minipos.db import Connection, Row
-from minipos.domain.errors import ErrorCollector, ValidationFailed
+from minipos.domain.errors import ErrorCollector
 from minipos.domain.events import EventType
 from minipos.domain.invoice import InvoiceMode, InvoiceStatus
 from minipos.domain.money import (
@@ -123,8 +123,11 @@ def complete(
     mode = InvoiceMode(invoice["mode"])
     completing = Completing(invoice, invoices.rows_of(conn, invoice_id), request.request_id)
     if mode is InvoiceMode.SLIP:  # non-fiscal: no receipt, only the slip printed
-        if request.payments or request.rows:
-            raise ValidationFailed.single((), "A non-fiscal slip takes no payments or row edits.")
+        errors = ErrorCollector()
+        for name in ("payments", "rows"):
+            if getattr(request, name):
+                errors.add((name,), f"A non-fiscal slip takes no {name}: it issues no receipt.")
+        errors.raise_if_any()
         _queue_documents(conn, station_id, invoice, None, now_us)
         return _done(conn, station, completing, ctx, now_us, receipt=None, total=ZERO, change=ZERO)
     shift = current_shift(conn, station_id)
