@@ -123,9 +123,10 @@ def build_routes(
     reaches them all (minipos.idempotency).
     """
     by_path: dict[str, dict[str, Operation]] = {}
-    for op in operations:
+    for declared in operations:
+        op = declared
         if wrap_post is not None and op.method == "POST":
-            op = dataclasses.replace(op, handler=wrap_post(op.handler))  # noqa: PLW2901
+            op = dataclasses.replace(op, handler=wrap_post(op.handler))
         by_path.setdefault(op.path, {})[op.method] = op
     reject = unknown_fields == "reject"
     return [
