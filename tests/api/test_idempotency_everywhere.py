@@ -163,3 +163,16 @@ def test_an_answer_lost_after_the_change_is_not_carried_out_again(
     assert retried.status_code == 409, retried.text
     assert "was carried out" in retried.json()["detail"]
     assert count(settings, "cash_movements WHERE kind = 'in'") == 1
+
+
+def test_validateonly_keeps_no_key(api: Api, settings: Settings) -> None:
+    client = api.as_(Role.INTEGRATOR)
+    headers = {"Idempotency-Key": "v-1"}
+    body = {"rows": [{"text": "Kafija", "quantity": 1, "price": 1}]}
+    checked = client.post("/api/invoice/new?validateonly=1", json=body, headers=headers)
+    assert checked.status_code == 200, checked.text
+    assert count(settings, "idempotency_keys") == 0
+    made = client.post("/api/invoice/new", json=body, headers=headers)
+    assert made.status_code == 200, made.text
+    assert "idempotent-replayed" not in made.headers
+    assert count(settings, "invoices") == 1
