@@ -22,10 +22,10 @@ from starlette.staticfiles import StaticFiles
 import minipos
 from minipos.api import errors, openapi
 from minipos.api.jsonio import HTTPProblem, JSONResponse, encode
-from minipos.api.routing import IndexedRouter, Operation, build_routes
+from minipos.api.routing import Handler, IndexedRouter, Operation, build_routes
 from minipos.api.security import authenticate
 from minipos.appcontext import AppContext, context
-from minipos.auth.principal import Role
+from minipos.auth.principal import Principal, Role
 from minipos.auth.service import KeyCache, load_pepper
 from minipos.catalogue import routes as catalogue_routes
 from minipos.checkout import routes as checkout_routes
@@ -247,7 +247,7 @@ def create_app(settings: Settings) -> Starlette:
             db=db,
             pepper=pepper,
             keys=KeyCache(settings.auth_cache_seconds),
-            idempotency=Idempotency(settings.idempotency_ttl_hours * 3_600_000_000),
+            idempotency=Idempotency(settings.idempotency_ttl_hours * 3_600_000_000, db),
             invoices=invoices,
             stations=StationContext(
                 invoices,
@@ -342,7 +342,9 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         # The API first: Starlette tries routes in order, and these take nearly all traffic.
-        *build_routes(ops, authenticate, unknown_fields=settings.unknown_fields),
+        *build_routes(
+            ops, authenticate, unknown_fields=settings.unknown_fields, wrap_post=_idempotent
+        ),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
@@ -398,6 +400,16 @@ def _every(name: str, seconds: float, chore: Callable[[], Awaitable[None]]) -> a
             await asyncio.sleep(seconds)
 
     return asyncio.create_task(loop())
+
+
+def _idempotent(handler: Handler) -> Handler:
+    """Any POST may carry ``Idempotency-Key`` (decisions §8): each goes through the one
+    ``Idempotency.serve``, which without the header just calls the handler."""
+
+    def serve(request: Request, principal: Principal) -> Awaitable[Response]:
+        return context(request).idempotency.serve(request, principal, handler)
+
+    return serve
 
 
 async def _sweep_idempotency(ctx: AppContext) -> None:

@@ -7,6 +7,7 @@ the server accepts.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -112,14 +113,20 @@ def build_routes(
     authenticate: Authenticator,
     *,
     unknown_fields: str = "reject",
+    wrap_post: Callable[[Handler], Handler] | None = None,
 ) -> list[Route]:
     """Starlette routes; operations sharing a path share one route (one 405 answer).
 
     ``unknown_fields`` (``MINIPOS_UNKNOWN_FIELDS``): refuse undeclared body fields and query
     parameters with a 400 naming them, or ignore them as DRF does (docs/api-conventions.md).
+    ``wrap_post`` wraps every POST handler, after authentication: how ``Idempotency-Key``
+    reaches them all (minipos.idempotency).
     """
     by_path: dict[str, dict[str, Operation]] = {}
-    for op in operations:
+    for declared in operations:
+        op = declared
+        if wrap_post is not None and op.method == "POST":
+            op = dataclasses.replace(op, handler=wrap_post(op.handler))
         by_path.setdefault(op.path, {})[op.method] = op
     reject = unknown_fields == "reject"
     return [

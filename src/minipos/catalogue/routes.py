@@ -56,7 +56,7 @@ from minipos.catalogue.service import (
 from minipos.db import Connection
 from minipos.domain.errors import FieldError, Forbidden
 from minipos.domain.money import json_number
-from minipos.idempotency.service import StoredResponse, fingerprint
+from minipos.idempotency.service import StoredResponse, describe
 from minipos.timeutil import now_us
 
 router = Router("Catalogue")
@@ -79,21 +79,15 @@ def _writable(request: Request) -> None:
 
 
 async def _create(
-    request: Request, principal: Principal, document: object, make: Callable[[Connection], object]
+    request: Request, document: object, make: Callable[[Connection], object]
 ) -> Response:
-    """Run a create job once per ``Idempotency-Key`` (docs/decisions.md §8) and answer 201;
-    ``document`` is the decoded body."""
+    """Run a create job and answer 201; ``document``, the decoded body, is what an
+    ``Idempotency-Key`` replay must match, and the answer is kept in the job's transaction
+    (minipos.idempotency)."""
     ctx = context(request)
-    stored = await ctx.idempotency.run(
-        ctx.db,
-        api_key_id=principal.api_key_id,
-        key=request.headers.get("idempotency-key"),
-        fingerprint=fingerprint("POST", request.url.path, canonical(document)),
-        now_us=now_us(),
-        job=lambda conn: StoredResponse(201, encode(make(conn))),
-    )
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    describe(lambda: canonical(document))
+    stored = await ctx.db.write(lambda conn: StoredResponse(201, encode(make(conn))))
+    return JSONResponse(stored.body, status_code=stored.status_code)
 
 
 async def _body(request: Request) -> bytes:
@@ -172,7 +166,6 @@ async def create_product(request: Request, principal: Principal) -> Response:
     product = decode(await _body(request), ProductIn)
     return await _create(
         request,
-        principal,
         product,
         lambda conn: products.create(conn, product, catalogue, now_us()),
     )
@@ -395,7 +388,6 @@ async def create_category(request: Request, principal: Principal) -> Response:
     category = decode(await _body(request), CategoryIn)
     return await _create(
         request,
-        principal,
         category,
         lambda conn: categories.create(conn, category, catalogue, now_us()),
     )

@@ -8,11 +8,13 @@ from minipos.db.database import (
     Row,
     Table,
     UniqueViolation,
+    WriteGuard,
     insert_statement,
     open_database,
     search,
     select_in,
     tuples,
+    write_guard,
 )
 
 __all__ = [
@@ -23,9 +25,11 @@ __all__ = [
     "Row",
     "Table",
     "UniqueViolation",
+    "WriteGuard",
     "insert_statement",
     "open_database",
     "search",
     "select_in",
     "tuples",
+    "write_guard",
 ]

@@ -92,6 +92,25 @@ statement_observer: contextvars.ContextVar[Observer | None] = contextvars.Contex
 )
 
 
+class WriteGuard(Protocol):
+    """Runs around each write job of the context that set it, inside the job's transaction."""
+
+    def around(self, job: Callable[[Connection], T], conn: Connection) -> T: ...
+
+
+#: A layer above the services that must act inside a request's own write transaction (the
+#: ``Idempotency-Key`` record, minipos.idempotency) sets this for the request; ``write`` wraps
+#: each job handed to it from that context. Unset, it costs one lookup per write.
+write_guard: contextvars.ContextVar[WriteGuard | None] = contextvars.ContextVar(
+    "write_guard", default=None
+)
+
+
+def _guarded(job: Callable[[Connection], T]) -> Callable[[Connection], T]:
+    guard = write_guard.get()
+    return job if guard is None else functools.partial(guard.around, job)
+
+
 class Connection:
     """One DBAPI connection inside a transaction, with engine differences ironed out."""
 
@@ -497,7 +516,7 @@ class SQLiteDatabase(_Announcer):
     async def write(self, job: Callable[[Connection], T]) -> T:
         if self._thread is None:
             self._start_writer()
-        item = _Job(job, asyncio.get_running_loop())
+        item = _Job(_guarded(job), asyncio.get_running_loop())
         self._queue.put(item)
         result: T = await item.future
         return result
@@ -741,7 +760,7 @@ class PostgresDatabase(_Announcer):
         self._limiter = anyio.CapacityLimiter(pool_size)
 
     async def write(self, job: Callable[[Connection], T]) -> T:
-        return await anyio.to_thread.run_sync(self.run, job, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(self.run, _guarded(job), limiter=self._limiter)
 
     async def read(self, job: Callable[[Connection], T], *, quick: bool = False) -> T:
         return await anyio.to_thread.run_sync(self.run, job, limiter=self._limiter)

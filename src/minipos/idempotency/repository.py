@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from minipos.db import Connection, Row
 
+#: ``status_code`` of a record whose request was carried out but whose answer is not (yet)
+#: kept: the routes whose answer is only made after their transaction fill it in right after.
+NO_ANSWER = 0
+
 
 def get(conn: Connection, api_key_id: int, key: str) -> Row | None:
     return conn.fetchone(
@@ -22,10 +26,13 @@ def put(
     status_code: int,
     body: bytes,
     created_at: int,
-) -> None:
-    conn.execute(
+) -> int | None:
+    """The new record's id; None if another transaction committed one for this key first
+    (on PostgreSQL this waits for that transaction to end)."""
+    row = conn.fetchone(
         "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, status_code, body, created_at)"
-        " VALUES (:api_key_id, :key, :fingerprint, :status_code, :body, :created_at)",
+        " VALUES (:api_key_id, :key, :fingerprint, :status_code, :body, :created_at)"
+        " ON CONFLICT (api_key_id, key) DO NOTHING RETURNING id",
         {
             "api_key_id": api_key_id,
             "key": key,
@@ -34,6 +41,15 @@ def put(
             "body": body,
             "created_at": created_at,
         },
+    )
+    return None if row is None else int(row["id"])
+
+
+def answer(conn: Connection, row_id: int, status_code: int, body: bytes) -> None:
+    conn.execute(
+        "UPDATE idempotency_keys SET status_code = :status_code, body = :body"
+        " WHERE id = :id AND status_code = :no_answer",
+        {"id": row_id, "status_code": status_code, "body": body, "no_answer": NO_ANSWER},
     )
 
 

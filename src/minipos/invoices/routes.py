@@ -24,7 +24,7 @@ from minipos.auth.access import (
 )
 from minipos.auth.principal import Principal
 from minipos.domain.errors import ValidationFailed
-from minipos.idempotency.service import StoredResponse, fingerprint
+from minipos.idempotency.service import StoredResponse, describe
 from minipos.invoices import lifecycle, service
 from minipos.invoices.schemas import InvoiceDetail, InvoiceIn, InvoiceQuery, InvoiceSummary
 from minipos.stations.schemas import WaitingQuery
@@ -81,21 +81,15 @@ async def create_invoice(request: Request, principal: Principal) -> Response:
         return JSONResponse(
             encode(service.detail(invoice.header, invoice.rows, invoice.payments, ctx.invoices))
         )
-    stored = await ctx.idempotency.run(
-        ctx.db,
-        api_key_id=principal.api_key_id,
-        key=request.headers.get("idempotency-key"),
-        # The canonical digest prepare() made for invoice_no re-posts: no second encoding.
-        fingerprint=fingerprint(
-            "POST", request.scope["path"], invoice.header["request_hash"].encode()
-        ),
-        now_us=invoice.header["created_at"],
-        job=lambda conn: StoredResponse(200, encode(service.create(conn, invoice, ctx.invoices))),
+    # With Idempotency-Key, the canonical digest prepare() made for invoice_no re-posts is what
+    # a replay must match: no second encoding of the body.
+    describe(invoice.header["request_hash"].encode)
+    # The answer made in the transaction is kept there with the key (minipos.idempotency).
+    stored = await ctx.db.write(
+        lambda conn: StoredResponse(200, encode(service.create(conn, invoice, ctx.invoices)))
     )
-    if not stored.replayed:
-        ctx.feed.notify()  # wake stations long-polling their feed (a centre has none)
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
+    ctx.feed.notify()  # wake stations long-polling their feed (a centre has none)
+    return JSONResponse(stored.body, status_code=stored.status_code)
 
 
 @router.endpoint(
