@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 import minipos
-from minipos.api.protocol import HeadDeadlineProtocol
+from minipos.api.protocol import RequestDeadlineProtocol
 from minipos.auth.principal import Role
 from minipos.auth.service import create_key, load_pepper
 from minipos.backup import app as backup_app
@@ -107,7 +107,7 @@ def serve(
         port=port,
         workers=workers,
         loop="uvloop",
-        http=HeadDeadlineProtocol,  # httptools, with a deadline for each request's head
+        http=RequestDeadlineProtocol,  # httptools, with deadlines for each request's head and body
         timeout_keep_alive=settings.keep_alive_seconds,
         limit_concurrency=settings.max_connections,
         log_config=logging_config(settings.log_format),

@@ -72,6 +72,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: A request's line and headers must arrive within this long of the connection opening
     #: (or of the request's first byte on a kept-alive one), else it is closed (security.md).
     header_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 10.0
+    #: A request's whole body must arrive within this long of its headers, however it
+    #: trickles in, else it is answered 408 and the connection closed (security.md). 60 s
+    #: carries a store's largest sync push (8 MiB) at about 1 Mbit/s.
+    body_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 60.0
     #: An idle keep-alive connection is closed after this long.
     keep_alive_seconds: Annotated[int, Meta(ge=1, le=300)] = 5
     #: Open connections per server process; past this, requests are answered 503.

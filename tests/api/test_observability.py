@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 
 import msgspec
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
+from starlette.types import Message
 
+from minipos.api.protocol import BODY_TIMED_OUT
 from minipos.auth.principal import Role
 from minipos.bootstrap import create_app
 from minipos.config import Settings
@@ -125,3 +128,76 @@ def test_not_ready_when_the_schema_is_behind(api: Api, settings: Settings) -> No
             )
         )
         db.close()
+
+
+def post_cut_off(api: Api, **scope: object) -> tuple[list[Message], int]:
+    """``POST /api/products`` whose client goes after 7 of its 100 bytes: what the app sends,
+    and how many records it logs above info."""
+    headers = [
+        (b"authorization", f"Token {api.keys[Role.ADMIN]}".encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"100"),
+    ]
+    messages: list[Message] = [
+        {"type": "http.request", "body": b'{"name"', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    request = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/products",
+        "raw_path": b"/api/products",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": ("shop", 80),
+        "client": ("127.0.0.1", 50000),
+        "state": api.client.app_state.copy(),
+        **scope,
+    }
+    handler = CountAboveInfo()
+    logging.getLogger().addHandler(handler)
+    try:
+        assert api.client.portal is not None
+        api.client.portal.call(api.client.app, request, receive, send)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return sent, handler.count
+
+
+class CountAboveInfo(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def test_a_client_gone_mid_body_is_a_499_not_a_logged_500(api: Api) -> None:
+    before = scrape(api)
+    sent, warnings = post_cut_off(api)
+    assert sent[0]["status"] == 499  # for the log and metrics: the server drops it unsent
+    assert warnings == 0
+    after = scrape(api)
+    assert requests_of(after, "POST", "/api/products", "499") == 1
+    assert requests_of(after, "POST", "/api/products", "500") == 0
+    assert requests_of(before, "POST", "/api/products", "499") == 0
+
+
+def test_a_body_past_its_deadline_is_counted_408(api: Api) -> None:
+    sent, warnings = post_cut_off(api, **{BODY_TIMED_OUT: True})
+    assert sent[0]["status"] == 408
+    assert warnings == 0
+    assert requests_of(scrape(api), "POST", "/api/products", "408") == 1

@@ -1,7 +1,9 @@
 """Errors → responses in Django REST framework's shapes (docs/decisions.md §5).
 
 400 ``{"field": ["message"], "rows": [{}, {"price": ["message"]}]}``; everything else
-``{"detail": "…"}``. Anything unexpected is logged and answered 500 without internals.
+``{"detail": "…"}``. Anything unexpected is logged and answered 500 without internals. A
+client that hangs up before its body is in is no server error: it is logged at info and
+counted 499 (nginx's "client closed request"), or 408 if its body's deadline passed.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from minipos.api.jsonio import HTTPProblem, JSONResponse, drf_errors
+from minipos.api.protocol import BODY_TIMED_OUT
 from minipos.db import DatabaseFull, DatabaseUnavailable
 from minipos.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -66,6 +69,17 @@ async def unavailable(request: Request, exc: Exception) -> Response:
     return _detail(503, detail, {"Retry-After": "5"})
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ClientDisconnect)
+    # Never sent (the connection is gone; on a timeout the protocol answered 408 itself): the
+    # status is for the access log and the metrics.
+    if request.scope.get(BODY_TIMED_OUT):
+        log.info("request body too slow on %s %s: 408", request.method, request.url.path)
+        return Response(status_code=408)
+    log.info("client closed the connection on %s %s", request.method, request.url.path)
+    return Response(status_code=499)
+
+
 async def unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _detail(500, "Internal server error.")
@@ -79,5 +93,6 @@ HANDLERS = {
     HTTPProblem: problem,
     HTTPException: http_exception,
     DatabaseUnavailable: unavailable,
+    ClientDisconnect: client_gone,
     Exception: unexpected,
 }
