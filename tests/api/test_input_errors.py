@@ -17,10 +17,14 @@ from starlette.testclient import TestClient
 from minipos.api.jsonio import decode, drf_errors, reject_unknown
 from minipos.auth.principal import Role
 from minipos.bootstrap import create_app
+from minipos.catalogue.schemas import Barcode
 from minipos.config import ConfigError, Settings, load_env
 from minipos.domain.errors import ValidationFailed
+from minipos.employees.schemas import Code as EmployeeCode
+from minipos.employees.schemas import Pin
 from minipos.invoices.schemas import InvoiceIn
 from minipos.jsoncodec import field_error
+from minipos.stations.schemas import PosId as StationPosId
 from support import Api, register
 
 REQUIRED = ["This field is required."]
@@ -286,3 +290,28 @@ def test_decode_outside_a_request_rejects_by_default() -> None:
 
 def count_invoices(api: Api) -> int:
     return int(api.as_(Role.ADMIN).get("/api/invoices").headers["X-Total-Count"])
+
+
+@pytest.mark.parametrize(
+    ("field", "good"),
+    [
+        (Pin, "1234"),
+        (EmployeeCode, "A7"),
+        (StationPosId, "08"),
+        (Barcode, "4750000000028"),
+    ],
+)
+def test_a_pattern_takes_no_final_newline(field: Any, good: str) -> None:
+    """Python's ``$`` also matches before a final newline: ``"1234\\n"`` was a PIN, ``"08\\n"``
+    a POS number."""
+    assert msgspec.convert(good, field) == good
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(f"{good}\n", field)
+
+
+def test_an_employee_pin_with_a_newline_is_refused_by_name(api: Api) -> None:
+    response = api.as_(Role.ADMIN).post(
+        "/api/employees", json={"name": "NL", "role": "cashier", "pin": "1234\n", "code": "77\n"}
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"pin", "code"}

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from minipos.api.fields import QueryInt
+from minipos.api.fields import QueryInt, whole
 from minipos.domain.catalogue import ProductStatus
 from minipos.domain.errors import Path
 from minipos.domain.money import DiscountType
@@ -26,7 +26,7 @@ Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 #: Tax groups and fiscal sections are looked up in configuration; bounded like the column.
 Choice = Annotated[int, Meta(ge=0, le=2_147_483_647)]
 #: What a scanner reads: printable ASCII without spaces.
-Barcode = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
+Barcode = Annotated[str, Meta(min_length=1, max_length=64, pattern=whole("[!-~]+"))]
 Payload = Annotated[str, Meta(max_length=10_000)]
 
 

@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from minipos.api.fields import QueryInt
+from minipos.api.fields import QueryInt, whole
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 #: 4 to 8 digits.
-Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,8}$")]
+Pin = Annotated[str, Meta(pattern=whole("[0-9]{4,8}"))]
 #: A short code typed at the till instead of choosing a name (optional, unique).
-Code = Annotated[str, Meta(pattern=r"^[A-Za-z0-9]{1,16}$")]
+Code = Annotated[str, Meta(pattern=whole("[A-Za-z0-9]{1,16}"))]
 EmployeeRole = Literal["cashier", "manager"]
 
 

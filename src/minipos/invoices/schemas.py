@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from minipos.api.fields import QueryInt
+from minipos.api.fields import QueryInt, whole
 from minipos.domain.errors import FieldError, Path
 from minipos.domain.invoice import InvoiceMode, row_problems
 from minipos.domain.money import DiscountType
@@ -106,7 +106,7 @@ class InvoiceIn(Struct, kw_only=True, forbid_unknown_fields=True):
     #: Our addition, refunds (mode 2): the original receipt's number and POS, so the refund is
     #: checked against what that receipt still allows.
     parent_document_id: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
-    parent_pos_id: Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")] | None = None
+    parent_pos_id: Annotated[str, Meta(pattern=whole("[0-9]{1,9}"))] | None = None
     discount: Decimal = Decimal(0)
     discount_type: DiscountType | None = None
     comment: Annotated[str, Meta(max_length=4000)] | None = None

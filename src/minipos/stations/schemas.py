@@ -7,11 +7,11 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from minipos.api.fields import QueryInt
+from minipos.api.fields import QueryInt, whole
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Ref = Annotated[str, Meta(min_length=1, max_length=100)]
-PosId = Annotated[str, Meta(pattern=r"^[0-9]{1,9}$")]
+PosId = Annotated[str, Meta(pattern=whole("[0-9]{1,9}"))]
 
 
 class StationIn(Struct, kw_only=True, forbid_unknown_fields=True):

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from minipos.api.fields import whole
+
 #: Most items one push may carry (a store sends ``MINIPOS_SYNC_BATCH``, 500 by default).
 MAX_PUSH_ITEMS = 5000
 #: A push body's own size limit: other routes keep ``MINIPOS_MAX_BODY_BYTES``.
@@ -24,7 +26,7 @@ class PushItem(msgspec.Struct, forbid_unknown_fields=True):
     local_id: Annotated[str, Meta(min_length=1, max_length=64)]
     lane: Annotated[str, Meta(min_length=1, max_length=32)]
     #: SHA-256 of ``body``'s bytes exactly as sent (the canonical JSON the store stored).
-    hash: Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
+    hash: Annotated[str, Meta(pattern=whole("[0-9a-f]{64}"))]
     body: msgspec.Raw
 
 
