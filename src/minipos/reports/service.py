@@ -385,8 +385,8 @@ def as_csv(report: SalesReport) -> bytes:
     for key, label, figures in [*rows, ("total", "", report.total)]:
         writer.writerow(
             [
-                key,
-                label,
+                _text_cell(key),
+                _text_cell(label),
                 figures.count,
                 figures.refund_count,
                 *(
@@ -397,6 +397,16 @@ def as_csv(report: SalesReport) -> bytes:
             ]
         )
     return "\ufeff".encode() + out.getvalue().encode()
+
+
+#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection" list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(text: str) -> str:
+    """A name as text even where a spreadsheet would run it: a product or cashier named
+    ``=HYPERLINK(…)`` becomes ``'=HYPERLINK(…)``, which Excel shows without the quote."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _comma(value: Decimal | None, places: int) -> str:
