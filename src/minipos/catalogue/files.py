@@ -64,17 +64,23 @@ def read_csv(handle: IO[str]) -> list[SourceRow]:
     # Spreadsheets set to a decimal-comma locale (as in Latvia) save with semicolons.
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(_chain(first, handle), delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader)]
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except csv.Error as exc:
+        raise UnreadableFile(f"line 1: {exc}") from None
     _check_header(header)
     kept = _NOT_IN_CSV | {name for name in CSV_COLUMNS if name not in header}
     # Only with ";": in a comma-separated file a decimal comma would split the cell.
     decimal_comma = delimiter == ";"
     rows = []
     line = reader.line_num + 1
-    for record in reader:
-        if any(cell.strip() for cell in record):
-            rows.append(_csv_row(line, header, record, kept, decimal_comma))
-        line = reader.line_num + 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                rows.append(_csv_row(line, header, record, kept, decimal_comma))
+            line = reader.line_num + 1
+    except csv.Error as exc:  # a cell past the module's field limit (128 KiB), a stray NUL
+        raise UnreadableFile(f"line {line}: {exc}") from None
     return rows
 
 
