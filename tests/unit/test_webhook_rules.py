@@ -93,7 +93,16 @@ def test_parse(url: str, scheme: str, host: str, port: int, target: str) -> None
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://x/", "http://", "http://u:p@x/", "http://x:99999/", "http://x/#frag", "x"]
+    "url",
+    [
+        "ftp://x/",
+        "http://",
+        "http://u:p@x/",
+        "http://x:99999/",
+        "https://x:0/",
+        "http://x/#frag",
+        "x",
+    ],
 )
 def test_parse_refuses(url: str) -> None:
     with pytest.raises(AddressRefused):

@@ -69,11 +69,13 @@ def parse(url: str) -> Target:
         raise AddressRefused("Put credentials in the receiver, not the URL; use the signature.")
     if parts.fragment:
         raise AddressRefused("A URL with a #fragment cannot be requested.")
+    if port == 0:  # no receiver listens there (it was taken as "no port": the default)
+        raise AddressRefused("Port 0 cannot be connected to.")
     path = parts.path or "/"
     return Target(
         scheme=parts.scheme,
         host=parts.hostname,
-        port=port or (443 if parts.scheme == "https" else 80),
+        port=port if port is not None else (443 if parts.scheme == "https" else 80),
         target=path + (f"?{parts.query}" if parts.query else ""),
     )
 
