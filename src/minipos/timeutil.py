@@ -82,6 +82,9 @@ def parse_period(
             continue
         try:
             moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(name, PERIOD_FORMAT) from None
+        try:  # a well-formed date past what the period may name overflows below
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=zone)
             if day_after and len(text) == 10:  # the whole day, DST days included
@@ -91,7 +94,7 @@ def parse_period(
             us = (moment - _EPOCH) // timedelta(microseconds=1)  # exact, no float
             local = moment.astimezone(zone).replace(tzinfo=UTC)  # the shop's wall time
         except (ValueError, OverflowError):
-            raise ValueError(name, PERIOD_FORMAT) from None
+            raise ValueError(name, PERIOD_RANGE) from None
         if not _EARLIEST <= local <= _LATEST:
             raise ValueError(name, PERIOD_RANGE)
         found.append(us)
