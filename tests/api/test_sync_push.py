@@ -602,3 +602,21 @@ def test_a_local_id_of_other_digits_is_422(
         assert "local_id" in result["error"]
     assert query(settings.database_url, "SELECT id FROM shifts") == []
     assert _one(centre, key, shift_open)["status"] == 201
+
+
+def test_a_tax_group_or_method_the_centre_does_not_have_is_stored_and_flagged(
+    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+) -> None:
+    key = add_store(centre)
+    shift_open, _, _, _, first, *_ = shop_items
+
+    def unknown(body: dict[str, Any]) -> None:
+        body["rows"][0]["tax"] = 999
+        body["payments"][0]["method"] = 999
+
+    answer = push(centre.client, key, [shift_open, altered(first, unknown, rechain=True)])
+    assert statuses(answer) == [201, 201]
+    [receipt] = query(settings.database_url, "SELECT flags FROM receipts")
+    # (Its invoice was not pushed here: unknown too.)
+    flags = ["unknown_invoice", "unknown_tax", "unknown_payment_method"]
+    assert json.loads(receipt["flags"]) == flags

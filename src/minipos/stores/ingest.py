@@ -62,6 +62,8 @@ UNKNOWN_INVOICE = "unknown_invoice"
 UNKNOWN_SHIFT = "unknown_shift"
 UNKNOWN_PARENT = "unknown_parent_station"
 CHAIN_BROKEN = "chain_broken"
+UNKNOWN_TAX = "unknown_tax"
+UNKNOWN_PAYMENT_METHOD = "unknown_payment_method"
 
 #: The event the centre records for a store's invoice state change, by its new status.
 _STATE_EVENTS = {
@@ -598,6 +600,13 @@ class Push:
         sold = {row.product_id for row in body.rows if row.product_id is not None}
         if sold - self._known_products(sold):
             flags.append(UNKNOWN_PRODUCT)
+        # Reference data is the centre's (a store holds its copy): a group or method it does not
+        # have is kept as evidence, as an unknown product is, not refused.
+        reference = self.shop.reference
+        if any(row.tax not in reference.taxes for row in body.rows):
+            flags.append(UNKNOWN_TAX)
+        if any(p.method not in reference.payment_methods for p in body.payments):
+            flags.append(UNKNOWN_PAYMENT_METHOD)
         rows = [msgspec.structs.asdict(row) for row in body.rows]
         payments = [msgspec.structs.asdict(p) for p in body.payments]
         fields = msgspec.structs.asdict(r)
