@@ -614,3 +614,21 @@ def test_a_number_the_store_took_meanwhile_keeps_both_invoices(chain: Chain) -> 
         (number, None),
         (number[: 64 - len(mark)] + mark, theirs.json()["id"]),
     ]
+
+
+@pytest.mark.parametrize("cursor", ["catalogue_revision", "invoice_revision"])
+def test_a_cursor_past_a_column_is_a_400_naming_it(chain: Chain, cursor: str) -> None:
+    # 2**63 reached the database and failed there (OverflowError in SQLite): a 500.
+    answer = chain.centre.post(
+        "/api/sync/pull",
+        content=json.dumps({cursor: 2**63}).encode(),
+        headers={**_auth(chain, "store"), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert cursor in answer.json()
+    largest = chain.centre.post(
+        "/api/sync/pull",
+        content=json.dumps({cursor: 2**63 - 1}).encode(),
+        headers={**_auth(chain, "store"), "Content-Type": "application/json"},
+    )
+    assert largest.status_code == 200, largest.text

@@ -483,3 +483,140 @@ def report(centre: Api, **params: str) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     result: dict[str, Any] = answer.json()
     return result
+
+
+# --- what a compromised or buggy store must not get stored ------------------------------------
+
+#: JSON text that, spliced in as it is, forges the fields after it: the answer would read
+#: ``"info":{},"status":30,"total_sum":999999,...``.
+INJECTED = '{},"status":30,"total_sum":999999,"x":{}'
+
+
+def _one(centre: Api, key: str, item: dict[str, Any]) -> dict[str, Any]:
+    answer = push(centre.client, key, [item])
+    assert answer.status_code == 200, answer.text
+    [result] = answer.json()["results"]
+    return dict(result)
+
+
+def test_json_an_invoice_carries_must_be_the_shape_the_centre_stores(
+    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+) -> None:
+    key = add_store(centre)
+    invoice = shop_items[1]
+    report = '{"tax_rate_changes":[]},"status":30'
+    for path, change in [
+        ("body.invoice.info", lambda b: b["invoice"].update(info=INJECTED)),
+        ("body.invoice.info", lambda b: b["invoice"].update(info="{bad")),
+        ("body.invoice.info", lambda b: b["invoice"].update(info='{"status":30}')),
+        ("body.invoice.info", lambda b: b["invoice"].update(info="[]")),
+        ("body.rows[0].info", lambda b: b["rows"][0].update(info=INJECTED)),
+        ("body.invoice.report", lambda b: b["invoice"].update(report=report)),
+        ("body.invoice.report", lambda b: b["invoice"].update(report='{"tax_rate_changes":1}')),
+    ]:
+        result = _one(centre, key, altered(invoice, change))
+        assert result["status"] == 422, (path, result)
+        assert result["error"].startswith(f"{path}: "), result
+    url = settings.database_url
+    assert query(url, "SELECT id FROM invoices") == []
+    assert query(url, "SELECT id FROM sync_ingest") == []
+    assert centre.as_(Role.ADMIN).get("/api/invoices").json() == []
+
+    # Info of the shape a store writes (its own encoding of the request's) is kept as sent and
+    # read back as the same JSON, in the detail and in the event log.
+    info = (
+        '{"header":[{"kind":"text","content":"Sveiki"}],"slip":[{"kind":"text",'
+        '"content":"Paldies"}],"customer":{"email":"anna@example.lv"}}'
+    )
+    row_info = '{"blocks":[{"kind":"text","content":"Akcija"}]}'
+    report = '{"tax_rate_changes":[{"row":7,"tax":1,"posted_rate":21,"applied_rate":12.5}]}'
+
+    def valid(body: dict[str, Any]) -> None:
+        body["invoice"].update(info=info, report=report)
+        body["rows"][0].update(info=row_info)
+
+    result = _one(centre, key, altered(invoice, valid))
+    assert result["status"] == 201, result
+    [kept] = query(url, "SELECT info, report FROM invoices")
+    assert (kept["info"], kept["report"]) == (info, report)
+    assert [r["info"] for r in query(url, "SELECT info FROM invoice_rows")] == [row_info]
+    detail = centre.as_(Role.ADMIN).get(f"/api/invoice/{result['common_id']}")
+    assert detail.status_code == 200
+    assert f'"info":{info}' in detail.text
+    assert detail.json()["info"] == json.loads(info)
+    assert detail.json()["rows"][0]["info"] == json.loads(row_info)
+    assert detail.json()["report"] == json.loads(report)
+    [told] = centre.as_(Role.ADMIN).get("/api/events").json()
+    assert told["data"]["info"] == json.loads(info)
+
+
+def test_values_outside_the_centres_enumerations_are_422(
+    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+) -> None:
+    key = add_store(centre)
+    shift_open, invoice, state, *_ = shop_items
+    assert statuses(push(centre.client, key, [shift_open, invoice])) == [201, 201]
+    for field, change in [
+        ("status", lambda b: b.update(status=99)),
+        ("status", lambda b: b.update(status="30")),
+    ]:
+        result = _one(centre, key, altered(state, change))
+        assert result["status"] == 422, result
+        assert f"$.{field}" in result["error"], result
+    for field, change in [
+        ("invoice.mode", lambda b: b["invoice"].update(mode=9)),
+        ("invoice.discount_type", lambda b: b["invoice"].update(discount_type="bogus")),
+        ("rows[0].discount_type", lambda b: b["rows"][0].update(discount_type="bogus")),
+    ]:
+        other = altered({**invoice, "local_id": "999"}, change)
+        result = _one(centre, key, other)
+        assert result["status"] == 422, result
+        assert f"$.{field}" in result["error"], result
+    # Every read of the centre's invoices decodes the status: it still answers.
+    listed = centre.as_(Role.ADMIN).get("/api/invoices")
+    assert listed.status_code == 200, listed.text
+    assert [i["status"] for i in listed.json()] == [10]
+
+    first = shop_items[4]
+    for field, change in [
+        ("receipt.mode", lambda b: b["receipt"].update(mode=99)),
+        ("receipt.state", lambda b: b["receipt"].update(state=77)),
+        ("receipt.discount_type", lambda b: b["receipt"].update(discount_type="bogus")),
+        ("rows[0].discount_type", lambda b: b["rows"][0].update(discount_type="bogus")),
+    ]:
+        result = _one(centre, key, altered(first, change, rechain=True))
+        assert result["status"] == 422, result
+        assert f"$.{field}" in result["error"], result
+    assert query(settings.database_url, "SELECT id FROM receipts") == []
+    assert _one(centre, key, first)["status"] == 201
+
+
+def test_a_local_id_of_other_digits_is_422(
+    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+) -> None:
+    key = add_store(centre)
+    shift_open = shop_items[0]
+    for local_id in ("²", "١", "1" * 19):
+        result = _one(centre, key, {**shift_open, "local_id": local_id})
+        assert result["status"] == 422, result
+        assert "local_id" in result["error"]
+    assert query(settings.database_url, "SELECT id FROM shifts") == []
+    assert _one(centre, key, shift_open)["status"] == 201
+
+
+def test_a_tax_group_or_method_the_centre_does_not_have_is_stored_and_flagged(
+    centre: Api, shop_items: list[dict[str, Any]], settings: Settings
+) -> None:
+    key = add_store(centre)
+    shift_open, _, _, _, first, *_ = shop_items
+
+    def unknown(body: dict[str, Any]) -> None:
+        body["rows"][0]["tax"] = 999
+        body["payments"][0]["method"] = 999
+
+    answer = push(centre.client, key, [shift_open, altered(first, unknown, rechain=True)])
+    assert statuses(answer) == [201, 201]
+    [receipt] = query(settings.database_url, "SELECT flags FROM receipts")
+    # (Its invoice was not pushed here: unknown too.)
+    flags = ["unknown_invoice", "unknown_tax", "unknown_payment_method"]
+    assert json.loads(receipt["flags"]) == flags

@@ -20,6 +20,7 @@ order, in the push's one transaction, each answered on its own.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from minipos.domain.shift import ShiftTotals
 from minipos.domain.sync import ItemStatus, SyncKind, content_hash
 from minipos.events import service as events
 from minipos.invoices import service as invoice_service
+from minipos.invoices.schemas import InvoiceInfo, RowInfo
 from minipos.invoices.service import ShopConfig
 from minipos.receipts import audit
 from minipos.receipts import repository as receipt_repository
@@ -46,6 +48,7 @@ from minipos.stations.service import StationContext
 from minipos.stores import repository
 from minipos.stores.schemas import (
     InvoiceBody,
+    InvoiceReport,
     InvoiceStateBody,
     ReceiptBody,
     ShiftCloseBody,
@@ -59,6 +62,8 @@ UNKNOWN_INVOICE = "unknown_invoice"
 UNKNOWN_SHIFT = "unknown_shift"
 UNKNOWN_PARENT = "unknown_parent_station"
 CHAIN_BROKEN = "chain_broken"
+UNKNOWN_TAX = "unknown_tax"
+UNKNOWN_PAYMENT_METHOD = "unknown_payment_method"
 
 #: The event the centre records for a store's invoice state change, by its new status.
 _STATE_EVENTS = {
@@ -462,8 +467,16 @@ class Push:
     # --- the kinds -----------------------------------------------------------------------------
 
     def _invoice(self, body: InvoiceBody) -> int:
+        head = body.invoice
+        rows = [msgspec.structs.asdict(r) for r in body.rows]
+        for index, row in enumerate(rows):
+            row["info"] = _our_json(row["info"], _ROW_INFO, f"rows[{index}].info")
         header = {
-            **msgspec.structs.asdict(body.invoice),
+            **msgspec.structs.asdict(head),
+            "info": _our_json(head.info, _INVOICE_INFO, "invoice.info"),
+            "report": None
+            if head.report is None
+            else _our_json(head.report, _INVOICE_REPORT, "invoice.report"),
             "station": None,
             "print_station": None,
             "common_id": None,
@@ -479,7 +492,7 @@ class Push:
                 invoice_id = repository.insert_invoice(
                     self.conn,
                     header,
-                    [msgspec.structs.asdict(r) for r in body.rows],
+                    rows,
                     [msgspec.structs.asdict(p) for p in body.payments],
                 )
         except UniqueViolation:
@@ -587,6 +600,13 @@ class Push:
         sold = {row.product_id for row in body.rows if row.product_id is not None}
         if sold - self._known_products(sold):
             flags.append(UNKNOWN_PRODUCT)
+        # Reference data is the centre's (a store holds its copy): a group or method it does not
+        # have is kept as evidence, as an unknown product is, not refused.
+        reference = self.shop.reference
+        if any(row.tax not in reference.taxes for row in body.rows):
+            flags.append(UNKNOWN_TAX)
+        if any(p.method not in reference.payment_methods for p in body.payments):
+            flags.append(UNKNOWN_PAYMENT_METHOD)
         rows = [msgspec.structs.asdict(row) for row in body.rows]
         payments = [msgspec.structs.asdict(p) for p in body.payments]
         fields = msgspec.structs.asdict(r)
@@ -831,8 +851,29 @@ def _invoice_ref(body: InvoiceStateBody) -> tuple[str, str]:
     return ("common", str(body.invoice_common_id))
 
 
+#: The JSON an invoice's text fields carry, as the centre's own invoices store it: the answers
+#: splice it in as it is (``invoices.service._raw``), so only our own encoding of it is kept.
+_INVOICE_INFO = msgspec.json.Decoder(InvoiceInfo)
+_ROW_INFO = msgspec.json.Decoder(RowInfo)
+_INVOICE_REPORT = msgspec.json.Decoder(InvoiceReport)
+_JSON_OUT = msgspec.json.Encoder(decimal_format="number")
+
+
+def _our_json(text: str, decoder: msgspec.json.Decoder[Any], path: str) -> str:
+    """``text`` decoded as the shape the centre stores there, and encoded again by us; a
+    string that is not that shape is a malformed item (422) naming ``body.<path>``."""
+    try:
+        return _JSON_OUT.encode(decoder.decode(text)).decode()
+    except (msgspec.ValidationError, msgspec.DecodeError, msgspec.EncodeError) as exc:
+        raise Refused(ItemStatus.INVALID, f"body.{path}: {_first_line(exc)}") from None
+
+
+_LOCAL_NUMBER = re.compile("[0-9]{1,18}")
+
+
 def _local_number(local_id: str) -> int:
-    if not local_id.isdigit() or len(local_id) > 18:
+    # ASCII digits only: str.isdigit() takes "²", which int() then refuses (a 500).
+    if _LOCAL_NUMBER.fullmatch(local_id) is None:
         raise Refused(ItemStatus.INVALID, f"local_id: {local_id!r} is not a shift id")
     return int(local_id)
 

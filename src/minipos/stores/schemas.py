@@ -8,7 +8,8 @@ ignored: a newer store may send more than this centre keeps.
 
 from __future__ import annotations
 
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
@@ -29,12 +30,19 @@ Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 Hash = Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
 DocumentId = Annotated[str, Meta(pattern="^[1-9][0-9]{0,17}$")]
 PosId = Annotated[str, Meta(pattern="^[0-9]{1,9}$")]
-Text8 = Annotated[str, Meta(max_length=8)]
 Text32 = Annotated[str, Meta(max_length=32)]
 Text64 = Annotated[str, Meta(max_length=64)]
 Text100 = Annotated[str, Meta(max_length=100)]
 Text255 = Annotated[str, Meta(max_length=255)]
 SmallInt = Annotated[int, Meta(ge=-32768, le=32767)]
+# The centre's enumerations, as the plain values stored (drivers must not see an Enum): a value
+# outside them is a malformed item (422), never a copy every later read fails on.
+# tests/unit/test_store_schemas.py holds them equal to the domain's enums.
+InvoiceModeValue = Literal[1, 2, 3]  # domain.invoice.InvoiceMode
+InvoiceStatusValue = Literal[10, 20, 30, 40]  # domain.invoice.InvoiceStatus
+ReceiptModeValue = Literal[1, 2, 3]  # domain.receipt.ReceiptMode
+ReceiptStateValue = Literal[1]  # domain.receipt.ReceiptState
+DiscountTypeValue = Literal["amount", "percent"]  # domain.money.DiscountType
 Int32 = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
 
 
@@ -84,16 +92,36 @@ class ConflictOut(Struct):
 
 
 # --- pushed bodies (sync.bodies) ------------------------------------------------------------
+#
+# Some text fields carry JSON that the centre's answers splice in as it is (an invoice's and
+# a row's ``info``, an invoice's ``report``): ``ingest`` decodes each into the shape the
+# centre itself stores (below, and ``invoices.schemas.InvoiceInfo``/``RowInfo``) and keeps
+# its own encoding of it, so a store cannot forge the fields around them nor break the JSON.
+
+
+class RateChange(Struct, forbid_unknown_fields=True):
+    """One row of an invoice's ``report`` (``checkout.service._rates_in_force``)."""
+
+    row: Id
+    tax: Int32
+    posted_rate: Decimal
+    applied_rate: Decimal
+
+
+class InvoiceReport(Struct, forbid_unknown_fields=True):
+    """An invoice's ``report``: the rows whose VAT rate changed at completion."""
+
+    tax_rate_changes: list[RateChange]
 
 
 class InvoiceHeader(Struct):
     invoice_no: Text64
-    mode: SmallInt
-    status: SmallInt
+    mode: InvoiceModeValue
+    status: InvoiceStatusValue
     pos_id: BigInt | None
     station_group: Text64
     discount: BigInt
-    discount_type: Text8 | None
+    discount_type: DiscountTypeValue | None
     comment: str | None
     print_paper_receipt: bool | None
     keep_drawer_closed: bool
@@ -127,7 +155,7 @@ class InvoiceRow(Struct):
     tax_rate: BigInt
     fiscal_section: Int32
     discount: BigInt
-    discount_type: Text8 | None
+    discount_type: DiscountTypeValue | None
     payload: str | None
     info: str
 
@@ -148,7 +176,7 @@ class InvoiceBody(Struct):
 class InvoiceStateBody(Struct):
     invoice_common_id: Id | None
     invoice_local_id: Annotated[str, Meta(pattern="^[0-9]{1,18}$")] | None
-    status: SmallInt
+    status: InvoiceStatusValue
     station_pos_id: Text32 | None
     check_num: Text32 | None
     printed_at: BigInt | None
@@ -160,8 +188,8 @@ class InvoiceStateBody(Struct):
 
 class ReceiptHeader(Struct):
     document_id: DocumentId
-    mode: SmallInt
-    state: SmallInt
+    mode: ReceiptModeValue
+    state: ReceiptStateValue
     customer_id: BigInt | None
     cashier_id: BigInt | None
     cashier_name: Text100 | None
@@ -172,7 +200,7 @@ class ReceiptHeader(Struct):
     changed_amount: Cents
     tax_amount: Cents
     discount: BigInt
-    discount_type: Text8 | None
+    discount_type: DiscountTypeValue | None
     discount_amount: Cents
     parent_document_id: Text32 | None
     request_id: Text100 | None
@@ -201,7 +229,7 @@ class ReceiptRow(Struct):
     tax: Int32
     tax_rate: BigInt
     discount: BigInt
-    discount_type: Text8 | None
+    discount_type: DiscountTypeValue | None
     discount_amount: Cents
     quantity: BigInt
     amount: Cents

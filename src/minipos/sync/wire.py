@@ -60,12 +60,12 @@ class PullRequest(msgspec.Struct, forbid_unknown_fields=True):
     """The store's cursors: what it already holds of the centre's data."""
 
     #: The last catalogue revision applied (the centre's revision numbers).
-    catalogue_revision: Annotated[int, Meta(ge=0)] = 0
+    catalogue_revision: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
     #: The hash of the categories (and of the reference data) the store holds; None: none.
     categories_hash: str | None = None
     reference_hash: str | None = None
     #: The last ``down_revision`` of a centre-posted invoice applied.
-    invoice_revision: Annotated[int, Meta(ge=0)] = 0
+    invoice_revision: Annotated[int, Meta(ge=0, le=2**63 - 1)] = 0
     limit: Annotated[int, Meta(ge=1, le=MAX_PULL_LIMIT)] = 500
 
 
