@@ -4,6 +4,7 @@ roles, throttled guessing, sign-out."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -160,6 +161,60 @@ def test_guessing_many_names_from_one_address_is_slowed(office: TestClient) -> N
     for n in range(people.CLIENT_ALLOWANCE):
         assert sign_in(office, f"nobody{n}", "guess").status_code == 401
     assert sign_in(office, "maris").status_code == 429
+
+
+def _failures(settings: Settings, subject: str, *, older_by_us: int = 0) -> int:
+    """The failures counted for ``subject``; ``older_by_us``: first make them that old."""
+    db = open_database(settings.database_url)
+    try:
+        if older_by_us:
+            db.run(
+                lambda conn: conn.execute(
+                    "UPDATE office_login_failures SET at = at - :d WHERE subject = :s",
+                    {"s": subject, "d": older_by_us},
+                )
+            )
+        row = db.run(
+            lambda conn: conn.fetchone(
+                "SELECT COUNT(*) AS n FROM office_login_failures WHERE subject = :s",
+                {"s": subject},
+            )
+        )
+    finally:
+        db.close()
+    assert row is not None
+    return int(row["n"])
+
+
+def test_guesses_sent_together_are_slowed_too(office: TestClient, settings: Settings) -> None:
+    """A burst of wrong passwords sent side by side: no more are checked than one after
+    another would be (each is counted before its password is checked), the rest wait; after
+    the wait the right password signs in."""
+    guesses = [f"wrong{n}" for n in range(12)]
+    with ThreadPoolExecutor(len(guesses)) as pool:
+        answers = list(pool.map(lambda guess: sign_in(office, "anna", guess), guesses))
+    statuses = sorted(answer.status_code for answer in answers)
+    checked = statuses.count(401)
+    assert 1 <= checked <= people.USER_ALLOWANCE, statuses
+    assert statuses.count(429) == len(guesses) - checked, statuses
+    wait_s = people.FIRST_WAIT_US // 1_000_000
+    assert all(0 < int(a.headers["retry-after"]) <= wait_s for a in answers if a.status_code == 429)
+    assert _failures(settings, "user:anna") == checked
+    assert _failures(settings, "user:anna", older_by_us=people.FIRST_WAIT_US + 1_000_000)
+    assert sign_in(office, "anna").status_code == 200
+    assert _failures(settings, "user:anna") == 0
+
+
+def test_the_right_password_among_guesses_sent_together_signs_in(
+    office: TestClient, settings: Settings
+) -> None:
+    """Within the allowance, the right password sent alongside wrong ones is not held up by
+    the failure counted for it while it was checked; its failure for the address goes too."""
+    passwords = ["wrong0", "wrong1", PASSWORD, "wrong2", "wrong3"]
+    with ThreadPoolExecutor(len(passwords)) as pool:
+        answers = list(pool.map(lambda password: sign_in(office, "anna", password), passwords))
+    assert [a.status_code for a in answers] == [401, 401, 200, 401, 401]
+    assert _failures(settings, "addr:testclient") == len(passwords) - 1
 
 
 def test_sign_out_ends_the_session(office: TestClient) -> None:

@@ -7,6 +7,9 @@
   ``X-CSRF-Token`` header on every change.
 - Failed sign-ins are counted per user name and per client address: past the allowance each
   further attempt must wait, twice as long each time (a 429 with ``Retry-After``).
+- An attempt is counted as a failure before its secret is checked (``reserve_attempt``), in
+  the write transaction that finds it may go ahead, and taken back if the secret was right:
+  attempts sent side by side cannot all find "no wait" and pass the allowance together.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +43,9 @@ MAX_WAIT_US = FAILURE_WINDOW_US
 
 #: One failed sign-in in this many also removes the failures past the window.
 PURGE_ONE_IN = 50
+#: The first of the two int4 keys of the advisory locks on throttled subjects (PostgreSQL),
+#: apart from the invoice numbers' (``minipos.invoices.repository``).
+_SUBJECT_LOCKS = 0x4D504F54  # "MPOT"
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8
@@ -197,7 +204,8 @@ def _wait_us(failures: int, last: int | None, allowance: int, now_us: int) -> in
     if failures < allowance or last is None:
         return 0
     wait: int = min(FIRST_WAIT_US << (failures - allowance), MAX_WAIT_US)
-    return max(0, last + wait - now_us)
+    # Never longer than the step: an attempt begun just before one counted side by side.
+    return max(0, min(wait, last + wait - now_us))
 
 
 def _subjects(name: str, client: str | None) -> list[tuple[str, int]]:
@@ -214,15 +222,65 @@ def subject_wait_us(conn: Connection, subject: str, allowance: int, now_us: int)
     return _wait_us(failures, last, allowance, now_us)
 
 
-def record_failure(conn: Connection, subject: str, now_us: int) -> None:
-    peoplestore.add_failure(conn, subject, now_us)
+def record_failure(conn: Connection, subject: str, now_us: int) -> int:
+    """A failure of ``subject`` now; its id."""
+    failure_id = peoplestore.add_failure(conn, subject, now_us)
     # Now and then, old failures and sessions go (a flood of bad tries grows the table).
     if secrets.randbelow(PURGE_ONE_IN) == 0:
         peoplestore.purge_expired(conn, now_us, now_us - FAILURE_WINDOW_US)
+    return failure_id
 
 
 def clear_failures(conn: Connection, subject: str) -> None:
     peoplestore.clear_failures(conn, subject)
+
+
+def _lock_subjects(conn: Connection, subjects: Sequence[str]) -> None:
+    """Hold each subject's lock to the end of the transaction (PostgreSQL runs writers side by
+    side; SQLite's one writer runs each job alone and needs none). Taken in the order of their
+    keys, so two attempts sharing two subjects cannot wait on each other."""
+    if conn.dialect != "postgresql":
+        return
+    keys = {
+        int.from_bytes(hashlib.sha256(subject.encode()).digest()[:4], "big", signed=True)
+        for subject in subjects
+    }
+    for key in sorted(keys):
+        conn.fetchone(
+            "SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer)) AS ok",
+            {"space": _SUBJECT_LOCKS, "key": key},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """``reserve_attempt``'s answer: the wait still due (the attempt was not counted), or 0
+    and the failures recorded for it, to take back if the secret proves right."""
+
+    wait_us: int
+    failure_ids: tuple[int, ...] = ()
+
+
+def reserve_attempt(conn: Connection, subjects: Sequence[tuple[str, int]], now_us: int) -> Attempt:
+    """Count an attempt at ``subjects`` (name and allowance each) before its secret is checked,
+    in one write job: the wait due from the failures so far; when none is, a failure for each
+    subject at once. Run it in ``Database.write``: with each subject locked (PostgreSQL) or the
+    one writer (SQLite), attempts side by side see each other's failures, so no more of them
+    are checked than the allowance lets through one after another. Shared by the back office's
+    sign-in and the station PINs (``minipos.employees``)."""
+    _lock_subjects(conn, [subject for subject, _ in subjects])
+    wait = max(
+        (subject_wait_us(conn, subject, allowance, now_us) for subject, allowance in subjects),
+        default=0,
+    )
+    if wait:
+        return Attempt(wait)
+    return Attempt(0, tuple(record_failure(conn, subject, now_us) for subject, _ in subjects))
+
+
+def withdraw_attempt(conn: Connection, attempt: Attempt) -> None:
+    """Take back the failures ``reserve_attempt`` counted for an attempt that succeeded."""
+    peoplestore.delete_failures(conn, attempt.failure_ids)
 
 
 def throttled(conn: Connection, name: str, client: str | None, now_us: int) -> int:
@@ -233,28 +291,33 @@ def throttled(conn: Connection, name: str, client: str | None, now_us: int) -> i
     return max(waits)
 
 
+def _retry_after_s(wait_us: int) -> int:
+    return -(-wait_us // 1_000_000)
+
+
 async def sign_in(
     db: Database, name: str, password: str, client: str | None, now_us: int
 ) -> SignedIn | Refused:
-    """Check the throttle, then the password (off the event loop), then record the outcome."""
+    """Check the throttle, count the attempt as a failure, then check the password (off the
+    event loop); a right one takes the failure back and opens a session."""
+    subjects = _subjects(name, client)
 
     def look(conn: Connection) -> tuple[int, peoplestore.UserRow | None]:
         return throttled(conn, name, client, now_us), peoplestore.user_by_name(conn, name)
 
+    # A first look on a reader spares the writer the attempts that must wait anyway; the
+    # reservation looks again, where attempts side by side cannot miss each other.
     wait, user = await db.read(look)
     if wait:
-        return Refused(retry_after_s=-(-wait // 1_000_000))
+        return Refused(retry_after_s=_retry_after_s(wait))
+    attempt = await db.write(lambda conn: reserve_attempt(conn, subjects, now_us))
+    if attempt.wait_us:
+        return Refused(retry_after_s=_retry_after_s(attempt.wait_us))
     stored = user["password_hash"] if user is not None else _dummy_hash()
     ok = await asyncio.to_thread(check_password, stored, password)
     ok = ok and user is not None and user["disabled_at"] is None
     if not ok or user is None:
-
-        def fail(conn: Connection) -> None:
-            for subject, _ in _subjects(name, client):
-                record_failure(conn, subject, now_us)
-
-        await db.write(fail)
-        return Refused(retry_after_s=0)
+        return Refused(retry_after_s=0)  # counted already
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session = Session(
         user["id"], user["name"], OfficeRole(user["role"]), csrf, now_us + SESSION_US,
@@ -263,7 +326,8 @@ async def sign_in(
 
     def open_session(conn: Connection) -> None:
         peoplestore.purge_expired(conn, now_us, now_us - FAILURE_WINDOW_US)
-        peoplestore.clear_failures(conn, _subjects(name, None)[0][0])
+        peoplestore.clear_failures(conn, subjects[0][0])
+        withdraw_attempt(conn, attempt)  # this attempt's failure for the client address
         peoplestore.insert_session(
             conn, digest=_digest(token), user_id=user["id"], csrf_token=csrf,
             client=client[:64] if client else None, created_at=now_us,

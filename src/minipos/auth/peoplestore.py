@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypedDict, cast
 
 from minipos.db import Connection
@@ -127,11 +128,16 @@ def purge_expired(conn: Connection, now_us: int, older_than_us: int) -> None:
     conn.execute("DELETE FROM office_login_failures WHERE at < :t", {"t": older_than_us})
 
 
-def add_failure(conn: Connection, subject: str, at: int) -> None:
-    conn.execute(
-        "INSERT INTO office_login_failures (subject, at) VALUES (:s, :at)",
+def add_failure(conn: Connection, subject: str, at: int) -> int:
+    return conn.insert(
+        "INSERT INTO office_login_failures (subject, at) VALUES (:s, :at) RETURNING id",
         {"s": subject, "at": at},
     )
+
+
+def delete_failures(conn: Connection, ids: Sequence[int]) -> None:
+    for failure_id in ids:
+        conn.execute("DELETE FROM office_login_failures WHERE id = :id", {"id": failure_id})
 
 
 def failures_since(conn: Connection, subject: str, since_us: int) -> tuple[int, int | None]:

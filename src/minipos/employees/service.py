@@ -2,7 +2,8 @@
 
 The PIN is hashed and checked with the back office's scrypt code, and wrong PINs go through
 its failure throttle (:mod:`minipos.auth.people`), counted per station: a till's PINs are
-short, so the station, not the employee, is what is slowed down.
+short, so the station, not the employee, is what is slowed down. Each try is counted before
+its PIN is checked (``people.reserve_attempt``), so tries sent together cannot pass it.
 """
 
 from __future__ import annotations
@@ -144,8 +145,9 @@ def _check_sign_in(data: SignInIn) -> None:
 async def sign_in(
     db: Database, station_id: int, data: SignInIn, now_us: int
 ) -> StationEmployee | WrongPin:
-    """Throttle, then the PIN (off the event loop), then the station's employee or a failure.
-    Whoever was signed in at the station is replaced."""
+    """Throttle, count the try as a wrong PIN, then check the PIN (off the event loop): the
+    station's employee (the failures cleared) or a failure. Whoever was signed in at the
+    station is replaced."""
     _check_sign_in(data)
     subject = _subject(station_id)
 
@@ -159,6 +161,12 @@ async def sign_in(
         return wait, repository.by_code(conn, data.code)
 
     wait, row = await db.read(look)
+    if not wait:
+        # Counted as a wrong PIN before it is checked: PINs sent side by side cannot all pass.
+        attempt = await db.write(
+            lambda conn: people.reserve_attempt(conn, [(subject, STATION_ALLOWANCE)], now_us)
+        )
+        wait = attempt.wait_us
     if wait:
         return WrongPin(retry_after_s=-(-wait // 1_000_000))
     # An unknown employee costs as long as a wrong PIN (no hint which one was wrong).
@@ -169,8 +177,7 @@ async def sign_in(
 
     ok = await asyncio.to_thread(check)
     if not ok or row is None or row["disabled_at"] is not None:
-        await db.write(lambda conn: people.record_failure(conn, subject, now_us))
-        return WrongPin(retry_after_s=0)
+        return WrongPin(retry_after_s=0)  # counted already
     employee_id = row["id"]
 
     def sign(conn: Connection) -> StationEmployee:
