@@ -25,6 +25,8 @@ from minipos.employees.schemas import Pin
 from minipos.invoices.schemas import InvoiceIn
 from minipos.jsoncodec import field_error
 from minipos.stations.schemas import PosId as StationPosId
+from minipos.stores.schemas import Code as StoreCode
+from minipos.stores.schemas import DocumentId as StoreDocumentId
 from support import Api, register
 
 REQUIRED = ["This field is required."]
@@ -299,6 +301,8 @@ def count_invoices(api: Api) -> int:
         (EmployeeCode, "A7"),
         (StationPosId, "08"),
         (Barcode, "4750000000028"),
+        (StoreCode, "RIGA2"),
+        (StoreDocumentId, "17"),
     ],
 )
 def test_a_pattern_takes_no_final_newline(field: Any, good: str) -> None:

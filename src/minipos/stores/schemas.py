@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
+from minipos.api.fields import whole
 from minipos.domain.money import MAX_GRAND_TOTAL, MAX_SHIFT_TOTAL, MAX_TOTAL, to_cents
 
 #: A store code: what ``?store=`` and ``--store`` name (upper case, digits, ``_`` and ``-``).
-STORE_CODE = "^[A-Z0-9_-]{1,32}$"
-Code = Annotated[str, Meta(pattern=STORE_CODE)]
+Code = Annotated[str, Meta(pattern=whole("[A-Z0-9_-]{1,32}"))]
 
 # Column-sized values: the database refuses longer ones (PostgreSQL), so the decode must.
 BigInt = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
@@ -27,9 +27,9 @@ Cents = Annotated[int, Meta(ge=-to_cents(MAX_TOTAL), le=to_cents(MAX_TOTAL))]
 ShiftCents = Annotated[int, Meta(ge=-to_cents(MAX_SHIFT_TOTAL), le=to_cents(MAX_SHIFT_TOTAL))]
 GrandCents = Annotated[int, Meta(ge=-to_cents(MAX_GRAND_TOTAL), le=to_cents(MAX_GRAND_TOTAL))]
 Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
-Hash = Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
-DocumentId = Annotated[str, Meta(pattern="^[1-9][0-9]{0,17}$")]
-PosId = Annotated[str, Meta(pattern="^[0-9]{1,9}$")]
+Hash = Annotated[str, Meta(pattern=whole("[0-9a-f]{64}"))]
+DocumentId = Annotated[str, Meta(pattern=whole("[1-9][0-9]{0,17}"))]
+PosId = Annotated[str, Meta(pattern=whole("[0-9]{1,9}"))]
 Text32 = Annotated[str, Meta(max_length=32)]
 Text64 = Annotated[str, Meta(max_length=64)]
 Text100 = Annotated[str, Meta(max_length=100)]
@@ -175,7 +175,7 @@ class InvoiceBody(Struct):
 
 class InvoiceStateBody(Struct):
     invoice_common_id: Id | None
-    invoice_local_id: Annotated[str, Meta(pattern="^[0-9]{1,18}$")] | None
+    invoice_local_id: Annotated[str, Meta(pattern=whole("[0-9]{1,18}"))] | None
     status: InvoiceStatusValue
     station_pos_id: Text32 | None
     check_num: Text32 | None
@@ -257,7 +257,7 @@ class ReceiptBody(Struct):
     z_number: Id
     parent_pos_id: PosId | None
     invoice_common_id: Id | None
-    invoice_local_id: Annotated[str, Meta(pattern="^[0-9]{1,18}$")] | None
+    invoice_local_id: Annotated[str, Meta(pattern=whole("[0-9]{1,18}"))] | None
     chain_ids: ChainIds
     rows: list[ReceiptRow]
     payments: list[ReceiptPayment]
