@@ -317,7 +317,15 @@ def test_an_admin_manages_users_and_a_manager_cannot(office: TestClient) -> None
     assert office.post("/office/users", json=body).status_code == 403  # no CSRF token
     made = office.post("/office/users", json=body, headers=token)
     assert made.status_code == 201, made.text
-    assert office.post("/office/users", json=body, headers=token).status_code == 400  # exists
+    again = office.post("/office/users", json=body, headers=token)
+    assert (again.status_code, again.json()) == (
+        400,
+        {"name": ["a user named 'liga' exists already"]},
+    )
+    short = office.post("/office/users", json=body | {"password": "x"}, headers=token)
+    assert (short.status_code, list(short.json())) == (400, ["password"])
+    unknown = office.patch("/office/users/999", json={"role": "admin"}, headers=token)
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not found."})
     anna = next(u for u in listed if u["name"] == "anna")
     own = office.patch(f"/office/users/{anna['id']}", json={"disabled": True}, headers=token)
     assert own.status_code == 400  # not oneself

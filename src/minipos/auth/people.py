@@ -27,6 +27,7 @@ from enum import StrEnum
 from minipos.auth import peoplestore
 from minipos.auth.principal import Principal, Role
 from minipos.db import Connection, Database, UniqueViolation
+from minipos.domain.errors import NotFound
 
 SESSION_COOKIE = "minipos_office"
 CSRF_HEADER = "x-csrf-token"
@@ -57,7 +58,12 @@ class OfficeRole(StrEnum):
 
 
 class UserError(ValueError):
-    """A user cannot be created or changed as asked (the message says why)."""
+    """A user cannot be created or changed as asked (the message says why); ``field`` names
+    the request field at fault, where one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def hash_password(password: str) -> str:
@@ -101,9 +107,9 @@ def dummy_hash() -> str:
 
 def _check_new(name: str, password: str) -> None:
     if not name.strip() or len(name) > 64:
-        raise UserError("a user name is 1 to 64 characters")
+        raise UserError("a user name is 1 to 64 characters", "name")
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"a password is at least {MIN_PASSWORD} characters")
+        raise UserError(f"a password is at least {MIN_PASSWORD} characters", "password")
 
 
 def add_user(
@@ -123,7 +129,7 @@ def add_user(
             password_hash=password_hash or hash_password(password), created_at=now_us,
         )  # fmt: skip
     except UniqueViolation:
-        raise UserError(f"a user named {name!r} exists already") from None
+        raise UserError(f"a user named {name!r} exists already", "name") from None
 
 
 def change_user(
@@ -160,7 +166,7 @@ def list_users(conn: Connection) -> list[peoplestore.UserRow]:
 def name_of(conn: Connection, user_id: int) -> str:
     user = peoplestore.user_by_id(conn, user_id)
     if user is None:
-        raise UserError(f"no user with id {user_id}")
+        raise NotFound()  # an unknown id in a path, as everywhere (404)
     return user["name"]
 
 

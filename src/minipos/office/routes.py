@@ -20,6 +20,7 @@ from minipos.appcontext import context
 from minipos.auth import people
 from minipos.auth.principal import Principal, Role
 from minipos.db import Connection
+from minipos.domain.errors import ValidationFailed
 from minipos.timeutil import now_us
 
 MAX_LOGIN_BODY = 4096
@@ -171,8 +172,11 @@ async def _admin(request: Request) -> Principal:
     return principal
 
 
-def _refused(exc: people.UserError) -> HTTPProblem:
-    return HTTPProblem(400, str(exc))
+def _refused(exc: people.UserError) -> HTTPProblem | ValidationFailed:
+    """A 400 naming the field at fault, as every other endpoint's (DRF's shape)."""
+    if exc.field is None:
+        return HTTPProblem(400, str(exc))
+    return ValidationFailed.single((exc.field,), str(exc))
 
 
 async def list_users(request: Request) -> Response:
