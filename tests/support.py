@@ -239,3 +239,27 @@ class Receiver:
                     return list(self.requests)
             time.sleep(0.02)
         raise AssertionError(f"{len(self.requests)} of {count} webhook requests arrived")
+
+
+def sign_in_failures(url: str, subject: str, *, older_by_us: int = 0) -> int:
+    """The failed sign-ins counted for ``subject`` (``user:…``, ``station:…``, ``addr:…``);
+    ``older_by_us``: first make them that old."""
+    db = open_database(url)
+    try:
+        if older_by_us:
+            db.run(
+                lambda conn: conn.execute(
+                    "UPDATE office_login_failures SET at = at - :d WHERE subject = :s",
+                    {"s": subject, "d": older_by_us},
+                )
+            )
+        row = db.run(
+            lambda conn: conn.fetchone(
+                "SELECT COUNT(*) AS n FROM office_login_failures WHERE subject = :s",
+                {"s": subject},
+            )
+        )
+    finally:
+        db.close()
+    assert row is not None
+    return int(row["n"])

@@ -13,7 +13,7 @@ import pytest
 from minipos.auth.principal import Role
 from minipos.db import open_database
 from minipos.employees.service import STATION_ALLOWANCE
-from support import Api, Station, register
+from support import Api, Station, register, sign_in_failures
 
 
 def _add(api: Api, name: str = "Anna Bērziņa", pin: str = "1234", **more: Any) -> Any:
@@ -182,29 +182,6 @@ def test_wrong_pins_are_throttled_per_station(api: Api) -> None:
     assert _sign_in(other, "1234", employee_id=anna["id"]).status_code == 403
 
 
-def _station_failures(settings: Any, station: Station, *, older_by_us: int = 0) -> int:
-    """The wrong PINs counted at ``station``; ``older_by_us``: first make them that old."""
-    subject = {"s": f"station:{station.id}"}
-    db = open_database(settings.database_url)
-    try:
-        if older_by_us:
-            db.run(
-                lambda conn: conn.execute(
-                    "UPDATE office_login_failures SET at = at - :d WHERE subject = :s",
-                    {**subject, "d": older_by_us},
-                )
-            )
-        row = db.run(
-            lambda conn: conn.fetchone(
-                "SELECT COUNT(*) AS n FROM office_login_failures WHERE subject = :s", subject
-            )
-        )
-    finally:
-        db.close()
-    assert row is not None
-    return int(row["n"])
-
-
 def test_wrong_pins_sent_together_are_throttled_too(api: Api, settings: Any) -> None:
     """A burst of PINs sent side by side: no more are checked than one after another would
     be (each is counted before its PIN is checked), the rest wait; after the wait the right
@@ -219,12 +196,15 @@ def test_wrong_pins_sent_together_are_throttled_too(api: Api, settings: Any) -> 
     assert 1 <= checked <= STATION_ALLOWANCE, statuses
     assert statuses.count(429) == len(pins) - checked, statuses
     assert all(0 < int(a.headers["Retry-After"]) <= 30 for a in answers if a.status_code == 429)
-    assert _station_failures(settings, pos) == checked
+    assert sign_in_failures(settings.database_url, f"station:{pos.id}") == checked
     # The wait over (the failures made 31 s older), the right PIN signs in and clears them.
-    assert _station_failures(settings, pos, older_by_us=31_000_000) == checked
+    assert (
+        sign_in_failures(settings.database_url, f"station:{pos.id}", older_by_us=31_000_000)
+        == checked
+    )
     signed = _sign_in(pos, "1234", code="18")
     assert signed.status_code == 200, signed.text
-    assert _station_failures(settings, pos) == 0
+    assert sign_in_failures(settings.database_url, f"station:{pos.id}") == 0
 
 
 def test_the_right_pin_among_wrong_ones_sent_together_signs_in(api: Api, settings: Any) -> None:
@@ -236,7 +216,7 @@ def test_the_right_pin_among_wrong_ones_sent_together_signs_in(api: Api, setting
     with ThreadPoolExecutor(len(pins)) as pool:
         answers = list(pool.map(lambda pin: _sign_in(pos, pin, code="18"), pins))
     assert [a.status_code for a in answers] == [403, 403, 200, 403, 403]
-    assert _station_failures(settings, pos) <= len(pins) - 1
+    assert sign_in_failures(settings.database_url, f"station:{pos.id}") <= len(pins) - 1
 
 
 @pytest.mark.parametrize(

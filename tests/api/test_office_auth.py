@@ -16,7 +16,7 @@ from minipos.auth.principal import Role
 from minipos.bootstrap import create_app
 from minipos.config import Settings
 from minipos.db import Connection, open_database
-from support import Api, declared_operations
+from support import Api, declared_operations, sign_in_failures
 
 PASSWORD = "correct horse battery"
 OFFICE_TABLES = ("office_login_failures", "office_sessions", "office_users")
@@ -163,29 +163,6 @@ def test_guessing_many_names_from_one_address_is_slowed(office: TestClient) -> N
     assert sign_in(office, "maris").status_code == 429
 
 
-def _failures(settings: Settings, subject: str, *, older_by_us: int = 0) -> int:
-    """The failures counted for ``subject``; ``older_by_us``: first make them that old."""
-    db = open_database(settings.database_url)
-    try:
-        if older_by_us:
-            db.run(
-                lambda conn: conn.execute(
-                    "UPDATE office_login_failures SET at = at - :d WHERE subject = :s",
-                    {"s": subject, "d": older_by_us},
-                )
-            )
-        row = db.run(
-            lambda conn: conn.fetchone(
-                "SELECT COUNT(*) AS n FROM office_login_failures WHERE subject = :s",
-                {"s": subject},
-            )
-        )
-    finally:
-        db.close()
-    assert row is not None
-    return int(row["n"])
-
-
 def test_guesses_sent_together_are_slowed_too(office: TestClient, settings: Settings) -> None:
     """A burst of wrong passwords sent side by side: no more are checked than one after
     another would be (each is counted before its password is checked), the rest wait; after
@@ -199,10 +176,12 @@ def test_guesses_sent_together_are_slowed_too(office: TestClient, settings: Sett
     assert statuses.count(429) == len(guesses) - checked, statuses
     wait_s = people.FIRST_WAIT_US // 1_000_000
     assert all(0 < int(a.headers["retry-after"]) <= wait_s for a in answers if a.status_code == 429)
-    assert _failures(settings, "user:anna") == checked
-    assert _failures(settings, "user:anna", older_by_us=people.FIRST_WAIT_US + 1_000_000)
+    assert sign_in_failures(settings.database_url, "user:anna") == checked
+    assert sign_in_failures(
+        settings.database_url, "user:anna", older_by_us=people.FIRST_WAIT_US + 1_000_000
+    )
     assert sign_in(office, "anna").status_code == 200
-    assert _failures(settings, "user:anna") == 0
+    assert sign_in_failures(settings.database_url, "user:anna") == 0
 
 
 def test_the_right_password_among_guesses_sent_together_signs_in(
@@ -214,7 +193,7 @@ def test_the_right_password_among_guesses_sent_together_signs_in(
     with ThreadPoolExecutor(len(passwords)) as pool:
         answers = list(pool.map(lambda password: sign_in(office, "anna", password), passwords))
     assert [a.status_code for a in answers] == [401, 401, 200, 401, 401]
-    assert _failures(settings, "addr:testclient") == len(passwords) - 1
+    assert sign_in_failures(settings.database_url, "addr:testclient") == len(passwords) - 1
 
 
 def test_sign_out_ends_the_session(office: TestClient) -> None:
